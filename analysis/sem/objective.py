@@ -1,0 +1,285 @@
+"""Estimator objectives: the interface every estimator implements.
+
+An *objective* couples a model (:class:`analysis.sem.model.SEMModel`, which
+maps a free-parameter vector ``theta`` to implied moments and their analytic
+Jacobian) with the data summaries an estimator needs, and exposes the few
+quantities the optimiser, the standard errors and the fit indices use.
+
+The contract (other estimators -- FIML, MLR, DWLS/WLSMV -- subclass
+:class:`Objective` and provide the same methods):
+
+``value(theta) -> float``
+    The discrepancy minimised, on lavaan's scale ("fmin"): for ML
+    ``0.5 * sum_g (N_g / N) * F_g`` (see :class:`MLObjective`).
+``gradient(theta) -> ndarray (q,)``
+    Analytic gradient of ``value``.
+``information(theta, kind="expected") -> ndarray (q, q)``
+    *Unit* information as lavaan defines it (per observation, groups
+    weighted by ``N_g / N``).  It must also serve as the (Gauss--Newton /
+    Fisher scoring) approximation of the Hessian of ``value``: the optimiser
+    takes steps ``-information^{-1} gradient``.  ``kind="observed"`` may
+    raise ``NotImplementedError``.
+``test_statistic(theta) -> float``
+    The model chi-square (lavaan's ``chisq``): ``2 * N * value(theta)`` for
+    ML.
+``loglik(theta) -> float``
+    The log-likelihood of the fitted model (NaN when not defined).
+``loglik_h1() -> float``
+    The log-likelihood of the unrestricted model (NaN when not defined).
+``vcov(theta) -> ndarray (q, q)``
+    Covariance matrix of the free parameters; default
+    ``inv(N * information(theta))``.  Robust estimators override it.
+``ntotal``
+    Total number of observations used (sum of ``N_g``).
+
+The model API the objectives rely on (see :mod:`analysis.sem.model`):
+``model.n_free`` (q), ``model.n_groups``, ``model.ov_names[g]``,
+``model.meanstructure``, ``model.implied(theta) -> list[(sigma, mu)]`` with
+``sigma`` (p_g, p_g) and ``mu`` (p_g,), and
+``model.jacobian(theta) -> list[(d_sigma, d_mu)]`` with ``d_sigma`` of shape
+(q, p_g, p_g) (``d_sigma[k] = dSigma / dtheta_k``, symmetric) and ``d_mu``
+of shape (q, p_g).  When the model has no mean structure, ``mu`` is the
+sample mean and ``d_mu`` is zero.
+
+The sample statistics (:class:`analysis.sem.samplestats.SampleStats`):
+``stats.nobs[g]``, ``stats.ntotal``, ``stats.cov[g]`` (divisor N),
+``stats.mean[g]``, ``stats.data[g]`` (the rows used, as a float ndarray in
+``ov_names`` order, NaN kept only when ``missing="fiml"``).
+
+References
+----------
+.. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation
+   modeling. Journal of Statistical Software, 48(2), 1-36.
+.. [2] Bollen, K. A. (1989). Structural Equations with Latent Variables.
+   Wiley. Chapter 4 (the ML fitting function).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["Objective", "MLObjective"]
+
+_LOG2PI = math.log(2.0 * math.pi)
+
+
+class Objective:
+    """Base class: an estimator's discrepancy function and its derivatives.
+
+    Parameters
+    ----------
+    model : analysis.sem.model.SEMModel
+        The model (implied moments and Jacobians).
+    stats : analysis.sem.samplestats.SampleStats
+        Sample statistics per group.
+
+    Notes
+    -----
+    Subclasses implement :meth:`value`, :meth:`gradient`,
+    :meth:`information` and :meth:`test_statistic`; the default
+    :meth:`vcov` is ``inv(N * information(theta, "expected"))``.
+    """
+
+    name = "base"
+
+    def __init__(self, model, stats):
+        self.model = model
+        self.stats = stats
+
+    @property
+    def ntotal(self) -> int:
+        """Total number of observations (sum over groups)."""
+        return int(self.stats.ntotal)
+
+    # -- to implement ---------------------------------------------------
+    def value(self, theta) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def gradient(self, theta) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def information(self, theta, kind: str = "expected") -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def test_statistic(self, theta) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    # -- defaults ---------------------------------------------------------
+    def loglik(self, theta) -> float:
+        return float("nan")
+
+    def loglik_h1(self) -> float:
+        return float("nan")
+
+    def vcov(self, theta) -> np.ndarray:
+        """``inv(N * I(theta))`` with the expected unit information."""
+        info = self.information(theta, kind="expected") * self.ntotal
+        return _safe_inverse(info)
+
+
+def _safe_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric matrix; pseudo-inverse when singular."""
+    try:
+        inv = np.linalg.inv(a)
+        if np.all(np.isfinite(inv)):
+            return 0.5 * (inv + inv.T)
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.pinv(a, hermitian=True)
+
+
+class MLObjective(Objective):
+    """Normal-theory maximum likelihood (complete data), as lavaan's ML.
+
+    Parameters
+    ----------
+    model : analysis.sem.model.SEMModel
+    stats : analysis.sem.samplestats.SampleStats
+        ``cov`` must use divisor N (lavaan's ``likelihood = "normal"``).
+
+    Notes
+    -----
+    Per group, with :math:`S` and :math:`\\bar x` the sample covariance
+    (divisor N) and mean, and :math:`\\Sigma, \\mu` the implied moments,
+
+    .. math::
+
+        F_g = \\log|\\Sigma| + \\operatorname{tr}(S\\Sigma^{-1}) - \\log|S| - p
+              + (\\bar x - \\mu)^\\top \\Sigma^{-1} (\\bar x - \\mu),
+
+    and lavaan's ``fmin`` is :math:`\\tfrac12 \\sum_g (N_g/N) F_g`; the
+    chi-square is :math:`2 N f_{min} = \\sum_g N_g F_g`.  The gradient is
+    :math:`\\tfrac12\\sum_g w_g [\\operatorname{tr}(W(\\Sigma - S - dd^\\top)W
+    \\partial_k\\Sigma) - 2 d^\\top W \\partial_k\\mu]` with
+    :math:`W=\\Sigma^{-1}`, :math:`d=\\bar x-\\mu`, and the expected unit
+    information is :math:`\\sum_g w_g [\\tfrac12 \\operatorname{tr}(W
+    \\partial_k\\Sigma W \\partial_l\\Sigma) + \\partial_k\\mu^\\top W
+    \\partial_l\\mu]` ([1]_, [2]_).
+
+    References
+    ----------
+    .. [1] Bollen, K. A. (1989). Structural Equations with Latent Variables.
+       Wiley, pp. 107-111, 131-135.
+    .. [2] Rosseel, Y. (2012). lavaan: An R package for structural equation
+       modeling. Journal of Statistical Software, 48(2), 1-36.
+    """
+
+    name = "ML"
+
+    def __init__(self, model, stats):
+        super().__init__(model, stats)
+        n = np.asarray(stats.nobs, dtype=float)
+        self._w = n / n.sum()
+        self._logdet_s = []
+        for s in stats.cov:
+            sign, ld = np.linalg.slogdet(s)
+            if sign <= 0:
+                raise ValueError(
+                    "The sample covariance matrix is not positive definite "
+                    "(some variables are constant or linearly dependent)."
+                )
+            self._logdet_s.append(ld)
+
+    # the sample moments may be swapped by refit (bootstrap); keep in sync
+    def set_moments(self, cov, mean, nobs=None):
+        """Replace the sample moments (used by fast refits).
+
+        Parameters
+        ----------
+        cov, mean : list of ndarray
+            New per-group covariance (divisor N) and mean.
+        nobs : list of int, optional
+            New group sizes (default: unchanged).
+        """
+        self.stats = self.stats.with_moments(cov, mean, nobs)
+        n = np.asarray(self.stats.nobs, dtype=float)
+        self._w = n / n.sum()
+        self._logdet_s = [np.linalg.slogdet(s)[1] for s in self.stats.cov]
+
+    def _group_terms(self, theta):
+        out = []
+        for g, (sigma, mu) in enumerate(self.model.implied(theta)):
+            sign, logdet = np.linalg.slogdet(sigma)
+            if sign <= 0:
+                return None
+            w_inv = np.linalg.inv(sigma)
+            out.append((sigma, mu, w_inv, logdet))
+        return out
+
+    def _f_groups(self, terms):
+        fs = []
+        for g, (sigma, mu, w_inv, logdet) in enumerate(terms):
+            s = self.stats.cov[g]
+            p = s.shape[0]
+            d = self.stats.mean[g] - mu
+            f = (logdet + np.einsum("ij,ji->", s, w_inv) - self._logdet_s[g] - p
+                 + d @ w_inv @ d)
+            fs.append(f)
+        return np.array(fs)
+
+    def value(self, theta) -> float:
+        terms = self._group_terms(theta)
+        if terms is None:
+            return float("inf")
+        return float(0.5 * np.dot(self._w, self._f_groups(terms)))
+
+    def value_and_gradient(self, theta):
+        """Both ``value`` and ``gradient`` (shares the implied moments)."""
+        terms = self._group_terms(theta)
+        if terms is None:
+            return float("inf"), None
+        fval = float(0.5 * np.dot(self._w, self._f_groups(terms)))
+        jac = self.model.jacobian(theta)
+        grad = np.zeros(self.model.n_free)
+        for g, (sigma, mu, w_inv, _) in enumerate(terms):
+            d = self.stats.mean[g] - mu
+            m = w_inv @ (sigma - self.stats.cov[g] - np.outer(d, d)) @ w_inv
+            d_sigma, d_mu = jac[g]
+            gk = np.einsum("kij,ij->k", d_sigma, m)
+            if self.model.meanstructure:
+                gk = gk - 2.0 * d_mu @ (w_inv @ d)
+            grad += 0.5 * self._w[g] * gk
+        return fval, grad
+
+    def gradient(self, theta) -> np.ndarray:
+        return self.value_and_gradient(theta)[1]
+
+    def information(self, theta, kind: str = "expected") -> np.ndarray:
+        if kind != "expected":
+            raise NotImplementedError("Only the expected information is implemented for ML.")
+        q = self.model.n_free
+        info = np.zeros((q, q))
+        jac = self.model.jacobian(theta)
+        for g, (sigma, mu) in enumerate(self.model.implied(theta)):
+            w_inv = np.linalg.inv(sigma)
+            d_sigma, d_mu = jac[g]
+            a = np.matmul(np.matmul(w_inv, d_sigma), w_inv)  # (q, p, p)
+            ig = 0.5 * a.reshape(q, -1) @ d_sigma.reshape(q, -1).T
+            if self.model.meanstructure:
+                ig += d_mu @ w_inv @ d_mu.T
+            info += self._w[g] * ig
+        return 0.5 * (info + info.T)
+
+    def test_statistic(self, theta) -> float:
+        return float(2.0 * self.ntotal * self.value(theta))
+
+    def loglik(self, theta) -> float:
+        terms = self._group_terms(theta)
+        if terms is None:
+            return float("nan")
+        fs = self._f_groups(terms)
+        total = 0.0
+        for g in range(len(fs)):
+            p = self.stats.cov[g].shape[0]
+            n = self.stats.nobs[g]
+            # F_g = logdet + tr - logdetS - p + md  =>  loglik = -n/2 (p log2pi + F_g + logdetS + p)
+            total += -0.5 * n * (p * _LOG2PI + fs[g] + self._logdet_s[g] + p)
+        return float(total)
+
+    def loglik_h1(self) -> float:
+        total = 0.0
+        for g in range(len(self.stats.cov)):
+            p = self.stats.cov[g].shape[0]
+            total += -0.5 * self.stats.nobs[g] * (p * _LOG2PI + self._logdet_s[g] + p)
+        return float(total)
