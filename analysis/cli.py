@@ -1,0 +1,262 @@
+"""The ``resilience`` command: a thin face over the study layer.
+
+Each subcommand parses its arguments, calls one study function and prints
+what it did.  Errors in the user's input (:class:`analysis.errors.InputError`,
+``ValueError``, a missing file) are printed as one line naming the file, row
+and column, with exit status 2 and no traceback.  A model that does not
+converge, or converges to an improper solution, exits with status 3.
+
+Run ``resilience --help`` or ``resilience <command> --help``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import paths
+from .errors import FitError, InputError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_INPUT = 2
+EXIT_FIT = 3
+EXIT_VERIFY = 1
+
+
+# --------------------------------------------------------------------------
+# subcommands
+# --------------------------------------------------------------------------
+def _cmd_reproduce(args) -> int:
+    from .pipeline import run
+
+    return run(targets=args.steps, layout=paths.DEFAULT, force=args.force, verbose=not args.quiet)
+
+
+def _cmd_verify(args) -> int:
+    from .manifest import verify
+
+    report = verify(
+        layout=paths.DEFAULT, recompute=not args.no_recompute, rtol=args.rtol, atol=args.atol, keep=args.keep
+    )
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else EXIT_VERIFY
+
+
+def _cmd_instrument(args) -> int:
+    from .study import instrument as ins
+
+    if args.action == "check":
+        violations = ins.check_instrument(path=args.path)
+        for v in violations:
+            print(v)
+        if violations:
+            print(f"{len(violations)} problem(s) in {args.path}", file=sys.stderr)
+            return EXIT_INPUT
+        print(f"{args.path}: instrument OK")
+        return 0
+    from .study.render import render
+
+    written = render(Path(args.out), path=args.path)
+    for p in written:
+        print(p)
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    from .study.simulate import simulate_to_file
+
+    export, truth = simulate_to_file(
+        n=args.n, communities=args.communities, seed=args.seed, fmt=args.format, out=Path(args.out)
+    )
+    print(f"wrote {export}\nwrote {truth}\n(synthetic data: simulated from {paths.DEFAULT.population_model.name})")
+    return 0
+
+
+def _cmd_ingest(args) -> int:
+    from .study.ingest import ingest
+
+    report = ingest(Path(args.raw), Path(args.out))
+    print(report)
+    return 0
+
+
+def _cmd_screen(args) -> int:
+    from .study.screen import screen
+    from .study.settings import load_settings
+
+    report = screen(Path(args.processed), load_settings()["screening"])
+    print(report)
+    return 0
+
+
+def _cmd_scan(args) -> int:
+    from .study.deidentify import scan_for_identifiers
+
+    findings = scan_for_identifiers([Path(p) for p in args.paths])
+    for f in findings:
+        print(f)
+    if findings:
+        print(f"{len(findings)} identifier-shaped value(s) found", file=sys.stderr)
+        return EXIT_INPUT
+    print("no identifiers found")
+    return 0
+
+
+def _cmd_fit(args) -> int:
+    import pandas as pd
+
+    from .sem import sem
+
+    model_path = Path(args.model)
+    if not model_path.exists():
+        raise InputError("model file not found", file=model_path)
+    data_path = Path(args.data)
+    if not data_path.exists():
+        raise InputError("data file not found", file=data_path)
+    data = pd.read_parquet(data_path) if data_path.suffix == ".parquet" else pd.read_csv(data_path)
+    ordered = None
+    if args.ordered:
+        ordered = True if args.ordered == "all" else [s.strip() for s in args.ordered.split(",") if s.strip()]
+    group_equal = tuple(s.strip() for s in (args.group_equal or "").split(",") if s.strip())
+    result = sem(
+        model_path.read_text(encoding="utf-8"),
+        data,
+        estimator=args.estimator,
+        ordered=ordered,
+        missing=args.missing,
+        group=args.group,
+        group_equal=group_equal,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+    )
+    payload = result.to_dict()
+    if args.json:
+        from .io import write_json
+
+        write_json(args.json, payload)
+        print(f"wrote {args.json}")
+    if not args.quiet:
+        print(result.summary())
+    if not result.converged or result.issues:
+        for issue in result.issues:
+            print(f"warning: {issue}", file=sys.stderr)
+        return EXIT_FIT
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .study.report import write_report
+
+    path = write_report(Path(args.out))
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_manifest(args) -> int:
+    from .manifest import write_manifest
+
+    path = write_manifest(paths.DEFAULT)
+    print(f"wrote {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``resilience`` (exposed for the docs and tests)."""
+    p = argparse.ArgumentParser(
+        prog="resilience",
+        description="Reproduce, verify and extend the community-resilience study (城市基层党组织引领社区韧性治理).",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("reproduce", help="run the whole study (only the steps whose inputs changed)")
+    s.add_argument("steps", nargs="*", help="steps to bring up to date (default: all)")
+    s.add_argument("--force", action="store_true", help="rerun the named steps even if up to date")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=_cmd_reproduce)
+
+    s = sub.add_parser("verify", help="recompute the study in a temporary folder and compare with results/manifest.json")
+    s.add_argument("--no-recompute", action="store_true", help="only check the committed files against the manifest")
+    s.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance for numbers (default 1e-6)")
+    s.add_argument("--atol", type=float, default=1e-9, help="absolute tolerance for numbers (default 1e-9)")
+    s.add_argument("--keep", action="store_true", help="keep the temporary recomputation")
+    s.set_defaults(func=_cmd_verify)
+
+    s = sub.add_parser("instrument", help="check or render the survey instrument")
+    s.add_argument("action", choices=["check", "render"])
+    s.add_argument("--path", type=Path, default=paths.DEFAULT.instrument, help="instrument YAML")
+    s.add_argument("--out", type=Path, default=paths.DEFAULT.generated_instrument, help="render: output folder")
+    s.set_defaults(func=_cmd_instrument)
+
+    s = sub.add_parser("simulate", help="draw a synthetic sample in a survey platform's export format")
+    s.add_argument("--n", type=int, required=True)
+    s.add_argument("--communities", type=int, default=60)
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--format", choices=["wjx", "kobo", "csv"], default="wjx")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=_cmd_simulate)
+
+    s = sub.add_parser("ingest", help="validate and de-identify a raw export into processed data")
+    s.add_argument("raw")
+    s.add_argument("--out", default=str(paths.DEFAULT.processed))
+    s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("screen", help="flag careless, speeding, outlying and duplicated responses")
+    s.add_argument("processed", nargs="?", default=str(paths.DEFAULT.processed))
+    s.set_defaults(func=_cmd_screen)
+
+    s = sub.add_parser("scan", help="fail if anything shaped like a phone or ID-card number is in the given files")
+    s.add_argument("paths", nargs="+")
+    s.set_defaults(func=_cmd_scan)
+
+    s = sub.add_parser("fit", help="fit a lavaan-syntax model to a data file")
+    s.add_argument("model", help="model file in lavaan syntax (.lav)")
+    s.add_argument("data", help="data file (.csv or .parquet)")
+    s.add_argument("--estimator", default="ML", choices=["ML", "MLR", "DWLS", "WLSMV"])
+    s.add_argument("--ordered", nargs="?", const="all", default=None, help="ordinal indicators: all, or a comma list")
+    s.add_argument("--missing", default="listwise", choices=["listwise", "fiml", "ml"])
+    s.add_argument("--group", default=None)
+    s.add_argument("--group-equal", default=None, help="e.g. loadings,intercepts")
+    s.add_argument("--bootstrap", type=int, default=0, help="number of bootstrap resamples")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--json", default=None, help="write fit and estimates as JSON here")
+    s.add_argument("--quiet", action="store_true", help="do not print the summary")
+    s.set_defaults(func=_cmd_fit)
+
+    s = sub.add_parser("report", help="write the Chinese stage report (DOCX)")
+    s.add_argument("--out", default=str(paths.DEFAULT.reports))
+    s.set_defaults(func=_cmd_report)
+
+    s = sub.add_parser("manifest", help="rewrite results/manifest.json from the results files")
+    s.set_defaults(func=_cmd_manifest)
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``resilience`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"resilience: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except FitError as exc:
+        print(f"resilience: model not estimated: {exc}", file=sys.stderr)
+        return EXIT_FIT
+    except FileNotFoundError as exc:
+        print(f"resilience: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except ValueError as exc:
+        print(f"resilience: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("resilience: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The results manifest and its verification.
+
+``results/manifest.json`` lists every produced table (CSV), figure (PNG) and
+headline number (the ``headline.json`` of each step) with its sha256, the
+hashes of the inputs, the seeds, and the package versions.  It carries no
+timestamp, so two clean runs give byte-identical manifests.
+
+:func:`verify` first checks the committed results against the manifest's
+hashes, then recomputes the study in a temporary folder and compares every
+table and number with the committed ones, within a stated tolerance
+(``|a - b| <= atol + rtol * |b|``, numpy's ``isclose`` rule).  Every
+difference is listed with its file, row, column (or key) and both values.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .io import read_json, sha256, write_json
+
+__all__ = ["PACKAGES", "build_manifest", "write_manifest", "verify", "VerifyReport", "compare_results"]
+
+#: Packages whose versions the manifest records.
+PACKAGES = (
+    "numpy", "scipy", "pandas", "pyarrow", "statsmodels", "semopy", "pingouin", "matplotlib",
+    "joblib", "doit", "jupyter-book", "python-docx", "pyxform", "frictionless", "pyreadstat",
+)
+_TABLE = {".csv"}
+_NUMBERS = {".json"}
+_FIGURE = {".png"}
+_SKIP = {"manifest.json", "index.json"}
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _flatten(prefix: str, obj, out: dict) -> None:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _flatten(f"{prefix}[{i}]", v, out)
+    else:
+        out[prefix] = obj
+
+
+def _results_files(results_dir: Path) -> list[Path]:
+    files = [p for p in results_dir.rglob("*") if p.is_file() and p.name not in _SKIP
+             and p.suffix in _TABLE | _NUMBERS | _FIGURE]
+    return sorted(files, key=lambda p: p.relative_to(results_dir).as_posix())
+
+
+def build_manifest(layout: paths.Layout = paths.DEFAULT, settings: dict | None = None) -> dict:
+    """Describe the results under ``layout.results`` (see module docstring).
+
+    Returns
+    -------
+    dict
+        Keys ``tables``, ``figures``, ``numbers_files`` (path -> sha256),
+        ``numbers`` (flattened headline numbers, ``"step.key" -> value``),
+        ``inputs`` (path -> sha256), ``seeds``, ``packages``, ``synthetic``.
+    """
+    from .study.settings import load_settings
+
+    settings = settings if settings is not None else load_settings(layout.config)
+    res = layout.results
+    tables, figures, number_files, numbers = {}, {}, {}, {}
+    for p in _results_files(res):
+        rel = p.relative_to(res).as_posix()
+        if p.suffix in _TABLE:
+            tables[rel] = sha256(p)
+        elif p.suffix in _FIGURE:
+            figures[rel] = sha256(p)
+        else:
+            number_files[rel] = sha256(p)
+            if p.name == "headline.json":
+                _flatten(p.parent.relative_to(res).as_posix(), read_json(p), numbers)
+    inputs = {}
+    for p in [layout.instrument, layout.population_model, layout.config, *sorted(layout.raw.rglob("*"))]:
+        if Path(p).is_file() and Path(p).name != "README.md":
+            try:
+                rel = Path(p).relative_to(layout.root).as_posix()
+            except ValueError:
+                rel = Path(p).relative_to(paths.ROOT).as_posix()
+            inputs[rel] = sha256(p)
+    seeds = {
+        "synthetic": settings["synthetic"]["seed"],
+        "structural": settings["structural"]["seed"],
+        "power": settings["power"]["seed"],
+    }
+    return {
+        "description": "Results of the community-resilience study; see README 'Reproducing'.",
+        "synthetic": True,
+        "tables": tables,
+        "figures": figures,
+        "numbers_files": number_files,
+        "numbers": numbers,
+        "inputs": inputs,
+        "seeds": seeds,
+        "packages": _versions(),
+        "tolerance": {"rtol": 1e-6, "atol": 1e-9, "rule": "|a - b| <= atol + rtol * |b|"},
+    }
+
+
+def write_manifest(layout: paths.Layout = paths.DEFAULT) -> Path:
+    """Write ``results/manifest.json`` for ``layout`` and return its path."""
+    return write_json(layout.manifest, build_manifest(layout))
+
+
+# --------------------------------------------------------------------------
+@dataclass
+class VerifyReport:
+    """What :func:`verify` found: a list of differences, empty when all agree."""
+
+    differences: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def lines(self) -> list[str]:
+        out = [f"note: {n}" for n in self.notes]
+        out += [f"DIFF {d}" for d in self.differences]
+        out.append("verify: OK, results agree with the manifest" if self.ok
+                   else f"verify: FAILED, {len(self.differences)} difference(s)")
+        return out
+
+
+def _close(a, b, rtol, atol) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return a == b
+    if a is None or b is None:
+        return a is b
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def _compare_csv(name: str, committed: Path, fresh: Path, rtol, atol) -> list[str]:
+    a = pd.read_csv(committed)
+    b = pd.read_csv(fresh)
+    if list(a.columns) != list(b.columns):
+        return [f"{name}: columns differ: committed {list(a.columns)} vs recomputed {list(b.columns)}"]
+    if len(a) != len(b):
+        return [f"{name}: {len(a)} rows committed vs {len(b)} recomputed"]
+    diffs = []
+    for col in a.columns:
+        for i, (x, y) in enumerate(zip(a[col].tolist(), b[col].tolist())):
+            x = None if (isinstance(x, float) and math.isnan(x) and not pd.api.types.is_numeric_dtype(a[col])) else x
+            y = None if (isinstance(y, float) and math.isnan(y) and not pd.api.types.is_numeric_dtype(b[col])) else y
+            if not _close(x, y, rtol, atol):
+                diffs.append(f"{name}: row {i + 2}, column {col!r}: committed {x!r}, recomputed {y!r}")
+    return diffs
+
+
+def _compare_json(name: str, committed: Path, fresh: Path, rtol, atol) -> list[str]:
+    fa, fb = {}, {}
+    _flatten("", read_json(committed), fa)
+    _flatten("", read_json(fresh), fb)
+    diffs = []
+    for key in sorted(set(fa) | set(fb)):
+        if key not in fa or key not in fb:
+            diffs.append(f"{name}: key {key!r} only in {'recomputed' if key in fb else 'committed'} results")
+        elif not _close(fa[key], fb[key], rtol, atol):
+            diffs.append(f"{name}: {key}: committed {fa[key]!r}, recomputed {fb[key]!r}")
+    return diffs
+
+
+def compare_results(committed_dir: Path, fresh_dir: Path, rtol: float = 1e-6, atol: float = 1e-9):
+    """Compare two results folders file by file; return (differences, notes).
+
+    Tables and numbers are compared value by value within the tolerance;
+    figures by hash, reported as notes (pixels may differ across font builds).
+    """
+    diffs, notes = [], []
+    a_files = {p.relative_to(committed_dir).as_posix() for p in _results_files(committed_dir)}
+    b_files = {p.relative_to(fresh_dir).as_posix() for p in _results_files(fresh_dir)}
+    for rel in sorted(a_files - b_files):
+        diffs.append(f"{rel}: committed but not produced by the recomputation")
+    for rel in sorted(b_files - a_files):
+        diffs.append(f"{rel}: produced by the recomputation but not committed")
+    for rel in sorted(a_files & b_files):
+        a, b = committed_dir / rel, fresh_dir / rel
+        if sha256(a) == sha256(b):
+            continue
+        if a.suffix in _TABLE:
+            diffs.extend(_compare_csv(rel, a, b, rtol, atol))
+        elif a.suffix in _NUMBERS:
+            diffs.extend(_compare_json(rel, a, b, rtol, atol))
+        else:
+            notes.append(f"{rel}: figure bytes differ from the recomputation (not compared numerically)")
+    return diffs, notes
+
+
+def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, rtol: float = 1e-6,
+           atol: float = 1e-9, keep: bool = False) -> VerifyReport:
+    """Check the committed results against the manifest and a fresh recomputation.
+
+    Parameters
+    ----------
+    layout : analysis.paths.Layout
+        The committed study.
+    recompute : bool
+        Also rerun the study (instrument to power) in a temporary folder.
+    rtol, atol : float
+        Tolerance for every number: ``|committed - recomputed| <= atol + rtol * |recomputed|``.
+    keep : bool
+        Keep the temporary folder (its path is printed as a note).
+    """
+    report = VerifyReport()
+    if not layout.manifest.exists():
+        report.differences.append(f"{layout.manifest}: no manifest; run `resilience reproduce` first")
+        return report
+    manifest = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    for section in ("tables", "figures", "numbers_files"):
+        for rel, digest in manifest.get(section, {}).items():
+            p = layout.results / rel
+            if not p.exists():
+                report.differences.append(f"results/{rel}: listed in the manifest but missing")
+            elif sha256(p) != digest:
+                report.differences.append(f"results/{rel}: sha256 differs from the manifest (edited after the run?)")
+    current = build_manifest(layout)
+    for rel, digest in manifest.get("inputs", {}).items():
+        if current["inputs"].get(rel) != digest:
+            report.differences.append(f"{rel}: input differs from the one the results were produced from")
+    if not recompute:
+        return report
+
+    from .pipeline import run
+
+    tmp = Path(tempfile.mkdtemp(prefix="resilience-verify-"))
+    try:
+        fresh = paths.Layout(root=tmp)
+        status = run(layout=fresh, skip=("report", "book", "privacy"), verbose=False)
+        if status != 0:
+            report.differences.append(f"the recomputation failed (doit exit status {status}); see the output above")
+            return report
+        diffs, notes = compare_results(layout.results, fresh.results, rtol=rtol, atol=atol)
+        report.differences.extend(f"results/{d}" for d in diffs)
+        report.notes.extend(notes)
+        fresh_manifest = build_manifest(fresh)
+        for key, value in manifest.get("numbers", {}).items():
+            if key in fresh_manifest["numbers"] and not _close(value, fresh_manifest["numbers"][key], rtol, atol):
+                report.differences.append(
+                    f"results/manifest.json: number {key}: manifest {value!r}, recomputed {fresh_manifest['numbers'][key]!r}")
+    finally:
+        if keep:
+            report.notes.append(f"recomputation kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return report

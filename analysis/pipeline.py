@@ -1,0 +1,311 @@
+"""The study as a DAG of file-based steps, run by doit.
+
+Why doit (and not Snakemake): the steps are Python functions of this package,
+so doit's Python task dictionaries call them directly with no shell layer and
+no second language; doit decides what is up to date from the MD5 of each
+step's input files (data, settings *and* the source modules of the step), so
+a changed input or source reruns exactly the steps downstream of it, and a
+second run with nothing changed executes nothing.  It is a single pure-Python
+dependency.
+
+Atomicity: every file is written through :mod:`analysis.io` (temporary file
++ rename), and each step's last act is to write ``index.json`` listing what it
+wrote with sha256 hashes.  doit records a step as done only after it returns,
+so a run killed halfway reruns the step next time.
+
+The steps (``resilience reproduce STEP`` brings one step and its upstream up
+to date)::
+
+    instrument  survey/instrument.yaml      -> survey/generated/
+    simulate    data/population_model.yaml  -> data/raw/synthetic/
+    ingest      data/raw/synthetic/...      -> data/processed/responses.*
+    screen      data/processed/responses    -> data/processed/analysis.parquet, flags
+    sample      processed + truth           -> results/data/
+    measurement analysis.parquet            -> results/measurement/
+    structural  analysis.parquet            -> results/structural/
+    power       population model            -> results/power/
+    manifest    results/                    -> results/manifest.json
+    report      results/                    -> reports/
+    book        results/ + book/            -> book/_build/html
+    privacy     processed, results, book    -> (fails on any identifier)
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import paths
+from .io import sha256, write_json
+
+__all__ = ["STEPS", "task_definitions", "run"]
+
+#: Step names in execution order.
+STEPS = (
+    "instrument", "simulate", "ingest", "screen", "sample", "measurement",
+    "structural", "power", "manifest", "report", "book", "privacy",
+)
+
+_PKG = paths.ROOT / "analysis"
+
+
+def _modules(*names: str) -> list[str]:
+    """Source files a step depends on: modules (``study/ingest.py``) or packages (``sem``)."""
+    files: list[Path] = []
+    for name in names:
+        target = _PKG / name
+        if target.is_dir():
+            files.extend(sorted(target.rglob("*.py")))
+        else:
+            files.append(target)
+    files.extend([_PKG / "io.py", _PKG / "paths.py", _PKG / "errors.py"])
+    return sorted({str(f) for f in files if f.exists()})
+
+
+def _write_index(out_dir: Path, written) -> Path:
+    """Record what a step wrote (relative path -> sha256); written last, atomically."""
+    out_dir = Path(out_dir)
+    entries = {}
+    for p in sorted({Path(p) for p in written or []}):
+        if p.exists() and p.name != "index.json":
+            entries[p.relative_to(out_dir).as_posix() if p.is_relative_to(out_dir) else str(p)] = sha256(p)
+    return write_json(out_dir / "index.json", {"files": entries})
+
+
+def _synthetic_export(layout: paths.Layout, settings: dict) -> Path:
+    fmt = settings["synthetic"].get("format", "wjx")
+    suffix = {"wjx": ".csv", "kobo": ".csv", "csv": ".csv"}[fmt]
+    return layout.raw / "synthetic" / f"{fmt}_synthetic{suffix}"
+
+
+# --------------------------------------------------------------------------
+# actions (each imports its study module lazily so `resilience --help` is fast)
+# --------------------------------------------------------------------------
+def _act_instrument(layout):
+    from .study.render import render
+
+    _write_index(layout.generated_instrument, render(layout.generated_instrument))
+
+
+def _act_simulate(layout, settings):
+    from .study.simulate import simulate_to_file
+
+    syn = settings["synthetic"]
+    simulate_to_file(
+        n=syn["n"], communities=syn["communities"], seed=syn["seed"], fmt=syn.get("format", "wjx"),
+        out=_synthetic_export(layout, settings),
+    )
+
+
+def _act_ingest(layout, settings):
+    from .study.ingest import ingest
+
+    ingest(_synthetic_export(layout, settings), layout.processed)
+
+
+def _act_screen(layout, settings):
+    from .study.screen import screen
+
+    screen(layout.processed, settings["screening"])
+
+
+def _act_sample(layout, settings):
+    from .study.sample import run_sample
+
+    out = layout.results / "data"
+    _write_index(out, run_sample(layout.processed, out, truth=_truth_file(layout, settings)))
+
+
+def _truth_file(layout, settings) -> Path:
+    export = _synthetic_export(layout, settings)
+    return export.with_name(export.stem + ".truth.json")
+
+
+def _act_measurement(layout, settings):
+    from .study.measurement import run_measurement
+
+    out = layout.results / "measurement"
+    _write_index(out, run_measurement(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
+                                      config=settings))
+
+
+def _act_structural(layout, settings):
+    from .study.structural import run_structural
+
+    out = layout.results / "structural"
+    _write_index(out, run_structural(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
+                                     config=settings))
+
+
+def _act_power(layout, settings):
+    from .study.power import run_power
+
+    out = layout.results / "power"
+    _write_index(out, run_power(out_dir=out, config=settings))
+
+
+def _act_manifest(layout):
+    from .manifest import write_manifest
+
+    write_manifest(layout)
+
+
+def _act_report(layout):
+    from .study.report import write_report
+
+    write_report(layout.reports, results_dir=layout.results)
+
+
+def _act_book(layout):
+    from .bookbuild import build_book
+
+    build_book(layout)
+
+
+def _act_privacy(layout):
+    from .study.deidentify import scan_for_identifiers
+
+    targets = [layout.processed, layout.results, layout.book_html]
+    findings = scan_for_identifiers([t for t in targets if t.exists()])
+    if findings:
+        for f in findings:
+            print(f, file=sys.stderr)
+        raise RuntimeError(f"{len(findings)} identifier-shaped value(s) reached processed data, results or the book")
+
+
+# --------------------------------------------------------------------------
+def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None = None) -> dict:
+    """Return doit task dictionaries keyed by step name, for ``layout``."""
+    from .study.settings import load_settings
+
+    settings = settings if settings is not None else load_settings(layout.config)
+    export = _synthetic_export(layout, settings)
+    processed = layout.processed
+    analysis_data = processed / "analysis.parquet"
+    res = layout.results
+    inputs = [str(layout.config)]
+    instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
+    index = {s: res / s / "index.json" for s in ("data", "measurement", "structural", "power")}
+
+    tasks = {
+        "instrument": dict(
+            actions=[(_act_instrument, [layout])],
+            file_dep=instrument_in + _modules("study/render.py", "study/seed.py"),
+            targets=[str(layout.generated_instrument / "index.json")],
+        ),
+        "simulate": dict(
+            actions=[(_act_simulate, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(layout.population_model)]
+            + _modules("study/population.py", "study/simulate.py", "study/exports.py"),
+            targets=[str(export), str(_truth_file(layout, settings))],
+        ),
+        "ingest": dict(
+            actions=[(_act_ingest, [layout, settings])],
+            file_dep=[str(export)] + instrument_in + _modules("study/ingest.py", "study/exports.py", "study/deidentify.py"),
+            targets=[str(processed / "responses.parquet"), str(processed / "ingest_report.json")],
+        ),
+        "screen": dict(
+            actions=[(_act_screen, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(processed / "responses.parquet")]
+            + _modules("study/screen.py", "psychometrics/screening.py"),
+            targets=[str(analysis_data), str(processed / "flags.csv"), str(processed / "screening_report.csv")],
+        ),
+        "sample": dict(
+            actions=[(_act_sample, [layout, settings])],
+            file_dep=instrument_in + [str(analysis_data), str(processed / "flags.csv"), str(processed / "ingest_report.json"),
+                                      str(_truth_file(layout, settings))] + _modules("study/sample.py", "psychometrics/screening.py"),
+            targets=[str(index["data"])],
+        ),
+        "measurement": dict(
+            actions=[(_act_measurement, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(analysis_data)]
+            + _modules("sem", "psychometrics", "study/measurement.py", "study/style.py", "results.py"),
+            targets=[str(index["measurement"])],
+        ),
+        "structural": dict(
+            actions=[(_act_structural, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(analysis_data)]
+            + _modules("sem", "psychometrics", "study/structural.py", "study/diagrams.py", "study/style.py", "results.py"),
+            targets=[str(index["structural"])],
+        ),
+        "power": dict(
+            actions=[(_act_power, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(layout.population_model)]
+            + _modules("sem", "psychometrics", "study/power.py", "study/population.py", "study/simulate.py", "study/style.py"),
+            targets=[str(index["power"])],
+        ),
+    }
+    results_indexes = [str(p) for p in index.values()]
+    manifest_inputs = inputs + [str(layout.instrument), str(layout.population_model), str(export)]
+    tasks["manifest"] = dict(
+        actions=[(_act_manifest, [layout])],
+        file_dep=results_indexes + manifest_inputs + _modules("manifest.py"),
+        targets=[str(layout.manifest)],
+    )
+    tasks["report"] = dict(
+        actions=[(_act_report, [layout])],
+        file_dep=results_indexes + _modules("study/report.py", "study/tables.py", "results.py"),
+        targets=[str(layout.reports / "stage_report.docx")],
+    )
+    book_sources = sorted(str(p) for p in layout.book.rglob("*") if p.is_file() and "_build" not in p.parts
+                          and p.suffix in {".md", ".yml", ".bib", ".py", ".ipynb", ".css", ".png", ".svg"})
+    tasks["book"] = dict(
+        actions=[(_act_book, [layout])],
+        file_dep=book_sources + results_indexes + [str(layout.manifest), str(layout.generated_instrument / "index.json"),
+                                                   str(processed / "screening_report.csv")]
+        + _modules("bookbuild.py", "study/tables.py", "study/diagrams.py", "results.py"),
+        targets=[str(layout.book_html / "index.html")],
+    )
+    tasks["privacy"] = dict(
+        actions=[(_act_privacy, [layout])],
+        file_dep=[str(layout.book_html / "index.html"), str(layout.manifest), str(processed / "responses.parquet"),
+                  str(analysis_data)] + _modules("study/deidentify.py"),
+        targets=[],
+        uptodate=[],
+    )
+    for name, t in tasks.items():
+        t.setdefault("verbosity", 2)
+        t["doc"] = name
+    return tasks
+
+
+def _loader_namespace(layout, settings, skip: tuple = ()):
+    defs = task_definitions(layout, settings)
+    ns = {"DOIT_CONFIG": {"dep_file": str(layout.root / ".doit.db"), "backend": "json",
+                           "verbosity": 2, "default_tasks": [s for s in STEPS if s not in skip]}}
+    for name, d in defs.items():
+        if name in skip:
+            continue
+        ns[f"task_{name}"] = (lambda d=d: d)
+        ns[f"task_{name}"].__name__ = f"task_{name}"
+    return ns
+
+
+def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, verbose: bool = True,
+        skip: tuple = (), settings: dict | None = None) -> int:
+    """Bring ``targets`` (default: every step) up to date; return doit's exit status.
+
+    Parameters
+    ----------
+    targets : sequence of str
+        Step names from :data:`STEPS`; empty means all.
+    layout : analysis.paths.Layout
+        Where generated files go (a temporary layout is used by ``verify``).
+    force : bool
+        Rerun the named steps even if doit considers them up to date.
+    skip : tuple of str
+        Steps to leave out entirely (``verify`` skips the book and report).
+    """
+    from doit.cmd_base import ModuleTaskLoader
+    from doit.doit_cmd import DoitMain
+
+    unknown = [t for t in targets if t not in STEPS]
+    if unknown:
+        raise ValueError(f"unknown step(s) {', '.join(unknown)}; the steps are: {', '.join(STEPS)}")
+    ns = _loader_namespace(layout, settings, skip)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    argv = ["run"]
+    if force:
+        argv.append("--always-execute")
+    argv.extend(targets)
+    main = DoitMain(ModuleTaskLoader(ns), config_filenames=())
+    return main.run(argv)
