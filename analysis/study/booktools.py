@@ -1,0 +1,277 @@
+"""What the book's chapters call to glue numbers and to say what is missing.
+
+Every number in the book's prose is glued (myst-nb ``glue``) from a results
+file, never typed.  The numbers each chapter shows are declared once, in
+:data:`BOOK_NUMBERS` (chapter, source file, field, format); a chapter calls
+:func:`glue_chapter` and the book test (``tests/test_book.py``) reads the
+same declaration, reads the results files itself and checks that the built
+pages show exactly those strings.
+
+When a results file has not been produced yet, :func:`glue_chapter` glues a
+visible placeholder (so the build stays free of warnings) and
+:func:`pending_note` shows an admonition naming the missing files and the
+command that makes them.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .. import paths
+
+__all__ = [
+    "Number",
+    "BOOK_NUMBERS",
+    "PLACEHOLDER",
+    "Text",
+    "source_path",
+    "read_number",
+    "format_number",
+    "chapter_numbers",
+    "glue_chapter",
+    "missing_sources",
+    "pending_note",
+    "synthetic_banner",
+]
+
+#: What a glued number shows while its results file does not exist yet.
+PLACEHOLDER = "〔待生成 pending〕"
+
+
+@dataclass(frozen=True)
+class Number:
+    """One number shown in the book.
+
+    Attributes
+    ----------
+    key : str
+        The glue key used in the chapter (``{glue:text}`key```).
+    chapter : str
+        The chapter file stem (``"05_measurement"``) whose page shows it.
+    source : str
+        ``"results:<name>"`` for :func:`analysis.results.load` names
+        (``results/<name>.csv|json``) or ``"processed:<file>"`` for a file
+        under ``data/processed/``.
+    field : str
+        For JSON, a dotted key path (``"fit.cfi"``).  For CSV,
+        ``"<column>@<keycolumn>=<value>"`` (the value of ``column`` in the one
+        row where ``keycolumn == value``), or ``"<column>@sum"``,
+        ``"<column>@max"``, ``"<column>@min"``, or ``"@nrows"``.
+    fmt : str
+        A format spec: ``".3f"``, ``"d"`` (integer), ``".1%"``, ``"p"`` (a
+        p-value: ``< .001`` or three decimals without the leading zero).
+    """
+
+    key: str
+    chapter: str
+    source: str
+    field: str
+    fmt: str = ".3f"
+
+
+def _n(key, chapter, source, field, fmt=".3f"):
+    return Number(key, chapter, source, field, fmt)
+
+
+#: Every number glued in chapters 4-9 (chapters 1-3 glue from the instrument).
+BOOK_NUMBERS: tuple[Number, ...] = (
+    # chapter 4: data
+    _n("data_n_in", "04_data", "processed:ingest_report.json", "n_in", "d"),
+    _n("data_n_accepted", "04_data", "processed:ingest_report.json", "n_accepted", "d"),
+    _n("data_n_quarantined", "04_data", "processed:ingest_report.json", "n_quarantined", "d"),
+    _n("data_n_analysis", "04_data", "results:measurement/headline", "n", "d"),
+    # chapter 5: measurement
+    _n("meas_n", "05_measurement", "results:measurement/headline", "n", "d"),
+    _n("meas_cfi", "05_measurement", "results:measurement/headline", "cfi", ".3f"),
+    _n("meas_tli", "05_measurement", "results:measurement/headline", "tli", ".3f"),
+    _n("meas_rmsea", "05_measurement", "results:measurement/headline", "rmsea", ".3f"),
+    _n("meas_srmr", "05_measurement", "results:measurement/headline", "srmr", ".3f"),
+    _n("meas_alpha_min", "05_measurement", "results:measurement/headline", "alpha_min", ".2f"),
+    _n("meas_ave_min", "05_measurement", "results:measurement/headline", "ave_min", ".2f"),
+    _n("meas_htmt_max", "05_measurement", "results:measurement/headline", "htmt_max", ".2f"),
+    # chapter 6: structural model and mediation
+    _n("str_n", "06_structural", "results:structural/headline", "n", "d"),
+    _n("str_cfi", "06_structural", "results:structural/headline", "cfi", ".3f"),
+    _n("str_rmsea", "06_structural", "results:structural/headline", "rmsea", ".3f"),
+    _n("str_srmr", "06_structural", "results:structural/headline", "srmr", ".3f"),
+    _n("str_total_indirect", "06_structural", "results:structural/headline", "total_indirect", ".3f"),
+    _n("str_direct", "06_structural", "results:structural/headline", "direct", ".3f"),
+    _n("str_bootstrap", "06_structural", "results:structural/headline", "bootstrap", "d"),
+    # chapter 7: robustness
+    _n("rob_n_models", "07_robustness", "results:structural/rivals", "@nrows", "d"),
+    # chapter 8: power
+    _n("pow_replications", "08_power", "results:power/headline", "replications", "d"),
+    _n("pow_n80", "08_power", "results:power/headline", "n_for_80", "d"),
+)
+
+
+class Text:
+    """A string that IPython shows without quotes (for ``{glue:text}``).
+
+    Examples
+    --------
+    >>> Text("0.953")
+    0.953
+    """
+
+    def __init__(self, text: str):
+        self.text = str(text)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, p, cycle):  # IPython's text/plain
+        p.text(self.text)
+
+
+def source_path(source: str, layout=paths.DEFAULT) -> Path:
+    """Return the file behind a :class:`Number` source string.
+
+    ``results:<name>`` resolves to ``results/<name>.json`` when it exists,
+    else ``results/<name>.csv``; ``processed:<file>`` to
+    ``data/processed/<file>``.
+    """
+    kind, _, name = source.partition(":")
+    if kind == "results":
+        base = layout.results / name
+        for suffix in (".json", ".csv"):
+            if base.with_suffix(suffix).exists():
+                return base.with_suffix(suffix)
+        return base.with_suffix(".json")
+    if kind == "processed":
+        return layout.processed / name
+    raise ValueError(f"unknown number source {source!r}: use 'results:<name>' or 'processed:<file>'")
+
+
+def read_number(number: Number, layout=paths.DEFAULT):
+    """Read the raw value of ``number`` from its file.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    KeyError
+        When the file has no such field or row.
+    """
+    path = source_path(number.source, layout)
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if path.suffix == ".json":
+        value = json.loads(path.read_text(encoding="utf-8"))
+        for part in number.field.split("."):
+            if not isinstance(value, dict) or part not in value:
+                raise KeyError(f"{path.name} has no field {number.field!r}")
+            value = value[part]
+        return value
+    frame = pd.read_csv(path)
+    column, _, selector = number.field.partition("@")
+    if selector == "nrows":
+        return len(frame)
+    if column not in frame.columns:
+        raise KeyError(f"{path.name} has no column {column!r}")
+    if selector in ("sum", "max", "min"):
+        return getattr(frame[column], selector)()
+    keycol, _, keyval = selector.partition("=")
+    if keycol not in frame.columns:
+        raise KeyError(f"{path.name} has no column {keycol!r}")
+    rows = frame.loc[frame[keycol].astype(str) == keyval, column]
+    if len(rows) != 1:
+        raise KeyError(f"{path.name}: {len(rows)} rows with {keycol} == {keyval!r}, expected 1")
+    return rows.iloc[0]
+
+
+def format_number(value, fmt: str) -> str:
+    """Format a number the way the book prints it.
+
+    Examples
+    --------
+    >>> format_number(0.95312, ".3f"), format_number(1200.0, "d")
+    ('0.953', '1200')
+    >>> format_number(0.0004, "p"), format_number(0.0312, "p")
+    ('< .001', '.031')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NA"
+    if fmt == "d":
+        return str(int(round(float(value))))
+    if fmt == "p":
+        value = float(value)
+        return "< .001" if value < 0.001 else f"{value:.3f}".lstrip("0")
+    if isinstance(value, str):
+        return value
+    return format(float(value), fmt)
+
+
+def chapter_numbers(chapter: str) -> list[Number]:
+    """The :class:`Number` declarations of one chapter."""
+    return [n for n in BOOK_NUMBERS if n.chapter == chapter]
+
+
+def missing_sources(chapter: str, layout=paths.DEFAULT) -> list[str]:
+    """Files (relative to the repository root) a chapter needs but cannot find."""
+    missing = []
+    for number in chapter_numbers(chapter):
+        path = source_path(number.source, layout)
+        if not path.exists():
+            rel = path.relative_to(layout.root) if path.is_relative_to(layout.root) else path
+            if str(rel) not in missing:
+                missing.append(str(rel))
+    return missing
+
+
+def glue_chapter(chapter: str, layout=paths.DEFAULT) -> dict[str, str]:
+    """Glue every number a chapter declares; placeholders for missing ones.
+
+    Returns
+    -------
+    dict
+        ``key -> shown text`` (:data:`PLACEHOLDER` where the file or field is
+        missing).
+    """
+    from myst_nb import glue
+
+    shown = {}
+    for number in chapter_numbers(chapter):
+        try:
+            text = format_number(read_number(number, layout), number.fmt)
+        except (FileNotFoundError, KeyError):
+            text = PLACEHOLDER
+        shown[number.key] = text
+        glue(number.key, Text(text), display=False)
+    return shown
+
+
+def pending_note(names, *, command: str = "make reproduce"):
+    """An admonition (IPython Markdown) listing results not produced yet.
+
+    Returns ``None`` (nothing shown) when ``names`` is empty.
+    """
+    from IPython.display import Markdown
+
+    names = list(names)
+    if not names:
+        return None
+    items = "\n".join(f"- `{n}`" for n in names)
+    return Markdown(
+        ":::{warning}\n"
+        "**结果尚未生成 · Results not produced yet.** 本章需要以下文件 · This chapter needs:\n\n"
+        f"{items}\n\n"
+        f"运行 · Run `{command}` 后重新构建本书 · then rebuild the book.\n"
+        ":::\n"
+    )
+
+
+def synthetic_banner():
+    """The synthetic-data admonition shown at the top of a chapter (Markdown)."""
+    from IPython.display import Markdown
+
+    from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
+
+    return Markdown(f":::{{important}}\n{SYNTHETIC_NOTE_ZH}\n\n{SYNTHETIC_NOTE_EN}\n:::\n")

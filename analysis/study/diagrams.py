@@ -1,0 +1,249 @@
+"""Path diagrams drawn with matplotlib only (no graphviz binary).
+
+Two diagrams:
+
+* :func:`conceptual_diagram`: the study's framework, Party organization
+  leadership (PL) → four pathways (GRID, RES, ORG, LIST) → community
+  resilience (CR), with the direct path and the hypothesis labels.
+* :func:`path_diagram`: a diagram drawn FROM a fitted model's estimates table
+  (lavaan columns ``lhs, op, rhs, std_all, pvalue``): every regression
+  (``~``) between the drawn variables is an arrow labelled with its
+  standardized coefficient and significance stars.
+
+Chinese labels need :func:`analysis.study.style.use` (called here).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import style
+
+__all__ = ["stars", "layered_layout", "conceptual_diagram", "path_diagram", "STUDY_NODES"]
+
+#: The structural variables of the study, in drawing order.
+STUDY_NODES = ("PL", "GRID", "RES", "ORG", "LIST", "CR")
+
+
+def stars(p) -> str:
+    """Significance stars: ``***`` p < .001, ``**`` < .01, ``*`` < .05.
+
+    Examples
+    --------
+    >>> stars(0.0004), stars(0.004), stars(0.04), stars(0.2), stars(float("nan"))
+    ('***', '**', '*', '', '')
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _coef(x) -> str:
+    """A standardized coefficient as APA prints it: ``.45``, ``-.07``."""
+    s = f"{x:.2f}"
+    return s.replace("0.", ".", 1) if abs(x) < 1 else s
+
+
+def layered_layout(edges, nodes=None) -> dict:
+    """Place nodes of a directed acyclic graph in columns by longest path.
+
+    Parameters
+    ----------
+    edges : iterable of (str, str)
+        ``(from, to)`` pairs.
+    nodes : sequence of str, optional
+        All nodes in the order they stack within a column (default: order of
+        first appearance in ``edges``).
+
+    Returns
+    -------
+    dict
+        ``node -> (x, y)`` with x the column (0, 1, ...) and y centred on 0.
+
+    Raises
+    ------
+    ValueError
+        If the edges contain a cycle.
+
+    Examples
+    --------
+    >>> pos = layered_layout([("X", "M"), ("M", "Y"), ("X", "Y")])
+    >>> [pos[n][0] for n in "XMY"]
+    [0, 1, 2]
+    """
+    edges = list(edges)
+    if nodes is None:
+        nodes = []
+        for a, b in edges:
+            for n in (a, b):
+                if n not in nodes:
+                    nodes.append(n)
+    level = {n: 0 for n in nodes}
+    for _ in range(len(nodes) + 1):
+        changed = False
+        for a, b in edges:
+            if level[b] < level[a] + 1:
+                level[b] = level[a] + 1
+                changed = True
+        if not changed:
+            break
+    else:
+        raise ValueError("the regressions form a cycle; a path diagram needs a recursive model")
+    pos = {}
+    for lv in sorted(set(level.values())):
+        column = [n for n in nodes if level[n] == lv]
+        k = len(column)
+        for i, n in enumerate(column):
+            pos[n] = (lv, (k - 1) / 2 - i)
+    return pos
+
+
+def _draw(ax, pos, labels, arrows, *, width=0.62, height=0.5, bottom=0.8):
+    """Draw ellipse nodes and labelled arrows on ``ax``."""
+    from matplotlib.patches import Ellipse, FancyArrowPatch
+
+    xscale, yscale = 2.6, 1.4
+    patches = {}
+    for node, (x, y) in pos.items():
+        cx, cy = x * xscale, y * yscale
+        e = Ellipse((cx, cy), width * 2.3, height * 1.6, facecolor="#f4f4f4", edgecolor="#222", lw=1.2)
+        ax.add_patch(e)
+        patches[node] = e
+        ax.text(cx, cy, labels.get(node, node), ha="center", va="center", fontsize=9)
+    for a, b, text, style_kw in arrows:
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        pa, pb = (xa * xscale, ya * yscale), (xb * xscale, yb * yscale)
+        rad = style_kw.get("rad", 0.0)
+        arrow = FancyArrowPatch(pa, pb, patchA=patches[a], patchB=patches[b],
+                                arrowstyle="-|>", mutation_scale=12, lw=style_kw.get("lw", 1.1),
+                                linestyle=style_kw.get("ls", "-"), color=style_kw.get("color", "#222"),
+                                connectionstyle=f"arc3,rad={rad}")
+        ax.add_patch(arrow)
+        if text:
+            mx, my = (pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2
+            frac = style_kw.get("at", 0.5)
+            mx, my = pa[0] + frac * (pb[0] - pa[0]), pa[1] + frac * (pb[1] - pa[1])
+            if rad:
+                # the arc's apex lies off the chord by rad/2 times its length
+                dx, dy = pb[0] - pa[0], pb[1] - pa[1]
+                mx, my = mx + rad / 2 * dy, my - rad / 2 * dx
+            ax.text(mx, my, text, ha="center", va="center", fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
+    xs = [p[0] * xscale for p in pos.values()]
+    ys = [p[1] * yscale for p in pos.values()]
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - bottom, max(ys) + 0.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _study_labels(instrument=None) -> dict:
+    """Two-line labels ``名称\\nCODE`` for the structural variables."""
+    if instrument is None:
+        from .instrument import load_instrument
+
+        instrument = load_instrument()
+    names = {c.code: c.name_zh for c in instrument.constructs}
+    names.update({s.code: s.name_zh for s in instrument.second_order})
+    return {code: f"{names.get(code, code)}\n{code}" for code in STUDY_NODES}
+
+
+def conceptual_diagram(instrument=None, *, labels=None):
+    """The conceptual model: PL → GRID, RES, ORG, LIST → CR, and PL → CR.
+
+    Parameters
+    ----------
+    instrument : Instrument, optional
+        Source of the construct names (default: the study's instrument).
+    labels : dict, optional
+        ``code -> label`` overriding the instrument's names.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Arrows carry the hypothesis labels: H2a-d for a-paths, H3a-d for
+        b-paths, H1 for the direct path; indirect effects (H4a-d) are the
+        products along each pathway.
+    """
+    import matplotlib.pyplot as plt
+
+    style.use()
+    labels = dict(labels) if labels is not None else _study_labels(instrument)
+    mediators = ["GRID", "RES", "ORG", "LIST"]
+    pos = {"PL": (0, 0.0), "CR": (2, 0.0)}
+    for i, m in enumerate(mediators):
+        pos[m] = (1, 1.5 - i)
+    arrows = []
+    for i, m in enumerate(mediators):
+        sub = "abcd"[i]
+        arrows.append(("PL", m, f"H2{sub}", {"at": 0.55}))
+        arrows.append((m, "CR", f"H3{sub}", {"at": 0.45}))
+    arrows.append(("PL", "CR", "H1 (c)", {"ls": "--", "at": 0.5}))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    _draw(ax, pos, labels, arrows, bottom=1.5)
+    ax.text(2.6, -3.1, "H4a–d：间接效应 a·b（中介）  indirect effects a·b", ha="center", fontsize=8)
+    return fig
+
+
+def path_diagram(estimates: pd.DataFrame, *, nodes=STUDY_NODES, labels=None,
+                 coef="std_all", title=None):
+    """Draw the structural part of a fitted model from its estimates table.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        lavaan-style estimates with columns ``lhs, op, rhs`` and ``coef``
+        (default ``std_all``) and ``pvalue``.  Rows with ``op == "~"`` whose
+        ``lhs`` and ``rhs`` are both in ``nodes`` are drawn (``lhs`` is the
+        outcome, as in lavaan).
+    nodes : sequence of str
+        Variables to draw; default the study's six structural factors.
+    labels : dict, optional
+        ``code -> label`` for the ellipses (default: the codes).
+    coef : str, default "std_all"
+        Column holding the coefficient printed on each arrow.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Arrows labelled ``β`` with stars (``*`` p < .05, ``**`` p < .01,
+        ``***`` p < .001); non-significant paths are dashed and grey.
+
+    Raises
+    ------
+    ValueError
+        If the table lacks the needed columns or holds no regressions among
+        ``nodes``.
+    """
+    import matplotlib.pyplot as plt
+
+    need = {"lhs", "op", "rhs", coef, "pvalue"}
+    missing = need - set(estimates.columns)
+    if missing:
+        raise ValueError(f"estimates table lacks column(s) {sorted(missing)}; expected lavaan-style "
+                         "columns lhs, op, rhs, std_all, pvalue")
+    nodes = list(nodes)
+    reg = estimates[(estimates["op"] == "~") & estimates["lhs"].isin(nodes) & estimates["rhs"].isin(nodes)]
+    if reg.empty:
+        raise ValueError(f"no regressions ('~') among {nodes} in the estimates table")
+    if "group" in reg.columns and reg["group"].nunique() > 1:
+        raise ValueError("estimates hold several groups; select one group before drawing")
+    style.use()
+    edges = list(zip(reg["rhs"], reg["lhs"]))
+    drawn = [n for n in nodes if any(n in e for e in edges)]
+    pos = layered_layout(edges, drawn)
+    arrows = []
+    for _, r in reg.iterrows():
+        b, p = float(r[coef]), float(r["pvalue"]) if pd.notna(r["pvalue"]) else math.nan
+        sig = bool(np.isfinite(p) and p < 0.05)
+        kw = {"at": 0.5, "color": "#222" if sig else "#888", "ls": "-" if sig else "--"}
+        arrows.append((r["rhs"], r["lhs"], f"{_coef(b)}{stars(p)}", kw))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    _draw(ax, pos, dict(labels or {}), arrows)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
