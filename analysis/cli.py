@@ -108,14 +108,14 @@ def _cmd_scan(args) -> int:
 def _cmd_fit(args) -> int:
     import pandas as pd
 
-    from .sem import sem
-
     model_path = Path(args.model)
     if not model_path.exists():
         raise InputError("model file not found", file=model_path)
     data_path = Path(args.data)
     if not data_path.exists():
         raise InputError("data file not found", file=data_path)
+    from .sem import sem
+
     data = pd.read_parquet(data_path) if data_path.suffix == ".parquet" else pd.read_csv(data_path)
     ordered = None
     if args.ordered:
