@@ -38,8 +38,8 @@ The model API the objectives rely on (see :mod:`analysis.sem.model`):
 ``sigma`` (p_g, p_g) and ``mu`` (p_g,), and
 ``model.jacobian(theta) -> list[(d_sigma, d_mu)]`` with ``d_sigma`` of shape
 (q, p_g, p_g) (``d_sigma[k] = dSigma / dtheta_k``, symmetric) and ``d_mu``
-of shape (q, p_g).  When the model has no mean structure, ``mu`` is the
-sample mean and ``d_mu`` is zero.
+of shape (q, p_g).  When the model has no mean structure, ``mu`` and
+``d_mu`` are None (the means are saturated: ``mu`` equals the sample mean).
 
 The sample statistics (:class:`analysis.sem.samplestats.SampleStats`):
 ``stats.nobs[g]``, ``stats.ntotal``, ``stats.cov[g]`` (divisor N),
@@ -207,12 +207,17 @@ class MLObjective(Objective):
             out.append((sigma, mu, w_inv, logdet))
         return out
 
+    def _resid_mean(self, g, mu):
+        if mu is None:
+            return np.zeros(self.stats.cov[g].shape[0])
+        return self.stats.mean[g] - mu
+
     def _f_groups(self, terms):
         fs = []
         for g, (sigma, mu, w_inv, logdet) in enumerate(terms):
             s = self.stats.cov[g]
             p = s.shape[0]
-            d = self.stats.mean[g] - mu
+            d = self._resid_mean(g, mu)
             f = (logdet + np.einsum("ij,ji->", s, w_inv) - self._logdet_s[g] - p
                  + d @ w_inv @ d)
             fs.append(f)
@@ -233,7 +238,7 @@ class MLObjective(Objective):
         jac = self.model.jacobian(theta)
         grad = np.zeros(self.model.n_free)
         for g, (sigma, mu, w_inv, _) in enumerate(terms):
-            d = self.stats.mean[g] - mu
+            d = self._resid_mean(g, mu)
             m = w_inv @ (sigma - self.stats.cov[g] - np.outer(d, d)) @ w_inv
             d_sigma, d_mu = jac[g]
             gk = np.einsum("kij,ij->k", d_sigma, m)

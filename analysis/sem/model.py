@@ -1,0 +1,255 @@
+"""Matrix representation of a model (RAM) with analytic Jacobians.
+
+Per group, all variables (observed first, then latent) form one vector
+:math:`v = A v + u` with :math:`\\operatorname{Cov}(u) = S` and
+:math:`E(u) = m`.  With :math:`B = (I - A)^{-1}` and the filter :math:`F`
+selecting the observed variables,
+
+.. math::
+
+    \\Sigma = F B S B^\\top F^\\top, \\qquad \\mu = F B m .
+
+For a path :math:`A_{rc}` (effect of c on r) the derivatives are
+:math:`\\partial\\Sigma = F B e_r (C e_c)_{obs}^\\top + (\\cdot)^\\top` with
+:math:`C = B S B^\\top` and :math:`\\partial\\mu = F B e_r (Bm)_c`; for
+:math:`S_{rc}` they are :math:`F B (e_r e_c^\\top + e_c e_r^\\top) B^\\top
+F^\\top` (halved on the diagonal), and for :math:`m_r`,
+:math:`\\partial\\mu = F B e_r` ([1]_, [2]_).
+
+References
+----------
+.. [1] McArdle, J. J., & McDonald, R. P. (1984). Some algebraic properties of
+   the Reticular Action Model for moment structures. British Journal of
+   Mathematical and Statistical Psychology, 37, 234-251.
+.. [2] Bollen, K. A. (1989). Structural Equations with Latent Variables.
+   Wiley (implied moments, chapter 8).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SEMModel"]
+
+
+@dataclass
+class _GroupMaps:
+    # positions in A, S, m that carry free parameters
+    a_r: np.ndarray
+    a_c: np.ndarray
+    a_k: np.ndarray
+    s_r: np.ndarray
+    s_c: np.ndarray
+    s_k: np.ndarray
+    m_r: np.ndarray
+    m_k: np.ndarray
+    a0: np.ndarray
+    s0: np.ndarray
+    m0: np.ndarray
+
+
+class SEMModel:
+    """A structural equation model in RAM form, built from a parameter table.
+
+    Parameters
+    ----------
+    partable : pandas.DataFrame
+        From :func:`analysis.sem.partable.build_partable` (fixed-x rows
+        already filled by :func:`~analysis.sem.partable.fill_fixed_x`).
+    ov_names : list of str
+        Observed variables (order of the implied matrices).
+    lv_names : list of str
+        Latent variables.
+    ngroups : int
+    meanstructure : bool
+
+    Attributes
+    ----------
+    n_free : int
+        Number of free parameters q (after equality constraints).
+    names : list of str
+        All variables: ``ov_names + lv_names``.
+    """
+
+    def __init__(self, partable: pd.DataFrame, ov_names, lv_names, ngroups: int,
+                 meanstructure: bool):
+        self.partable = partable
+        self.ov_names = [list(ov_names)] * ngroups
+        self.lv_names = list(lv_names)
+        self.names = list(ov_names) + list(lv_names)
+        self.n_groups = int(ngroups)
+        self.meanstructure = bool(meanstructure)
+        self.p = len(ov_names)
+        self.n = len(self.names)
+        free = partable["free"].to_numpy()
+        self.n_free = int(free.max()) if len(free) else 0
+        pos = {v: i for i, v in enumerate(self.names)}
+        self._maps = []
+        for g in range(self.n_groups):
+            sub = partable[(partable["group"] == g + 1)]
+            a0 = np.zeros((self.n, self.n))
+            s0 = np.zeros((self.n, self.n))
+            m0 = np.zeros(self.n)
+            ar, ac, ak, sr, sc, sk, mr, mk = ([] for _ in range(8))
+            for r in sub.itertuples(index=False):
+                if r.op not in ("=~", "~", "~~", "~1"):
+                    continue
+                k = int(r.free) - 1
+                val = float(r.ustart) if r.free == 0 else 0.0
+                if r.free == 0 and not np.isfinite(val):
+                    raise ValueError(
+                        f"Parameter '{r.lhs} {r.op} {r.rhs}' is fixed but has no value."
+                    )
+                if r.op == "=~":
+                    i, j = pos[r.rhs], pos[r.lhs]
+                    (a0.__setitem__((i, j), val) if k < 0 else
+                     (ar.append(i), ac.append(j), ak.append(k)))
+                elif r.op == "~":
+                    i, j = pos[r.lhs], pos[r.rhs]
+                    (a0.__setitem__((i, j), val) if k < 0 else
+                     (ar.append(i), ac.append(j), ak.append(k)))
+                elif r.op == "~~":
+                    i, j = pos[r.lhs], pos[r.rhs]
+                    if k < 0:
+                        s0[i, j] = s0[j, i] = val
+                    else:
+                        sr.append(i), sc.append(j), sk.append(k)
+                else:
+                    i = pos[r.lhs]
+                    if k < 0:
+                        m0[i] = val
+                    else:
+                        mr.append(i), mk.append(k)
+            arr = lambda x: np.asarray(x, dtype=int)  # noqa: E731
+            self._maps.append(_GroupMaps(arr(ar), arr(ac), arr(ak), arr(sr), arr(sc), arr(sk),
+                                         arr(mr), arr(mk), a0, s0, m0))
+        self._eye = np.eye(self.n)
+        self._build_jacobian_maps()
+
+    # ------------------------------------------------------------------
+    def _build_jacobian_maps(self):
+        """Precompute how positions add up into parameters (per group)."""
+        self._jmaps = []
+        for mp in self._maps:
+            ks = np.concatenate([mp.a_k, mp.s_k]).astype(int)
+            # first occurrence of each parameter in this group -> direct copy;
+            # repeats are added afterwards
+            seen = {}
+            prim_pos, prim_par, extra_pos, extra_par = [], [], [], []
+            for idx, k in enumerate(ks):
+                if k in seen:
+                    extra_pos.append(idx), extra_par.append(k)
+                else:
+                    seen[k] = idx
+                    prim_pos.append(idx), prim_par.append(k)
+            mk_seen = {}
+            mprim_pos, mprim_par, mextra_pos, mextra_par = [], [], [], []
+            for idx, k in enumerate(mp.m_k):
+                if k in mk_seen:
+                    mextra_pos.append(idx), mextra_par.append(k)
+                else:
+                    mk_seen[k] = idx
+                    mprim_pos.append(idx), mprim_par.append(k)
+            arr = lambda x: np.asarray(x, dtype=int)  # noqa: E731
+            self._jmaps.append(dict(prim_pos=arr(prim_pos), prim_par=arr(prim_par),
+                                    extra_pos=arr(extra_pos), extra_par=arr(extra_par),
+                                    mprim_pos=arr(mprim_pos), mprim_par=arr(mprim_par),
+                                    mextra_pos=arr(mextra_pos), mextra_par=arr(mextra_par)))
+
+    def matrices(self, theta, g: int = 0):
+        """RAM matrices ``(A, S, m)`` of group ``g`` at ``theta``."""
+        theta = np.asarray(theta, dtype=float)
+        mp = self._maps[g]
+        a = mp.a0.copy()
+        a[mp.a_r, mp.a_c] = theta[mp.a_k]
+        s = mp.s0.copy()
+        s[mp.s_r, mp.s_c] = theta[mp.s_k]
+        s[mp.s_c, mp.s_r] = theta[mp.s_k]
+        m = mp.m0.copy()
+        m[mp.m_r] = theta[mp.m_k]
+        return a, s, m
+
+    def _core(self, theta, g):
+        a, s, m = self.matrices(theta, g)
+        b = np.linalg.inv(self._eye - a)
+        c = b @ s @ b.T
+        return a, s, m, b, c
+
+    def total_moments(self, theta, g: int = 0):
+        """Implied covariance and mean of *all* variables (observed + latent).
+
+        Returns
+        -------
+        cov : ndarray (n, n)
+        mean : ndarray (n,)
+        """
+        a, s, m, b, c = self._core(theta, g)
+        return c, b @ m
+
+    def implied(self, theta):
+        """Implied ``(sigma, mu)`` per group (``mu`` None without means)."""
+        out = []
+        p = self.p
+        for g in range(self.n_groups):
+            a, s, m, b, c = self._core(theta, g)
+            sigma = c[:p, :p]
+            mu = b[:p] @ m if self.meanstructure else None
+            out.append((0.5 * (sigma + sigma.T), mu))
+        return out
+
+    def jacobian(self, theta):
+        """Analytic derivatives of the implied moments, per group.
+
+        Returns
+        -------
+        list of (d_sigma, d_mu)
+            ``d_sigma`` (q, p, p), ``d_mu`` (q, p) or None without means.
+        """
+        q, p = self.n_free, self.p
+        out = []
+        for g in range(self.n_groups):
+            mp, jm = self._maps[g], self._jmaps[g]
+            a, s, m, b, c = self._core(theta, g)
+            fb = b[:p]                      # (p, n)
+            cp = c[:, :p]                   # (n, p)
+            # paths
+            ua = fb[:, mp.a_r]              # (p, ka)
+            va = cp[mp.a_c]                 # (ka, p)
+            xa = ua.T[:, :, None] * va[:, None, :]
+            # covariances
+            us = fb[:, mp.s_r]
+            vs = fb[:, mp.s_c]
+            xs = us.T[:, :, None] * vs.T[:, None, :]
+            diag = (mp.s_r == mp.s_c)
+            if diag.any():
+                xs[diag] *= 0.5
+            x = np.concatenate([xa, xs], axis=0)
+            x = x + x.transpose(0, 2, 1)
+            d_sigma = np.zeros((q, p, p))
+            d_sigma[jm["prim_par"]] = x[jm["prim_pos"]]
+            if len(jm["extra_pos"]):
+                np.add.at(d_sigma, jm["extra_par"], x[jm["extra_pos"]])
+            d_mu = None
+            if self.meanstructure:
+                bm = b @ m
+                d_mu = np.zeros((q, p))
+                ya = (fb[:, mp.a_r] * bm[mp.a_c]).T     # (ka, p)
+                np.add.at(d_mu, mp.a_k, ya)
+                ym = fb[:, mp.m_r].T
+                d_mu[jm["mprim_par"]] += ym[jm["mprim_pos"]]
+                if len(jm["mextra_pos"]):
+                    np.add.at(d_mu, jm["mextra_par"], ym[jm["mextra_pos"]])
+            out.append((d_sigma, d_mu))
+        return out
+
+    # ------------------------------------------------------------------
+    def theta_from_partable(self, column: str = "start") -> np.ndarray:
+        """Free-parameter vector read from a partable column (first row wins)."""
+        theta = np.full(self.n_free, np.nan)
+        pt = self.partable
+        for k, v in zip(pt["free"].to_numpy(), pt[column].to_numpy(dtype=float)):
+            if k > 0 and np.isnan(theta[k - 1]):
+                theta[k - 1] = v
+        return theta

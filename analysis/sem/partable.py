@@ -1,0 +1,364 @@
+"""Build lavaan's parameter table from parsed syntax, with its defaults.
+
+The defaults are those of lavaan's ``cfa()`` and ``sem()`` (which share
+them): ``auto.fix.first`` (first loading fixed to 1 unless ``std_lv``),
+``auto.var`` (free residual variances of every observed and latent
+variable), ``auto.cov.lv.x`` (free covariances among exogenous latent
+variables), ``auto.cov.y`` (free residual covariances among purely dependent
+variables), ``int.ov.free`` / ``int.lv.free = FALSE`` (free observed
+intercepts, latent means fixed at 0) and ``fixed.x = TRUE`` (variances,
+covariances and means of exogenous observed covariates fixed at their
+sample values, see :func:`fill_fixed_x`).
+
+References
+----------
+.. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation
+   modeling. Journal of Statistical Software, 48(2), 1-36.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .syntax import Formula, parse_syntax
+
+__all__ = ["VariableSets", "build_partable", "fill_fixed_x", "GROUP_EQUAL_TYPES"]
+
+#: Parameter types accepted by ``group_equal``.
+GROUP_EQUAL_TYPES = ("loadings", "intercepts", "means", "residuals",
+                     "residual.covariances", "lv.variances", "lv.covariances",
+                     "regressions", "thresholds")
+
+
+@dataclass(frozen=True)
+class VariableSets:
+    """Names of the variables of a model (same in every group).
+
+    Attributes
+    ----------
+    ov : list of str
+        Observed variables, in lavaan's order (indicators, then other
+        dependent variables, then exogenous covariates).
+    lv : list of str
+        Latent variables in order of definition.
+    ov_x : list of str
+        Exogenous observed covariates (only predictors in ``~``), whose
+        moments are fixed at sample values (``fixed.x = TRUE``).
+    lv_x : list of str
+        Exogenous latent variables.
+    """
+
+    ov: list
+    lv: list
+    ov_x: list
+    lv_x: list
+
+
+def _variable_sets(formulas: list[Formula], fixed_x: bool) -> VariableSets:
+    lv: list[str] = []
+    for f in formulas:
+        if f.op == "=~" and f.lhs not in lv:
+            lv.append(f.lhs)
+    ind, other = [], []
+    for f in formulas:
+        if f.op == "=~":
+            if f.rhs not in lv and f.rhs not in ind:
+                ind.append(f.rhs)
+    y_names, x_names = set(), set()
+    for f in formulas:
+        if f.op == "~":
+            y_names.add(f.lhs)
+            x_names.add(f.rhs)
+    appear = []
+    for f in formulas:
+        if f.op in ("~", "~~"):
+            appear += [f.lhs, f.rhs]
+        elif f.op in ("~1", "|"):
+            appear.append(f.lhs)
+    for name in appear:
+        if name not in lv and name not in ind and name not in other:
+            other.append(name)
+    ov_x = [v for v in other if v in x_names and v not in y_names] if fixed_x else []
+    ov = ind + [v for v in other if v not in ov_x] + ov_x
+    indicators_lv = {f.rhs for f in formulas if f.op == "=~" and f.rhs in lv}
+    lv_x = [v for v in lv if v not in y_names and v not in indicators_lv]
+    return VariableSets(ov=ov, lv=lv, ov_x=ov_x, lv_x=lv_x)
+
+
+def _per_group(values: list, g: int, ngroups: int, what: str, line: int):
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if len(values) != ngroups:
+        raise ValueError(
+            f"Model syntax, line {line}: {what} c(...) has {len(values)} elements "
+            f"but the data have {ngroups} groups."
+        )
+    return values[g]
+
+
+def _param_type(op: str, lhs: str, rhs: str, lv: set) -> str:
+    if op == "=~":
+        return "loadings"
+    if op == "~":
+        return "regressions"
+    if op == "~1":
+        return "means" if lhs in lv else "intercepts"
+    if op == "|":
+        return "thresholds"
+    if op == "~~":
+        if lhs in lv:
+            return "lv.variances" if lhs == rhs else "lv.covariances"
+        return "residuals" if lhs == rhs else "residual.covariances"
+    return ""
+
+
+def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
+                   meanstructure: bool = False, group_equal=(),
+                   fixed_x: bool = True, auto_cov_y: bool = True):
+    """Parameter table of a model, as lavaan's ``lavaanify()``.
+
+    Parameters
+    ----------
+    model : str or list of Formula
+        lavaan model syntax (or its parsed form).
+    ngroups : int
+        Number of groups.
+    std_lv : bool
+        Identify latent variables by fixing their (residual) variances to 1
+        instead of fixing the first loading.
+    meanstructure : bool
+        Add intercepts (free for observed variables) and latent means
+        (fixed at 0; free in groups 2.. when ``group_equal`` holds
+        ``"intercepts"`` but not ``"means"``).
+    group_equal : sequence of str
+        Parameter types held equal across groups, from
+        :data:`GROUP_EQUAL_TYPES`.
+    fixed_x : bool
+        Treat exogenous observed covariates as fixed (lavaan's default).
+    auto_cov_y : bool
+        Free residual covariances among purely dependent variables.
+
+    Returns
+    -------
+    partable : pandas.DataFrame
+        Columns ``id, lhs, op, rhs, user, group, free, ustart, start, exo,
+        label, plabel, eq_key``: ``free`` is 0 for fixed rows and the
+        1-based index of the free parameter otherwise (rows sharing a label
+        or a ``group_equal`` constraint share the index); ``ustart`` the
+        fixed value (NaN when free); ``start`` a user starting value (NaN
+        when none); ``exo`` 1 for fixed-x rows; ``user`` 1 for rows written
+        in the syntax, 0 for defaults, 2 for ``:=`` rows.
+    variables : VariableSets
+    """
+    formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    bad = [t for t in group_equal if t not in GROUP_EQUAL_TYPES]
+    if bad:
+        raise ValueError(
+            f"group_equal: unknown parameter type(s) {bad}; choose from {list(GROUP_EQUAL_TYPES)}."
+        )
+    if any(f.op == "~1" for f in formulas):
+        meanstructure = True
+    vs = _variable_sets(formulas, fixed_x)
+    lvset = set(vs.lv)
+    ovx = set(vs.ov_x)
+    y_names = {f.lhs for f in formulas if f.op == "~"}
+    x_names = {f.rhs for f in formulas if f.op == "~"}
+    indicators = {f.rhs for f in formulas if f.op == "=~"}
+    first_ind = {}
+    for f in formulas:
+        if f.op == "=~" and f.lhs not in first_ind:
+            first_ind[f.lhs] = f.rhs
+
+    rows = []
+    eq_pairs = []
+
+    def add(lhs, op, rhs, user, g, free, ustart, start=np.nan, label="", exo=0):
+        rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=user, group=g + 1, free=free,
+                         ustart=ustart, start=start, exo=exo, label=label))
+
+    def have(lhs, op, rhs, g):
+        for r in rows:
+            if r["group"] != g + 1 or r["op"] != op:
+                continue
+            if r["lhs"] == lhs and r["rhs"] == rhs:
+                return True
+            if op == "~~" and r["lhs"] == rhs and r["rhs"] == lhs:
+                return True
+        return False
+
+    for g in range(ngroups):
+        # 1. user formulas
+        for f in formulas:
+            if f.op in (":=", "=="):
+                continue
+            m = f.modifier
+            fixed = _per_group(m.fixed, g, ngroups, "value", f.line)
+            freeflag = _per_group(m.free, g, ngroups, "value", f.line)
+            label = _per_group(m.label, g, ngroups, "label", f.line) or ""
+            start = _per_group(m.start, g, ngroups, "start", f.line)
+            start = np.nan if start is None else float(start)
+            if have(f.lhs, f.op, f.rhs, g):
+                raise ValueError(
+                    f"Model syntax, line {f.line}: parameter '{f.lhs} {f.op} {f.rhs}' is specified twice."
+                )
+            is_free = True
+            ustart = np.nan
+            if fixed is not None:
+                is_free, ustart = False, float(fixed)
+            elif freeflag:
+                is_free = True
+            elif f.op == "=~" and not std_lv and first_ind[f.lhs] == f.rhs:
+                is_free, ustart = False, 1.0
+            if f.op == "~~" and std_lv and f.lhs == f.rhs and f.lhs in lvset and fixed is None and not freeflag:
+                is_free, ustart = False, 1.0
+            add(f.lhs, f.op, f.rhs, 1, g, int(is_free), ustart, start, label)
+        # 2. variances
+        for v in vs.ov:
+            if not have(v, "~~", v, g):
+                if v in ovx:
+                    add(v, "~~", v, 0, g, 0, np.nan, exo=1)
+                else:
+                    add(v, "~~", v, 0, g, 1, np.nan)
+        for v in vs.lv:
+            if not have(v, "~~", v, g):
+                if std_lv:
+                    add(v, "~~", v, 0, g, 0, 1.0)
+                else:
+                    add(v, "~~", v, 0, g, 1, np.nan)
+        # 3. covariances among exogenous latents
+        for i, a in enumerate(vs.lv_x):
+            for b in vs.lv_x[i + 1:]:
+                if not have(a, "~~", b, g):
+                    add(a, "~~", b, 0, g, 1, np.nan)
+        # 4. residual covariances among purely dependent variables
+        if auto_cov_y:
+            pure_y = [v for v in vs.ov + vs.lv
+                      if v in y_names and v not in x_names and v not in indicators]
+            for i, a in enumerate(pure_y):
+                for b in pure_y[i + 1:]:
+                    if not have(a, "~~", b, g):
+                        add(a, "~~", b, 0, g, 1, np.nan)
+        # 5. covariances among fixed x
+        for i, a in enumerate(vs.ov_x):
+            for b in vs.ov_x[i + 1:]:
+                if not have(a, "~~", b, g):
+                    add(a, "~~", b, 0, g, 0, np.nan, exo=1)
+        # 6. mean structure
+        if meanstructure:
+            for v in vs.ov:
+                if not have(v, "~1", "", g):
+                    if v in ovx:
+                        add(v, "~1", "", 0, g, 0, np.nan, exo=1)
+                    else:
+                        add(v, "~1", "", 0, g, 1, np.nan)
+            for v in vs.lv:
+                if not have(v, "~1", "", g):
+                    free_mean = (g > 0 and "intercepts" in group_equal
+                                 and "means" not in group_equal)
+                    add(v, "~1", "", 0, g, int(free_mean), np.nan if free_mean else 0.0)
+    # defined parameters and equality constraints
+    for f in formulas:
+        if f.op == ":=":
+            rows.append(dict(lhs=f.lhs, op=":=", rhs=f.rhs, user=2,
+                             group=0 if ngroups > 1 else 1, free=0,
+                             ustart=np.nan, start=np.nan, exo=0, label=f.lhs))
+        elif f.op == "==":
+            eq_pairs.append((f.lhs.strip(), f.rhs.strip(), f.line))
+
+    pt = pd.DataFrame(rows)
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    pt = _assign_free(pt, vs, group_equal, eq_pairs)
+    return pt, vs
+
+
+def _assign_free(pt, vs, group_equal, eq_pairs):
+    """Give every free row its parameter index, merging equal parameters."""
+    lvset = set(vs.lv)
+    keys = []
+    g1_key = {}
+    for r in pt.itertuples(index=False):
+        if r.op == ":=" or r.free == 0:
+            keys.append("")
+            continue
+        if r.label:
+            key = "label:" + r.label
+        else:
+            ptype = _param_type(r.op, r.lhs, r.rhs, lvset)
+            ident = (r.lhs, r.op, r.rhs)
+            if r.group > 1 and ptype in group_equal and ident in g1_key:
+                key = g1_key[ident]
+            else:
+                key = "row:" + str(r.id)
+        if r.group == 1:
+            g1_key[(r.lhs, r.op, r.rhs)] = key
+        keys.append(key)
+    # union-find over '==' constraints between labels
+    parent = {}
+
+    def find(k):
+        while parent.get(k, k) != k:
+            k = parent[k]
+        return k
+
+    known = {k for k in keys if k}
+    for a, b, line in eq_pairs:
+        ka, kb = "label:" + a, "label:" + b
+        for k, name in ((ka, a), (kb, b)):
+            if k not in known:
+                raise ValueError(
+                    f"Model syntax, line {line}: '{name}' in an '==' constraint is not a label of a free parameter."
+                )
+        parent[find(kb)] = find(ka)
+    keys = [find(k) if k else "" for k in keys]
+    index = {}
+    free = []
+    for k in keys:
+        if not k:
+            free.append(0)
+            continue
+        if k not in index:
+            index[k] = len(index) + 1
+        free.append(index[k])
+    pt = pt.copy()
+    pt["free"] = np.asarray(free, dtype=int)
+    pt["eq_key"] = keys
+    # labels used for fixed rows and also free rows: a label on a fixed row
+    # is kept (lavaan allows it) but does not create a parameter.
+    return pt
+
+
+def fill_fixed_x(pt: pd.DataFrame, ov_names: list, cov: list, mean: list) -> pd.DataFrame:
+    """Set the fixed-x rows to their sample values (``fixed.x = TRUE``).
+
+    Parameters
+    ----------
+    pt : pandas.DataFrame
+        Parameter table from :func:`build_partable`.
+    ov_names : list of str
+        Order of the rows/columns of ``cov``.
+    cov, mean : list of ndarray
+        Per-group sample covariance (divisor N) and mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``ustart`` filled for rows with ``exo == 1``.
+    """
+    pt = pt.copy()
+    pos = {v: i for i, v in enumerate(ov_names)}
+    ustart = pt["ustart"].to_numpy(dtype=float).copy()
+    for k, r in enumerate(pt.itertuples(index=False)):
+        if r.exo != 1:
+            continue
+        g = r.group - 1
+        if r.op == "~~":
+            ustart[k] = cov[g][pos[r.lhs], pos[r.rhs]]
+        elif r.op == "~1":
+            ustart[k] = mean[g][pos[r.lhs]]
+    pt["ustart"] = ustart
+    return pt

@@ -1,0 +1,365 @@
+"""The fitted-model object: estimates, fit measures, summary.
+
+Statistics are computed once, on first access (statsmodels' results
+pattern).
+
+References
+----------
+.. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation
+   modeling. Journal of Statistical Software, 48(2), 1-36
+   (``parameterEstimates()``, ``fitMeasures()``, ``summary()``).
+"""
+from __future__ import annotations
+
+import copy
+import html
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from . import fit_indices as _fi
+from .defined import DefinedParameters
+from .optimize import refit_theta
+from .standardized import std_all as _std_all
+
+__all__ = ["SEMResult", "ESTIMATE_COLUMNS", "FIT_KEYS"]
+
+#: Columns of :attr:`SEMResult.estimates`.
+ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
+                    "ci_lower", "ci_upper", "std_all"]
+#: Keys always present in :attr:`SEMResult.fit`.
+FIT_KEYS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
+            "rmsea_ci_upper", "srmr", "aic", "bic", "loglik", "npar", "nobs"]
+
+_Z975 = float(_st.norm.ppf(0.975))
+
+
+class SEMResult:
+    """A fitted structural equation model.
+
+    Parameters
+    ----------
+    partable : pandas.DataFrame
+        The parameter table (see :func:`analysis.sem.partable.build_partable`).
+    variables : analysis.sem.partable.VariableSets
+    model : analysis.sem.model.SEMModel
+    objective : analysis.sem.objective.Objective
+    estimator : analysis.sem.estimators.Estimator
+    theta : ndarray
+        Estimated free parameters.
+    converged : bool
+    n_iter : int
+    options : dict
+        The call's options (``estimator``, ``group``, ``group_equal``, ...).
+
+    Attributes
+    ----------
+    fit : pandas.Series
+        Fit measures: ``chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_lower,
+        rmsea_ci_upper, srmr, aic, bic, loglik, npar, nobs`` plus
+        ``fmin, baseline_chisq, baseline_df, baseline_pvalue, rmsea_pvalue,
+        unrestricted_loglik, bic2, ntotal``; robust estimators add
+        ``chisq_scaled`` and the other scaled entries.
+    estimates : pandas.DataFrame
+        ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower,
+        ci_upper, std_all`` (95% Wald intervals; fixed rows have ``se`` 0
+        and NaN ``z``/``pvalue`` as lavaan prints them).
+    converged : bool
+    issues : list of str
+        Non-convergence, negative variances, non-positive-definite
+        covariance matrices of the latent variables or residuals.
+    vcov : ndarray (q, q)
+        Covariance matrix of the free parameters.
+    """
+
+    def __init__(self, partable, variables, model, objective, estimator, theta,
+                 converged, n_iter, options):
+        self.partable = partable
+        self.variables = variables
+        self.model = model
+        self.objective = objective
+        self.estimator = estimator
+        self.theta = np.asarray(theta, dtype=float)
+        self.converged = bool(converged)
+        self.n_iter = int(n_iter)
+        self.options = dict(options)
+        self.boot = None  # (n_boot, q) draws set by analysis.sem.bootstrap
+
+    # ---------------------------------------------------------------
+    @property
+    def stats(self):
+        """The sample statistics (:class:`~analysis.sem.samplestats.SampleStats`)."""
+        return self.objective.stats
+
+    @cached_property
+    def defined(self) -> DefinedParameters:
+        """Compiled ``:=`` definitions."""
+        return DefinedParameters(self.partable)
+
+    @cached_property
+    def vcov(self) -> np.ndarray:
+        """Covariance matrix of the free parameters (q, q)."""
+        if self.boot is not None:
+            draws = np.asarray(self.boot, float)
+            draws = draws[np.all(np.isfinite(draws), axis=1)]
+            return np.cov(draws, rowvar=False, ddof=1)
+        return self.estimator.vcov(self.objective, self.theta)
+
+    @cached_property
+    def scaled_test(self) -> dict | None:
+        """Scaled test statistic of a robust estimator (None otherwise)."""
+        if self.estimator.scaled_test is None:
+            return None
+        return self.estimator.scaled_test(self.objective, self.theta)
+
+    @cached_property
+    def implied(self):
+        """Implied ``(sigma, mu)`` per group."""
+        return self.model.implied(self.theta)
+
+    # ---------------------------------------------------------------
+    def _est_column(self) -> np.ndarray:
+        free = self.partable["free"].to_numpy()
+        return np.where(free > 0, self.theta[np.maximum(free - 1, 0)],
+                        self.partable["ustart"].to_numpy(dtype=float))
+
+    @cached_property
+    def estimates(self) -> pd.DataFrame:
+        """Parameter estimates as lavaan's ``parameterEstimates()`` + ``std.all``."""
+        pt = self.partable
+        free = pt["free"].to_numpy()
+        est = self._est_column()
+        se_free = np.sqrt(np.clip(np.diag(self.vcov), 0, None))
+        se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
+        is_def = (pt["op"] == ":=").to_numpy()
+        if is_def.any():
+            dvals = self.defined.values(self.theta)
+            dvcov = self.defined.vcov(self.theta, self.vcov)
+            dse = np.sqrt(np.clip(np.diag(dvcov), 0, None))
+            est = est.copy()
+            se = se.copy()
+            est[is_def] = dvals
+            se[is_def] = dse
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where((free > 0) | is_def, est / se, np.nan)
+        z = np.where(np.isfinite(z), z, np.nan)
+        p = 2 * _st.norm.sf(np.abs(z))
+        df = pd.DataFrame({
+            "lhs": pt["lhs"].astype(str).to_numpy(),
+            "op": pt["op"].astype(str).to_numpy(),
+            "rhs": pt["rhs"].astype(str).to_numpy(),
+            "group": pt["group"].to_numpy(dtype=int),
+            "label": pt["label"].astype(str).to_numpy(),
+            "est": est,
+            "se": se,
+            "z": z,
+            "pvalue": p,
+            "ci_lower": est - _Z975 * se,
+            "ci_upper": est + _Z975 * se,
+            "std_all": _std_all(self.model, self.theta, pt, self.defined),
+        })
+        return df
+
+    # ---------------------------------------------------------------
+    def _ndat(self) -> int:
+        ms = self.model.meanstructure
+        px = len(self.variables.ov_x)
+        tot = 0
+        for g in range(self.model.n_groups):
+            p = self.model.p
+            tot += p * (p + 1) // 2 + (p if ms else 0)
+            tot -= px * (px + 1) // 2 + (px if ms else 0)
+        return tot
+
+    @cached_property
+    def fit(self) -> pd.Series:
+        """Fit measures (see the class docstring)."""
+        obj = self.objective
+        st = self.stats
+        q = self.model.n_free
+        df = self._ndat() - q
+        chisq = obj.test_statistic(self.theta)
+        pos = {v: i for i, v in enumerate(st.ov_names)}
+        x_idx = [pos[v] for v in self.variables.ov_x]
+        if hasattr(obj, "baseline_test"):
+            chisq_b, df_b = obj.baseline_test()
+        else:
+            chisq_b, df_b = _fi.baseline_chisq(st.cov, st.nobs, x_idx)
+        if hasattr(obj, "h1_moments"):
+            cov_h1, mean_h1 = obj.h1_moments()
+        else:
+            cov_h1, mean_h1 = st.cov, st.mean
+        sig = [s for s, _ in self.implied]
+        mus = [m for _, m in self.implied]
+        srmr = _fi.srmr(cov_h1, mean_h1, sig, mus, st.nobs)
+        out = _fi.fit_measures(
+            chisq=chisq, df=df, npar=q, ntotal=st.ntotal, ngroups=st.ngroups,
+            loglik=obj.loglik(self.theta), loglik_h1=obj.loglik_h1(),
+            chisq_b=chisq_b, df_b=df_b, srmr_value=srmr, fmin=obj.value(self.theta))
+        scaled = self.scaled_test
+        if scaled:
+            extra = pd.Series({k: float(v) for k, v in scaled.items()}, dtype=float)
+            out = pd.concat([out, extra[~extra.index.isin(out.index)]])
+        return out
+
+    @cached_property
+    def issues(self) -> list:
+        """Problems with the solution, in words."""
+        msgs = []
+        if not self.converged:
+            msgs.append(f"The optimizer did not converge after {self.n_iter} iterations.")
+        pt = self.partable
+        est = self._est_column()
+        for k, r in enumerate(pt.itertuples(index=False)):
+            if r.op == "~~" and r.lhs == r.rhs and est[k] < 0:
+                grp = f" (group {r.group})" if self.model.n_groups > 1 else ""
+                msgs.append(f"Negative variance estimate: {r.lhs} ~~ {r.rhs} = {est[k]:.4f}{grp}.")
+        lv_idx = [self.model.names.index(v) for v in self.model.lv_names]
+        p = self.model.p
+        for g in range(self.model.n_groups):
+            grp = f" in group {g + 1}" if self.model.n_groups > 1 else ""
+            c, _ = self.model.total_moments(self.theta, g)
+            if lv_idx:
+                ev = np.linalg.eigvalsh(c[np.ix_(lv_idx, lv_idx)])
+                if ev.min() <= 0:
+                    msgs.append("The covariance matrix of the latent variables is not positive "
+                                f"definite{grp} (smallest eigenvalue {ev.min():.3g}).")
+            _, s, _ = self.model.matrices(self.theta, g)
+            ev = np.linalg.eigvalsh(s[:p, :p])
+            if ev.min() < 0:
+                msgs.append("The covariance matrix of the residuals is not positive "
+                            f"definite{grp} (smallest eigenvalue {ev.min():.3g}).")
+        if self.converged:
+            ev = np.linalg.eigvalsh(self.objective.information(self.theta))
+            if ev.min() <= 1e-10 * max(1.0, ev.max()):
+                msgs.append("The information matrix is singular: the model may not be identified.")
+        return msgs
+
+    # ---------------------------------------------------------------
+    def refit(self, sample_cov_list, sample_mean_list, n_list, start=None, info=None):
+        """Re-estimate the same model from new sample moments (fast path).
+
+        Parameters
+        ----------
+        sample_cov_list, sample_mean_list : list of ndarray
+            Per-group covariance (divisor N) and mean, in the order of
+            ``self.stats.ov_names``.
+        n_list : list of int
+        start : ndarray, optional
+            Warm start (default: this fit's estimate).
+        info : ndarray, optional
+            Information matrix reused by the chord iterations (default:
+            the information at this fit's estimate, computed once).
+
+        Returns
+        -------
+        theta : ndarray
+        converged : bool
+        n_iter : int
+
+        Notes
+        -----
+        Only the ML objective supports this path (``set_moments``).
+        """
+        obj = self._refit_objective
+        obj.set_moments(sample_cov_list, sample_mean_list, n_list)
+        if info is None:
+            info = self._refit_info
+        res = refit_theta(obj, self.theta if start is None else start, info)
+        return res.theta, res.converged, res.n_iter
+
+    @cached_property
+    def _refit_objective(self):
+        obj = copy.copy(self.objective)
+        if not hasattr(obj, "set_moments"):
+            raise NotImplementedError(
+                f"Fast refits are available for ML with complete data, not {self.estimator.name}."
+            )
+        return obj
+
+    @cached_property
+    def _refit_info(self):
+        return self.objective.information(self.theta)
+
+    def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
+        """Modification indices (see :func:`analysis.sem.modindices.modindices`)."""
+        from .modindices import modindices
+
+        return modindices(self, sort=sort, minimum_value=minimum_value)
+
+    # ---------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-ready dict with keys ``fit``, ``estimates``, ``converged``, ``issues``."""
+        def clean(v):
+            if isinstance(v, (float, np.floating)):
+                return None if not np.isfinite(v) else float(v)
+            if isinstance(v, (np.integer,)):
+                return int(v)
+            return v
+        est = [{k: clean(v) for k, v in row.items()}
+               for row in self.estimates.to_dict(orient="records")]
+        return {"fit": {k: clean(v) for k, v in self.fit.items()},
+                "estimates": est, "converged": self.converged, "issues": list(self.issues)}
+
+    def summary(self) -> str:
+        """A text summary in the manner of lavaan's ``summary()``."""
+        f = self.fit
+        st = self.stats
+        lines = [f"SEM core (lavaan-compatible) {'ended normally' if self.converged else 'did NOT converge'} "
+                 f"after {self.n_iter} iterations", ""]
+        lines.append(f"  Estimator                                  {self.estimator.name:>10}")
+        lines.append(f"  Number of model parameters                 {int(f['npar']):>10}")
+        if st.ngroups > 1:
+            lines.append(f"  Number of groups                           {st.ngroups:>10}")
+        lines.append(f"  Number of observations                     {st.ntotal:>10}")
+        if st.n_dropped:
+            lines.append(f"  Rows dropped (missing)                     {st.n_dropped:>10}")
+        lines += ["", "Model Test User Model:", "",
+                  f"  Test statistic                             {f['chisq']:>10.3f}",
+                  f"  Degrees of freedom                         {int(f['df']):>10}",
+                  f"  P-value (Chi-square)                       {f['pvalue']:>10.3f}", "",
+                  f"  CFI {f['cfi']:.3f}  TLI {f['tli']:.3f}  RMSEA {f['rmsea']:.3f} "
+                  f"[{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}]  SRMR {f['srmr']:.3f}",
+                  f"  Loglikelihood {f['loglik']:.3f}  AIC {f['aic']:.3f}  BIC {f['bic']:.3f}", ""]
+        if self.issues:
+            lines += ["Warnings:"] + [f"  - {m}" for m in self.issues] + [""]
+        est = self.estimates
+        titles = {"=~": "Latent Variables", "~": "Regressions", "~~": "Covariances / Variances",
+                  "~1": "Intercepts", ":=": "Defined Parameters"}
+        groups = sorted(est["group"].unique())
+        for g in groups:
+            sub_g = est[est["group"] == g]
+            if len(groups) > 1:
+                lab = st.group_labels[g - 1] if g > 0 else "defined"
+                lines += [f"Group {g} [{lab}]:", ""]
+            for op, title in titles.items():
+                sub = sub_g[sub_g["op"] == op]
+                if sub.empty:
+                    continue
+                lines.append(f"{title}:")
+                lines.append(f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}"
+                             f"{'P(>|z|)':>10}{'Std.all':>10}")
+                for r in sub.itertuples(index=False):
+                    name = f"{r.lhs} {r.op} {r.rhs}".strip()
+                    if r.label:
+                        name += f" ({r.label})"
+                    fmt = lambda v: f"{v:>10.3f}" if np.isfinite(v) else f"{'':>10}"  # noqa: E731
+                    se = r.se if (r.se > 0 or r.op == ":=") else np.nan
+                    lines.append(f"  {name:<24}{fmt(r.est)}{fmt(se)}{fmt(r.z)}{fmt(r.pvalue)}"
+                                 f"{fmt(r.std_all)}")
+                lines.append("")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        f = self.fit
+        return (f"<SEMResult {self.estimator.name}: chisq={f['chisq']:.3f}, df={int(f['df'])}, "
+                f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, converged={self.converged}>")
+
+    def _repr_html_(self) -> str:
+        fit = self.fit[FIT_KEYS].to_frame("value").to_html(float_format=lambda v: f"{v:.3f}")
+        est = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+        warn = "".join(f"<li>{m}</li>" for m in self.issues)
+        warn = f"<p><b>Warnings</b></p><ul>{warn}</ul>" if warn else ""
+        return f"<div><p><b>{html.escape(repr(self))}</b></p>{warn}{fit}{est}</div>"
