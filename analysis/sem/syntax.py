@@ -271,7 +271,7 @@ def parse_syntax(model: str) -> list[Formula]:
             )
         if op == ":=":
             out.append(Formula(_check_name(lhs_text, line, "left of :="), ":=",
-                               rhs_text, Modifier(), line))
+                               re.sub(r"\s+", "", rhs_text), Modifier(), line))
             continue
         if op in ("==", "<", ">"):
             if op != "==":
