@@ -458,12 +458,12 @@ class Instrument:
 # ---------------------------------------------------------------------------
 # loading
 # ---------------------------------------------------------------------------
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """A safe YAML loader that records the line of every mapping as ``__line__``."""
 
 
 def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping = yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
