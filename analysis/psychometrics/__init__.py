@@ -1,0 +1,24 @@
+"""Data-first psychometric statistics (pingouin style): ``func(data, items=...)``.
+
+One module per family: :mod:`descriptives`, :mod:`factorability`, :mod:`efa`,
+:mod:`reliability`, :mod:`validity`, :mod:`method_bias`, :mod:`clustering`.
+Functions that need a fitted CFA take an ``analysis.sem`` result; none of
+them knows about the study.
+"""
+from .clustering import cluster_summary, design_effect, icc1
+from .descriptives import item_descriptives, kurtosis, plot_item_distributions, skewness
+from .efa import EFAResult, ParallelResult, efa, oblimin, parallel_analysis
+from .factorability import bartlett_sphericity, correlation_matrix, kmo
+from .method_bias import CLFResult, chisq_difference, common_latent_factor, harman_single_factor
+from .reliability import cfa_reliability, cronbach_alpha, model_matrices, reliability_table
+from .validity import fornell_larcker, htmt
+
+__all__ = [
+    "item_descriptives", "skewness", "kurtosis", "plot_item_distributions",
+    "correlation_matrix", "kmo", "bartlett_sphericity",
+    "efa", "EFAResult", "oblimin", "parallel_analysis", "ParallelResult",
+    "cronbach_alpha", "model_matrices", "cfa_reliability", "reliability_table",
+    "htmt", "fornell_larcker",
+    "harman_single_factor", "chisq_difference", "common_latent_factor", "CLFResult",
+    "icc1", "design_effect", "cluster_summary",
+]
