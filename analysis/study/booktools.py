@@ -36,6 +36,10 @@ __all__ = [
     "missing_sources",
     "pending_note",
     "synthetic_banner",
+    "show_figure",
+    "is_synthetic",
+    "results_table",
+    "load_optional",
 ]
 
 #: What a glued number shows while its results file does not exist yet.
@@ -275,3 +279,83 @@ def synthetic_banner():
     from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
 
     return Markdown(f":::{{important}}\n{SYNTHETIC_NOTE_ZH}\n\n{SYNTHETIC_NOTE_EN}\n:::\n")
+
+
+def show_figure(fig):
+    """Return a matplotlib figure as an IPython PNG image (and close it).
+
+    The study's style selects the Agg backend, so chapters show figures
+    explicitly; the PNG is written without varying metadata.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=150, metadata={"Software": None})
+    plt.close(fig)
+    return Image(data=buf.getvalue(), format="png")
+
+
+def is_synthetic(layout=paths.DEFAULT) -> bool:
+    """Whether the processed data are synthetic (``ingest_report.json``).
+
+    True when the report says so or when there is no report yet (this
+    edition has no fieldwork data).
+    """
+    report = layout.processed / "ingest_report.json"
+    if not report.exists():
+        return True
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return bool(data.get("synthetic", True))
+
+
+def load_optional(name: str, layout=paths.DEFAULT):
+    """:func:`analysis.results.load` that returns ``None`` when the file is absent."""
+    from ..results import load
+
+    try:
+        return load(name, results_dir=layout.results)
+    except FileNotFoundError:
+        return None
+
+
+def results_table(name: str, caption: str, *, columns=None, rename=None, query=None, note: str = "",
+                  source: str = "", formats=None, layout=paths.DEFAULT):
+    """A results CSV as an APA table, or a pending note when it is absent.
+
+    Parameters
+    ----------
+    name : str
+        Results name (``"measurement/fit"`` for ``results/measurement/fit.csv``).
+    caption, note, source, formats
+        As in :func:`analysis.study.tables.apa_table`; the synthetic-data
+        label is added when :func:`is_synthetic`.
+    columns : list of str, optional
+        Columns to show, in order (those absent from the file are skipped).
+    rename : dict, optional
+        Column headers to print.
+    query : str, optional
+        A :meth:`pandas.DataFrame.query` filter on the rows.
+
+    Returns
+    -------
+    analysis.study.tables.Table or IPython.display.Markdown
+    """
+    from .tables import apa_table
+
+    frame = load_optional(name, layout)
+    if frame is None:
+        return pending_note([f"results/{name}.csv"])
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    if query:
+        frame = frame.query(query)
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    if rename:
+        frame = frame.rename(columns=rename)
+        formats = {rename.get(k, k): v for k, v in (formats or {}).items()}
+    return apa_table(frame.reset_index(drop=True), caption, note=note, source=source, formats=formats,
+                     synthetic=is_synthetic(layout))
