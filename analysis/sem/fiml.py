@@ -509,15 +509,40 @@ class FIMLObjective(Objective):
     def _moments(self, theta):
         out = []
         for g, (sigma, mu) in enumerate(self.model.implied(theta)):
-            if not getattr(self.model, "meanstructure", True):
+            if mu is None or not getattr(self.model, "meanstructure", True):
                 mu = self.h1[g].mean.to_numpy()
             out.append((np.asarray(sigma, dtype=float), np.asarray(mu, dtype=float)))
         return out
 
-    def h1_moments(self, group: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """EM covariance matrix and mean vector of one group (lavaan's ``h1``)."""
+    def h1_moments(self) -> tuple[list, list]:
+        """EM covariance matrices and mean vectors, one per group (lavaan's ``h1``).
+
+        Returns
+        -------
+        covs, means : list of numpy.ndarray
+        """
+        return ([h.cov.to_numpy() for h in self.h1], [h.mean.to_numpy() for h in self.h1])
+
+    def h1_group(self, group: int) -> tuple[np.ndarray, np.ndarray]:
+        """EM covariance matrix and mean vector of one group."""
         h = self.h1[group]
         return h.cov.to_numpy(), h.mean.to_numpy()
+
+    def baseline_test(self) -> tuple[float, int]:
+        """Chi-square and df of the independence model fitted by FIML.
+
+        Notes
+        -----
+        The baseline has free means and variances and zero covariances;
+        :math:`\chi^2_0 = 2(\log L_{H1} - \log L_0)`,
+        :math:`df_0 = \sum_g p_g(p_g-1)/2` (lavaan's baseline under FIML).
+        """
+        ll0 = 0.0
+        df0 = 0
+        for mp in self.patterns:
+            ll0 += independence_fit(mp)[2]
+            df0 += mp.nvar * (mp.nvar - 1) // 2
+        return max(2.0 * (self._loglik_h1 - ll0), 0.0), int(df0)
 
     # contract -------------------------------------------------------------
     def loglik(self, theta) -> float:
@@ -631,7 +656,7 @@ class FIMLObjective(Objective):
             base_ll += ll
             p = mp.nvar
             base_df += p * (p + 1) // 2 - p  # means and variances free; H1 has p + p*
-            s, m = self.h1_moments(g)
+            s, m = self.h1_group(g)
             srmr += self._nobs[g] / self.ntotal * srmr_bentler(
                 s, m, sigma, mu, meanstructure=getattr(self.model, "meanstructure", True)
             )

@@ -56,6 +56,7 @@ __all__ = [
     "first_order_information",
     "robust_vcov",
     "scaled_test",
+    "yuan_bentler_test",
     "robust_fit_measures",
     "fiml_corrected",
     "rmsea",
@@ -102,13 +103,18 @@ def _patterns(objective) -> list[MissingPatterns]:
 def _moments(objective, theta):
     if _is_fiml(objective):
         return objective._moments(theta)
-    return [(np.asarray(s, float), np.asarray(m, float)) for s, m in objective.model.implied(theta)]
+    out = []
+    for g, (s, m) in enumerate(objective.model.implied(theta)):
+        if m is None or not _meanstructure(objective):
+            m = objective.stats.mean[g]  # no mean structure: the sample mean
+        out.append((np.asarray(s, float), np.asarray(m, float)))
+    return out
 
 
 def _h1_moments(objective, g):
     """Unrestricted moments of group g: sample (complete) or EM (FIML)."""
     if _is_fiml(objective):
-        return objective.h1_moments(g)
+        return objective.h1_group(g)
     return np.asarray(objective.stats.cov[g], float), np.asarray(objective.stats.mean[g], float)
 
 
@@ -116,6 +122,34 @@ def _nobs(objective) -> np.ndarray:
     if _is_fiml(objective):
         return np.asarray(objective.nobs, dtype=float)
     return np.asarray(objective.stats.nobs, dtype=float)
+
+
+def _x_idx(objective) -> list[np.ndarray]:
+    """Per group, positions of the fixed exogenous (fixed.x) observed variables."""
+    model = objective.model
+    pt = getattr(model, "partable", None)
+    out = []
+    for g in range(len(_nobs(objective))):
+        names = list(model.ov_names[g]) if hasattr(model, "ov_names") else []
+        xs = set()
+        if pt is not None and "exo" in pt.columns:
+            rows = pt[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["exo"] == 1)]
+            if "group" in pt.columns:
+                rows = rows[rows["group"] == g + 1]
+            xs = set(rows["lhs"])
+        out.append(np.array([i for i, v in enumerate(names) if v in xs], dtype=int))
+    return out
+
+
+def _keep_moments(p: int, x_idx, meanstructure: bool) -> np.ndarray:
+    """Positions of ``(mu, vech Sigma)`` not made of fixed-x variables only."""
+    r, c = vech_indices(p)
+    isx = np.zeros(p, dtype=bool)
+    isx[np.asarray(x_idx, dtype=int)] = True
+    keep_s = ~(isx[r] & isx[c])
+    if meanstructure:
+        return np.flatnonzero(np.concatenate([~isx, keep_s]))
+    return np.flatnonzero(keep_s)
 
 
 def _clusters(objective, cluster):
@@ -327,7 +361,8 @@ def _h1_matrices(objective, g, cl):
         a1 = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
     sc = _moment_scores(mp, m, s, meanstructure=ms)
     b1 = _crossprod_scores(sc, cl) / mp.nobs
-    return a1, b1, sc
+    keep = _keep_moments(mp.nvar, _x_idx(objective)[g], ms)
+    return a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)], sc
 
 
 def _baseline_parts(objective, cl_all):
@@ -337,37 +372,44 @@ def _baseline_parts(objective, cl_all):
     blocks_e, blocks_b, deltas, moments = [], [], [], []
     ll_b = 0.0
     df_b = 0
+    x_all = _x_idx(objective)
     for g, mp in enumerate(_patterns(objective)):
         p = mp.nvar
+        xi = x_all[g]
+        yi = np.setdiff1d(np.arange(p), xi)
+        s, m = _h1_moments(objective, g)
         if _is_fiml(objective):
-            mu_b, var_b, ll = independence_fit(mp)
+            mu_b, var_b, _ = independence_fit(mp)
         else:
-            s, m = _h1_moments(objective, g)
-            mu_b, var_b = m, np.diag(s).copy()
-            from .saturated import loglik_missing
-
-            ll = loglik_missing(mp, mu_b, np.diag(var_b))
-        ll_b += ll
-        df_b += p * (p - 1) // 2
-        r, c = vech_indices(p)
-        diag_pos = np.flatnonzero(r == c)
-        ps = len(r)
-        # parameters: variances (and means)
-        if ms:
-            d = np.zeros((p + ps, 2 * p))
-            d[np.arange(p), np.arange(p)] = 1.0
-            d[p + diag_pos, p + np.arange(p)] = 1.0
-        else:
-            d = np.zeros((ps, p))
-            d[diag_pos, np.arange(p)] = 1.0
+            mu_b, var_b = m.copy(), np.diag(s).copy()
         sigma_b = np.diag(var_b)
+        if len(xi):
+            sigma_b[np.ix_(xi, xi)] = s[np.ix_(xi, xi)]
+            mu_b[xi] = m[xi]
+        from .saturated import loglik_missing
+
+        ll_b += loglik_missing(mp, mu_b, sigma_b)
+        df_b += p * (p - 1) // 2 - len(xi) * (len(xi) - 1) // 2
+        r, c = vech_indices(p)
+        pos = np.full((p, p), -1, dtype=int)
+        pos[r, c] = np.arange(len(r))
+        ps = len(r)
+        k = len(yi)
+        # parameters: variances (and means) of the non-exogenous variables
+        if ms:
+            d = np.zeros((p + ps, 2 * k))
+            d[yi, np.arange(k)] = 1.0
+            d[p + pos[yi, yi], k + np.arange(k)] = 1.0
+        else:
+            d = np.zeros((ps, k))
+            d[pos[yi, yi], np.arange(k)] = 1.0
         h = hessian_moments(mp, mu_b, sigma_b, meanstructure=ms)
         blocks_e.append(-(d.T @ h @ d) / n_tot)
         sc = _moment_scores(mp, mu_b, sigma_b, meanstructure=ms) @ d
         blocks_b.append(_crossprod_scores(sc, None if cl_all is None else cl_all[g]) / n_tot)
         deltas.append(d)
         moments.append((mu_b, sigma_b))
-    chisq_b = max(2.0 * (objective.loglik_h1() - ll_b), 0.0) if _is_fiml(objective) else None
+    chisq_b = max(2.0 * (objective.loglik_h1() - ll_b), 0.0)
     return {
         "loglik": ll_b, "df": df_b, "E": blocks_e, "B0": blocks_b, "delta": deltas,
         "moments": moments, "chisq": chisq_b,
@@ -377,13 +419,12 @@ def _baseline_parts(objective, cl_all):
 def _ndat(objective) -> int:
     ms = _meanstructure(objective)
     total = 0
-    for mp in _patterns(objective):
-        p = mp.nvar
-        total += p * (p + 1) // 2 + (p if ms else 0)
+    for mp, xi in zip(_patterns(objective), _x_idx(objective)):
+        total += len(_keep_moments(mp.nvar, xi, ms))
     return total
 
 
-def scaled_test(objective, theta, cluster=None, df=None) -> dict:
+def yuan_bentler_test(objective, theta, cluster=None, df=None) -> dict:
     """Yuan-Bentler scaled chi-square, Mplus variant (lavaan MLR's test).
 
     Parameters
@@ -452,9 +493,6 @@ def scaled_test(objective, theta, cluster=None, df=None) -> dict:
         out.update(scaling_factor=np.nan, chisq_scaled=chisq, pvalue_scaled=np.nan)
     # baseline
     base = _baseline_parts(objective, cls)
-    if base["chisq"] is None:
-        ll_h1 = objective.loglik_h1()
-        base["chisq"] = max(2.0 * (ll_h1 - base["loglik"]), 0.0)
     e_b = _block_diag(base["E"])
     b0_b = _block_diag(base["B0"])
     trace_b = trace_h1 - float(np.sum(b0_b * np.linalg.inv(e_b).T))
@@ -642,7 +680,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
     wm_b, wmi_b, wc_b, gam_b, deltas = [], [], [], [], []
     xx3 = 0.0
     for g, mp in enumerate(objective.patterns):
-        s, m = objective.h1_moments(g)
+        s, m = objective.h1_group(g)
         sigma, mu = implied[g]
         xx3 += _ml_chisq(mp.nobs, s, m, sigma, mu, ms)
         wm = -hessian_moments(mp, m, s, meanstructure=ms) / mp.nobs
@@ -675,7 +713,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
     d_null = []
     df_null = 0
     for g, mp in enumerate(objective.patterns):
-        s, m = objective.h1_moments(g)
+        s, m = objective.h1_group(g)
         mu_b, var_b, _ = independence_fit(mp)
         xx3_null += _ml_chisq(mp.nobs, s, m, np.diag(var_b), mu_b, ms)
         p = mp.nvar
@@ -742,7 +780,7 @@ def robust_fit_measures(objective, theta, cluster=None, df=None, test: dict | No
     groups = len(_nobs(objective))
     out = {}
     if test is None:
-        test = scaled_test(objective, theta, cluster=cluster, df=df)
+        test = yuan_bentler_test(objective, theta, cluster=cluster, df=df)
     scaled = bool(test)
     if scaled:
         x2, dfm = test["chisq"], test["df"]
@@ -750,9 +788,9 @@ def robust_fit_measures(objective, theta, cluster=None, df=None, test: dict | No
         x2b, dfb, cb = test["baseline_chisq"], test["baseline_df"], test["baseline_scaling_factor"]
         out.update(
             chisq_scaled=test["chisq_scaled"], df_scaled=dfm, pvalue_scaled=test["pvalue_scaled"],
-            chisq_scaling_factor=c, baseline_chisq_scaled=test["baseline_chisq_scaled"],
+            scaling_factor=c, baseline_chisq_scaled=test["baseline_chisq_scaled"],
             baseline_df_scaled=dfb, baseline_pvalue_scaled=test["baseline_pvalue_scaled"],
-            baseline_chisq_scaling_factor=cb,
+            baseline_scaling_factor=cb,
             cfi_scaled=cfi(test["chisq_scaled"], dfm, test["baseline_chisq_scaled"], dfb),
             tli_scaled=tli(test["chisq_scaled"], dfm, test["baseline_chisq_scaled"], dfb),
         )
@@ -774,4 +812,46 @@ def robust_fit_measures(objective, theta, cluster=None, df=None, test: dict | No
     out["rmsea_robust"] = rmsea(xx3, df3, n, c_hat=c3, groups=groups)
     lo, up = rmsea_ci(xx3s, df3, n, c_hat=c3, groups=groups, level=level)
     out.update(rmsea_ci_lower_robust=lo, rmsea_ci_upper_robust=up)
+    return out
+
+
+def scaled_test(objective, theta, cluster=None, df=None) -> dict:
+    """MLR's test and robust fit indices: the hook the SEM core calls.
+
+    Parameters
+    ----------
+    objective : MLObjective or FIMLObjective
+    theta : array-like
+        The estimates.
+    cluster : list of array-like, optional
+        Cluster labels per group (default: ``objective.cluster``).
+    df : int, optional
+        Model degrees of freedom.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`yuan_bentler_test` (``chisq_scaled, df,
+        pvalue_scaled, scaling_factor, trace_ugamma, scaling_factor_h1,
+        scaling_factor_h0, baseline_chisq, baseline_df,
+        baseline_chisq_scaled, baseline_pvalue_scaled,
+        baseline_scaling_factor``) and of :func:`robust_fit_measures`
+        (``df_scaled, cfi_scaled, tli_scaled, cfi_robust, tli_robust,
+        rmsea_scaled, rmsea_ci_lower_scaled, rmsea_ci_upper_scaled,
+        rmsea_robust, rmsea_ci_lower_robust, rmsea_ci_upper_robust``).
+
+    Notes
+    -----
+    See :func:`yuan_bentler_test` and :func:`robust_fit_measures`.
+
+    References
+    ----------
+    .. [1] Yuan, K.-H., & Bentler, P. M. (2000). *Sociological
+       Methodology*, 30, 165-200.
+    .. [2] Brosseau-Liard, P. E., & Savalei, V. (2014). *Multivariate
+       Behavioral Research*, 49(5), 460-470.
+    """
+    test = yuan_bentler_test(objective, theta, cluster=cluster, df=df)
+    out = dict(test)
+    out.update(robust_fit_measures(objective, theta, cluster=cluster, df=df, test=test))
     return out
