@@ -40,8 +40,7 @@ References
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -49,6 +48,7 @@ from scipy import optimize, stats as sps
 
 from .objective import Objective, _safe_inverse
 from .ordinal import OrdinalStats, lower_index, ordinal_stats
+from .results import SEMResult
 
 __all__ = [
     "ordinal_partable",
@@ -56,8 +56,8 @@ __all__ = [
     "robust_vcov",
     "scaled_test",
     "fit_indices",
-    "OrdinalFit",
-    "fit_ordinal",
+    "OrdinalSEMResult",
+    "sem_ordinal",
 ]
 
 _Z975 = float(sps.norm.ppf(0.975))
@@ -179,6 +179,8 @@ def ordinal_partable(partable: pd.DataFrame, ov_names, lv_names, ordered, nthres
             fr[i] = q
     pt["free"] = fr
     pt["free"] = pt["free"].astype(int)
+    pt = _lavaan_order(pt)
+    pt["id"] = np.arange(1, len(pt) + 1)
     return pt
 
 
@@ -265,7 +267,9 @@ class DWLSObjective(Objective):
             missing = [names[i] for i in range(len(names))
                        if free_idx[i] < 0 and not np.isfinite(fixed[i])]
             if missing:
-                raise ValueError(f"The parameter table has no rows for thresholds {missing}.")
+                raise ValueError(
+                    f"The parameter table has no rows for thresholds {missing}: build the "
+                    "model with analysis.sem.dwls.sem_ordinal() (or ordinal_partable()).")
             out.append((free_idx, fixed))
         return out
 
@@ -581,6 +585,13 @@ def _rmsea_ci(chisq, df, n, ngroups=1, level=0.90):
     return lower * math.sqrt(ngroups), upper * math.sqrt(ngroups)
 
 
+def _rmsea_close(chisq, df, n, ngroups=1, h0=0.05):
+    """P-value of close fit: ``P(X2 >= chisq)`` under ncp ``n df h0^2 / G``."""
+    if df <= 0 or not np.isfinite(chisq):
+        return np.nan
+    return float(sps.ncx2.sf(chisq, df, n * df * h0 * h0 / ngroups))
+
+
 def _cfi(x2, df, xb, dfb):
     t1 = max(x2 - df, 0.0)
     t2 = max(x2 - df, xb - dfb, 0.0)
@@ -621,12 +632,12 @@ def fit_indices(objective: DWLSObjective, theta, robust: bool = True) -> pd.Seri
     -------
     pandas.Series
         ``npar, nobs, fmin, chisq, df, pvalue, baseline_chisq, baseline_df,
-        cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic,
-        loglik`` and, when ``robust``, ``chisq_scaled, df_scaled,
+        cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, rmsea_pvalue, srmr,
+        aic, bic, loglik`` and, when ``robust``, ``chisq_scaled, df_scaled,
         pvalue_scaled, scaling_factor, shift_parameter,
         baseline_chisq_scaled, baseline_scaling_factor, cfi_scaled,
         tli_scaled, rmsea_scaled, rmsea_ci_lower_scaled,
-        rmsea_ci_upper_scaled``.
+        rmsea_ci_upper_scaled, rmsea_pvalue_scaled``.
 
     Notes
     -----
@@ -660,6 +671,7 @@ def fit_indices(objective: DWLSObjective, theta, robust: bool = True) -> pd.Seri
                baseline_pvalue=_pchisq_upper(xb, dfb),
                cfi=_cfi(x2, df, xb, dfb), tli=_tli(x2, df, xb, dfb),
                rmsea=_rmsea(x2, df, n_rm, ng), rmsea_ci_lower=lo, rmsea_ci_upper=hi,
+               rmsea_pvalue=_rmsea_close(x2, df, n_rm, ng),
                srmr=_srmr(objective, theta), aic=np.nan, bic=np.nan, loglik=np.nan)
     if robust:
         xs, xbs = st["chisq_scaled"], st["baseline_chisq_scaled"]
@@ -671,7 +683,8 @@ def fit_indices(objective: DWLSObjective, theta, robust: bool = True) -> pd.Seri
                    baseline_scaling_factor=st["baseline_scaling_factor"],
                    cfi_scaled=_cfi(xs, df, xbs, dfb), tli_scaled=_tli(xs, df, xbs, dfb),
                    rmsea_scaled=_rmsea(xs, df, n_rm, ng), rmsea_ci_lower_scaled=los,
-                   rmsea_ci_upper_scaled=his)
+                   rmsea_ci_upper_scaled=his,
+                   rmsea_pvalue_scaled=_rmsea_close(xs, df, n_rm, ng))
     return pd.Series(out, dtype=float)
 
 
@@ -704,41 +717,6 @@ def _start_values(model, objective, std_lv: bool) -> np.ndarray:
     return theta
 
 
-def _minimize(objective, theta0, max_iter=500, tol=1e-10):
-    """Gauss-Newton (Fisher scoring) with step halving on lavaan's fmin."""
-    theta = np.asarray(theta0, dtype=float).copy()
-    n = np.asarray(objective.nobs, dtype=float)
-    gn_scale = float(np.dot(objective._w, (n - 1) / n))
-    f = objective.value(theta)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        g = objective.gradient(theta)
-        h = objective.information(theta) * gn_scale
-        try:
-            step = -np.linalg.solve(h + 1e-12 * np.eye(h.shape[0]), g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(h, g, rcond=None)[0]
-        t = 1.0
-        while True:
-            cand = theta + t * step
-            fc = objective.value(cand)
-            if np.isfinite(fc) and fc <= f + 1e-4 * t * float(g @ step):
-                break
-            t *= 0.5
-            if t < 1e-10:
-                break
-        if t < 1e-10:
-            converged = np.max(np.abs(g)) < 1e-6
-            break
-        theta, f_old, f = cand, f, fc
-        if np.max(np.abs(t * step)) < tol or abs(f_old - f) < 1e-15 * max(1.0, abs(f)):
-            converged = np.max(np.abs(objective.gradient(theta))) < 1e-6
-            if converged:
-                break
-    return theta, converged, it
-
-
 def _lavaan_order(pt: pd.DataFrame) -> pd.DataFrame:
     """Sort rows as lavaan's parameterEstimates for categorical models."""
     lv = set(pt.loc[pt["op"] == "=~", "lhs"])
@@ -764,89 +742,73 @@ def _lavaan_order(pt: pd.DataFrame) -> pd.DataFrame:
     return pt.iloc[order].reset_index(drop=True)
 
 
-_IDENT = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
+class OrdinalSEMResult(SEMResult):
+    """A :class:`~analysis.sem.results.SEMResult` for DWLS/WLSMV fits.
 
-
-def _eval_defined(expr: str, values: dict) -> float:
-    env = {"__builtins__": {}, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-           "abs": np.abs}
-    py = expr.replace("^", "**")
-    names = {}
-    for i, nm in enumerate(sorted(set(_IDENT.findall(py)), key=len, reverse=True)):
-        if nm in values:
-            names[nm] = f"_v{i}"
-    py2 = _IDENT.sub(lambda m: names.get(m.group(0), m.group(0)), py)
-    env.update({names[k]: values[k] for k in names})
-    return float(eval(py2, env))  # noqa: S307 - expression from the model syntax
-
-
-@dataclass
-class OrdinalFit:
-    """A fitted DWLS/WLSMV model.
-
-    Attributes
-    ----------
-    estimates : DataFrame
-        ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower,
-        ci_upper, std_all`` in lavaan's row order (ops ``=~ ~ ~~ | ~*~ ~1
-        :=``); fixed rows have ``se`` 0 and NaN ``z``/``pvalue``, as lavaan.
-    fit : pandas.Series
-        See :func:`fit_indices`.
-    converged : bool
-    issues : list of str
-    vcov : ndarray
-        Covariance of the free parameters.
-    theta : ndarray
-        Free-parameter estimates.
-    objective : DWLSObjective
+    Same attributes; ``estimates`` add threshold rows (op ``|``), scale rows
+    (``~*~``, fixed at 1 under the delta parameterization) and the derived
+    residual variances of the latent responses (fixed rows, ``se`` 0, as
+    lavaan prints them); ``fit`` holds the measures of :func:`fit_indices`.
     """
 
-    estimates: pd.DataFrame
-    fit: pd.Series
-    converged: bool
-    issues: list = field(default_factory=list)
-    vcov: np.ndarray | None = None
-    theta: np.ndarray | None = None
-    objective: DWLSObjective | None = None
+    @cached_property
+    def estimates(self) -> pd.DataFrame:
+        df = super().estimates.copy()
+        th = (df["op"] == "|").to_numpy()
+        if th.any():
+            # thresholds of latent responses with unit variance: std = est
+            df.loc[th, "std_all"] = df.loc[th, "est"]
+        sc = (df["op"] == "~*~").to_numpy()
+        df.loc[sc, "std_all"] = df.loc[sc, "est"]
+        return df
 
-    def summary(self) -> str:
-        """Plain-text summary (fit measures and estimates)."""
-        lines = [f"DWLS/WLSMV fit: converged={self.converged}",
-                 self.fit.to_string(), "", self.estimates.to_string()]
-        if self.issues:
-            lines += ["", "Issues:"] + [f"- {s}" for s in self.issues]
-        return "\n".join(lines)
+    @cached_property
+    def fit(self) -> pd.Series:
+        out = fit_indices(self.objective, self.theta,
+                          robust=self.estimator.scaled_test is not None)
+        extra = pd.Series({"unrestricted_loglik": np.nan, "bic2": np.nan,
+                           "ntotal": float(self.objective.ntotal)}, dtype=float)
+        return pd.concat([out, extra])
 
 
-def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, estimator: str = "WLSMV", *,
-                group: str | None = None, std_lv: bool = False, group_equal=()) -> OrdinalFit:
+def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=True,
+                group: str | None = None, group_equal=(), std_lv: bool = False,
+                missing: str = "listwise", start=None) -> OrdinalSEMResult:
     """Fit a CFA/SEM to ordinal indicators by DWLS or WLSMV, as lavaan.
 
     Parameters
     ----------
     model : str
-        lavaan model syntax (``=~``, ``~``, ``~~``, labels, ``:=``).
+        lavaan model syntax (``=~``, ``~``, ``~~``, labels, ``:=``,
+        ``==``).
     data : DataFrame
         Ordinal indicators as numeric category codes; rows with a missing
-        value in a model variable are dropped (listwise, lavaan's default).
-    ordered : True or list of str
-        The ordinal variables (True: all observed variables of the model).
+        value in a model variable are dropped (listwise, lavaan's default
+        for these estimators).
     estimator : {"WLSMV", "DWLS"}
         ``"WLSMV"``: DWLS estimates, robust standard errors and the
-        scaled-shifted test; ``"DWLS"``: standard errors and test as lavaan's
-        ``estimator = "DWLS"``.
+        scaled-shifted test; ``"DWLS"``: lavaan's standard errors and test
+        for ``estimator = "DWLS"``.
+    ordered : True or list of str
+        The ordinal variables (True or None: every observed variable of the
+        model; a list must name them all: mixed models are not supported).
     group : str, optional
-        Column defining groups (thresholds and parameters free per group
-        unless ``group_equal``).
+        Column defining groups (thresholds and parameters free per group).
+    group_equal : sequence of str
+        Parameter types equal across groups among ``"loadings"``,
+        ``"regressions"``, ``"lv.variances"``, ``"lv.covariances"``,
+        ``"residual.covariances"`` (threshold invariance, which needs free
+        latent means and scale factors, is not implemented).
     std_lv : bool
         Identify factors by unit variances instead of marker loadings.
-    group_equal : sequence of str
-        Parameter types equal across groups (``"loadings"``,
-        ``"thresholds"``, ``"regressions"``, ...).
+    missing : {"listwise"}
+        Only listwise deletion is available for ordinal data.
+    start : ndarray, optional
+        Starting values of the free parameters.
 
     Returns
     -------
-    OrdinalFit
+    OrdinalSEMResult
 
     Notes
     -----
@@ -866,13 +828,25 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, estimator: str = "
     --------
     In R: ``cfa(model, data, ordered = TRUE, estimator = "WLSMV")``.
     """
+    from .estimators import get_estimator
     from .model import SEMModel
+    from .optimize import minimize
     from .partable import build_partable
     from .samplestats import sample_stats
 
-    est = str(estimator).upper()
-    if est not in ("WLSMV", "DWLS"):
+    est = get_estimator(estimator)
+    if est.name not in ("WLSMV", "DWLS"):
         raise ValueError(f"estimator must be 'WLSMV' or 'DWLS', not {estimator!r}.")
+    if missing not in ("listwise",):
+        raise ValueError("Ordinal (DWLS/WLSMV) fits use listwise deletion; "
+                         f"missing={missing!r} is not available.")
+    if isinstance(group_equal, str):
+        group_equal = (group_equal,)
+    unsupported = [t for t in group_equal if t in ("thresholds", "intercepts", "means",
+                                                   "residuals")]
+    if unsupported:
+        raise ValueError(f"group_equal {unsupported} is not implemented for ordinal "
+                         "indicators (it needs free latent means and scale factors).")
     if group is not None and group not in data.columns:
         raise ValueError(f"The group column {group!r} is not in the data.")
     ngroups = 1 if group is None else int(data[group].dropna().nunique())
@@ -882,125 +856,40 @@ def fit_ordinal(model: str, data: pd.DataFrame, ordered=True, estimator: str = "
     if vs.ov_x:
         raise ValueError(f"Exogenous observed covariates {vs.ov_x} are not supported "
                          "with ordinal indicators.")
-    ordered_names = ov if ordered is True else [v for v in ordered if v in ov]
+    ordered_names = ov if (ordered is True or ordered is None) else list(ordered)
     stats = sample_stats(data, ov, group=group, missing="listwise")
     frames = [pd.DataFrame(x, columns=ov) for x in stats.data]
-    levels = [np.unique(np.concatenate([f[v].to_numpy() for f in frames])) for v in ov]
-    ost = [ordinal_stats(f, ov, group=lab, levels=levels if ngroups > 1 else None)
+    levels = None
+    if ngroups > 1:
+        levels = [np.unique(np.concatenate([f[v].to_numpy() for f in frames])) for v in ov]
+    ost = [ordinal_stats(f, ov, group=lab, levels=levels)
            for f, lab in zip(frames, stats.group_labels)]
     nth = [{v: int(np.sum(s.th_var == j)) for j, v in enumerate(ov)} for s in ost]
     pt2 = ordinal_partable(pt, ov, vs.lv, ordered_names, nth, group_equal=group_equal)
-    sem_model = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=False)
-    obj = DWLSObjective(sem_model, ost, ordered_names)
-    theta0 = _start_values(sem_model, obj, std_lv)
-    theta, converged, _ = _minimize(obj, theta0)
-    issues = [] if converged else ["The optimizer did not converge."]
-    vc = robust_vcov(obj, theta) if est == "WLSMV" else obj.vcov(theta)
-    resid = obj.residual_variances(theta)
-    for g, rv in enumerate(resid):
-        if np.any(rv < 0):
-            bad = [v for v, x in zip(ov, rv) if x < 0]
-            issues.append(f"Negative residual variances of latent responses {bad}"
-                          + (f" in group {g + 1}" if ngroups > 1 else "") + ".")
-    estimates = _estimates_table(obj, theta, vc, resid)
-    fit = fit_indices(obj, theta, robust=(est == "WLSMV"))
-    if est == "DWLS":
-        for k in ("cfi", "tli"):
-            pass
-    return OrdinalFit(estimates=estimates, fit=fit, converged=bool(converged), issues=issues,
-                      vcov=vc, theta=theta, objective=obj)
+    mod = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=False)
+    obj = DWLSObjective(mod, ost, ordered_names)
+    theta0 = _start_values(mod, obj, std_lv) if start is None else np.asarray(start, float)
+    res = minimize(obj, theta0)
+    # the derived residual variances become the fixed values of the result's model
+    pt3 = pt2.copy()
+    ustart = pt3["ustart"].to_numpy(dtype=float).copy()
+    resid = obj.residual_variances(res.theta)
+    pos = {v: i for i, v in enumerate(ov)}
+    for k, r in enumerate(pt3.itertuples(index=False)):
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in pos and r.free == 0:
+            ustart[k] = resid[r.group - 1][pos[r.lhs]]
+    pt3["ustart"] = ustart
+    mod3 = SEMModel(pt3, ov, vs.lv, ngroups, meanstructure=False)
+    obj3 = DWLSObjective(mod3, ost, ordered_names)
+    obj3.stats = stats
+    options = dict(estimator=est.name, missing="listwise", group=group,
+                   group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=True,
+                   se="robust.sem" if est.name == "WLSMV" else "standard",
+                   bootstrap=0, seed=None, ordered=ordered_names,
+                   parameterization="delta")
+    return OrdinalSEMResult(pt3, vs, mod3, obj3, est, res.theta, res.converged, res.n_iter,
+                            options)
 
 
-def _estimates_table(obj: DWLSObjective, theta, vc, resid) -> pd.DataFrame:
-    model = obj.model
-    pt = model.partable.copy()
-    ov = model.ov_names[0]
-    pos_ov = {v: i for i, v in enumerate(ov)}
-    se_free = np.sqrt(np.clip(np.diag(vc), 0.0, None))
-    est, se = [], []
-    for r in pt.itertuples(index=False):
-        k = int(r.free) - 1
-        if r.op == ":=":
-            est.append(np.nan), se.append(np.nan)
-        elif k >= 0:
-            est.append(theta[k]), se.append(se_free[k])
-        elif r.op == "~~" and r.lhs == r.rhs and r.lhs in pos_ov:
-            est.append(resid[r.group - 1][pos_ov[r.lhs]]), se.append(0.0)
-        else:
-            est.append(float(r.ustart)), se.append(0.0)
-    pt["est"] = np.asarray(est, dtype=float)
-    pt["se"] = np.asarray(se, dtype=float)
-    # standardized solution (all variables; latent responses have variance 1)
-    std = np.full(len(pt), np.nan)
-    for g in range(model.n_groups):
-        a, s, m = model.matrices(theta, g)
-        s = s.copy()
-        for i, v in enumerate(ov):
-            s[i, i] = resid[g][i]
-        b = np.linalg.inv(np.eye(model.n) - a)
-        c = b @ s @ b.T
-        sd = np.sqrt(np.clip(np.diag(c), 0.0, None))
-        pos = {v: i for i, v in enumerate(model.names)}
-        for idx, r in enumerate(pt.itertuples(index=False)):
-            if r.op == ":=" or r.group != g + 1:
-                continue
-            e = pt["est"].iat[idx]
-            if r.op == "=~":
-                std[idx] = e * sd[pos[r.lhs]] / sd[pos[r.rhs]]
-            elif r.op == "~":
-                std[idx] = e * sd[pos[r.rhs]] / sd[pos[r.lhs]]
-            elif r.op == "~~":
-                i, j = pos[r.lhs], pos[r.rhs]
-                if i == j:
-                    std[idx] = e / c[i, i]
-                else:
-                    d = s[i, i] * s[j, j]
-                    std[idx] = e / math.sqrt(d) if d > 0 else np.nan
-            elif r.op == "|":
-                std[idx] = e / sd[pos[r.lhs]]
-            elif r.op == "~1":
-                std[idx] = e / sd[pos[r.lhs]] if sd[pos[r.lhs]] > 0 else np.nan
-            elif r.op == "~*~":
-                std[idx] = e
-    pt["std_all"] = std
-    # defined parameters (delta method)
-    defined = pt.index[pt["op"] == ":="]
-    if len(defined):
-        lab_rows = {}
-        for idx, r in enumerate(pt.itertuples(index=False)):
-            if r.label and r.op != ":=" and r.label not in lab_rows:
-                lab_rows[r.label] = idx
-
-        def values(th, column="est"):
-            out = {}
-            for lab, idx in lab_rows.items():
-                k = int(pt["free"].iat[idx]) - 1
-                out[lab] = th[k] if (column == "est" and k >= 0) else pt[column].iat[idx]
-            return out
-
-        for idx in defined:
-            expr = pt.at[idx, "rhs"]
-            val = _eval_defined(expr, values(theta))
-            grad = np.zeros(model.n_free)
-            for k in range(model.n_free):
-                h = 1e-6 * max(1.0, abs(theta[k]))
-                tp, tm = theta.copy(), theta.copy()
-                tp[k] += h
-                tm[k] -= h
-                grad[k] = (_eval_defined(expr, values(tp)) - _eval_defined(expr, values(tm))) / (2 * h)
-            pt.at[idx, "est"] = val
-            pt.at[idx, "se"] = math.sqrt(max(float(grad @ vc @ grad), 0.0))
-            pt.at[idx, "std_all"] = _eval_defined(expr, values(theta, "std_all"))
-    free_or_def = (pt["free"] > 0) | (pt["op"] == ":=")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free_or_def & (pt["se"] > 0), pt["est"] / pt["se"], np.nan)
-    pt["z"] = z
-    pt["pvalue"] = np.where(np.isfinite(z), 2 * sps.norm.sf(np.abs(z)), np.nan)
-    pt["ci_lower"] = pt["est"] - _Z975 * pt["se"]
-    pt["ci_upper"] = pt["est"] + _Z975 * pt["se"]
-    pt = _lavaan_order(pt)
-    cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-            "ci_lower", "ci_upper", "std_all"]
-    out = pt[cols].copy()
-    out["label"] = out["label"].fillna("").astype(str)
-    return out
+#: Alias kept for the first version of this module.
+fit_ordinal = sem_ordinal
