@@ -281,7 +281,9 @@ def _assign_free(pt, vs, group_equal, eq_pairs):
     lvset = set(vs.lv)
     keys = []
     g1_key = {}
-    for r in pt.itertuples(index=False):
+    g1_row = {}
+    labels = pt["label"].tolist()
+    for n, r in enumerate(pt.itertuples(index=False)):
         if r.op == ":=" or r.free == 0:
             keys.append("")
             continue
@@ -292,10 +294,16 @@ def _assign_free(pt, vs, group_equal, eq_pairs):
             ident = (r.lhs, r.op, r.rhs)
             if r.group > 1 and ptype in group_equal and ident in g1_key:
                 key = g1_key[ident]
+                # lavaan labels both rows with the plabel of the group-1 row
+                first = g1_row[ident]
+                if not labels[first]:
+                    labels[first] = pt["plabel"].iloc[first]
+                labels[n] = labels[first]
             else:
                 key = "row:" + str(r.id)
         if r.group == 1:
             g1_key[(r.lhs, r.op, r.rhs)] = key
+            g1_row[(r.lhs, r.op, r.rhs)] = n
         keys.append(key)
     # union-find over '==' constraints between labels
     parent = {}
@@ -325,6 +333,7 @@ def _assign_free(pt, vs, group_equal, eq_pairs):
             index[k] = len(index) + 1
         free.append(index[k])
     pt = pt.copy()
+    pt["label"] = labels
     pt["free"] = np.asarray(free, dtype=int)
     pt["eq_key"] = keys
     # labels used for fixed rows and also free rows: a label on a fixed row
