@@ -437,7 +437,7 @@ def _fix_sav_dta_timestamp(path: Path) -> None:
     """Overwrite the creation time SPSS/Stata writers embed (byte-identical reruns)."""
     data = bytearray(path.read_bytes())
     if path.suffix == ".sav" and data[:4] == b"$FL2":
-        data[84:101] = b"01 Jan 24" + b"00:00:00"
+        data[92:109] = b"01 Jan 24" + b"00:00:00"  # creation date (9) and time (8)
     elif path.suffix == ".dta":
         m = re.search(rb"<timestamp>(.)", bytes(data))
         if m:
