@@ -274,13 +274,13 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
             doc.add_paragraph("\u3000".join(f"{_BOX} {c}" for c in block[1]))
         elif kind == "table":
             header, body = block[1], block[2]
-            table = doc.add_table(rows=1 + len(body), cols=len(header))
+            table = doc.add_table(rows=1, cols=len(header))
             table.style = doc.styles["Table Grid"]
-            for j, h in enumerate(header):
-                table.cell(0, j).text = h
-            for i, row in enumerate(body, 1):
-                for j, c in enumerate(row):
-                    table.cell(i, j).text = c
+            for cell, h in zip(table.rows[0].cells, header):
+                cell.text = h
+            for row in body:  # row by row: python-docx's table.cell(i, j) is slow on long tables
+                for cell, c in zip(table.add_row().cells, row):
+                    cell.text = c
     path = Path(path)
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
