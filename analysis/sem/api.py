@@ -26,7 +26,8 @@ _SE = ("standard", "robust", "robust.huber.white", "bootstrap", "none")
 def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         missing: str = "listwise", group: str | None = None, group_equal=(),
         std_lv: bool = False, meanstructure: bool | None = None, se: str = "standard",
-        bootstrap: int = 0, seed: int | None = None, start=None) -> SEMResult:
+        bootstrap: int = 0, seed: int | None = None, start=None,
+        max_iter: int = 500) -> SEMResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -61,6 +62,8 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         Seed of the bootstrap.
     start : ndarray, optional
         Warm start for the free parameters.
+    max_iter : int
+        Maximum number of scoring iterations (lavaan's ``iter.max``).
 
     Returns
     -------
@@ -108,7 +111,7 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     mod = SEMModel(pt, vs.ov, vs.lv, ngroups, bool(ms))
     objective = est.build(mod, st, missing=missing, ordered=ordered)
     theta0 = start_values(pt, vs, st, std_lv=std_lv) if start is None else np.asarray(start, float)
-    res = minimize(objective, theta0)
+    res = minimize(objective, theta0, max_iter=max_iter)
     options = dict(estimator=est.name, missing=missing, group=group,
                    group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=bool(ms),
                    se=se, bootstrap=bootstrap, seed=seed, ordered=ordered)

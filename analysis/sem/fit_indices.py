@@ -82,6 +82,8 @@ def tli(chisq, df, chisq_b, df_b) -> float:
 
 def rmsea(chisq, df, ntotal, ngroups=1) -> float:
     """RMSEA [3]_: ``sqrt(max(X2/(N df) - 1/N, 0)) * sqrt(G)`` [4]_."""
+    if df < 0:
+        return float("nan")
     if df == 0:
         return 0.0
     return math.sqrt(max(chisq / (ntotal * df) - 1.0 / ntotal, 0.0)) * math.sqrt(ngroups)
@@ -97,6 +99,8 @@ def rmsea_ci(chisq, df, ntotal, ngroups=1, level=0.90) -> tuple[float, float]:
     sqrt(G)``, and 0 when ``pchisq(X2, df, 0)`` is already below the target
     (lavaan's rule).
     """
+    if df < 0:
+        return float("nan"), float("nan")
     if df == 0:
         return 0.0, 0.0
     hi_p, lo_p = (1 + level) / 2, (1 - level) / 2

@@ -139,7 +139,7 @@ def minimize(objective, theta0, *, max_iter: int = 500, gtol: float = 1e-9) -> O
         return f, g
 
     out = _opt.minimize(fun, res.theta, jac=True, method="BFGS",
-                        options={"gtol": gtol, "maxiter": 10000})
+                        options={"gtol": gtol, "maxiter": 10 * max_iter})
     theta = out.x
     res2 = _scoring(objective, theta, max_iter=max_iter, gtol=gtol)
     if res2.fmin <= res.fmin or not np.isfinite(res.fmin):

@@ -162,7 +162,7 @@ def _statements(model: str):
             prev_open = prev.endswith(("+", "*", ",", "(")) or any(
                 prev.endswith(op) for op in OPERATORS)
             starts_cont = text.startswith(("+", "*", ")", ","))
-            if prev_open or starts_cont or _find_operator(text) is None:
+            if prev_open or starts_cont:
                 merged[-1][0] = prev + " " + text
                 continue
         merged.append([text, lineno])
@@ -256,7 +256,10 @@ def parse_syntax(model: str) -> list[Formula]:
     if not isinstance(model, str) or not model.strip():
         raise ValueError("The model syntax is empty.")
     out: list[Formula] = []
-    for stmt, line in _statements(model):
+    statements = _statements(model)
+    if not statements:
+        raise ValueError("The model syntax is empty (only comments or blank lines).")
+    for stmt, line in statements:
         found = _find_operator(stmt)
         if found is None:
             raise ValueError(
