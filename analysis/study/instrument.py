@@ -13,8 +13,8 @@ Examples
 >>> ins = load_instrument()
 >>> len(ins.constructs), len(ins.items), ins.item_codes("PL")
 (12, 48, ['PL1', 'PL2', 'PL3', 'PL4'])
->>> check_instrument()
-[]
+>>> [v.rule for v in check_instrument(seed_dir="/no/such/folder")]  # every rule but the quotes passes
+['quote']
 """
 from __future__ import annotations
 
