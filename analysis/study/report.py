@@ -1,0 +1,362 @@
+"""The stage report (阶段报告) as a Chinese DOCX, from the same results as the book.
+
+:func:`write_report` reads the results files (``analysis.results.load``
+names shared with the book), the instrument and the processed-data reports,
+and writes ``stage_report.docx``: a title page with the project's name and
+number, then 研究进展, 调查工具, 样本, 测量质量, 主要发现 (tables and a path
+diagram) and 下一步工作.  Tables are three-line tables
+(:mod:`analysis.study.tables`).  When the data are synthetic the title page
+says so plainly and every table note and figure caption carries
+:data:`analysis.results.SYNTHETIC_NOTE_ZH`.
+
+Whatever results do not exist yet are named in the report (``结果尚未生成``)
+instead of failing, so the report can be written at every stage.
+
+The file is byte-deterministic: the DOCX package is re-zipped with fixed
+timestamps and fixed document properties.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from .. import paths
+from ..io import atomic_path
+from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH, load
+from .tables import apa_table, format_cell
+
+__all__ = ["PROJECT_TITLE", "PROJECT_NUMBER", "REPORT_NAME", "write_report", "report_tables"]
+
+#: The project's name and number (河南省科技厅软科学研究计划项目, 2024).
+PROJECT_TITLE = "河南城市基层党组织引领社区韧性治理问题研究"
+PROJECT_NUMBER = "242400410534"
+#: File name of the report inside ``out_dir``.
+REPORT_NAME = "stage_report.docx"
+
+_FONT = "Noto Sans CJK SC"
+
+
+def _optional(name, results_dir):
+    try:
+        return load(name, results_dir=results_dir)
+    except FileNotFoundError:
+        return None
+
+
+def _is_synthetic(processed_dir: Path) -> bool:
+    report = Path(processed_dir) / "ingest_report.json"
+    if not report.exists():
+        return True
+    return bool(json.loads(report.read_text(encoding="utf-8")).get("synthetic", True))
+
+
+def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synthetic=None) -> dict:
+    """The tables of the stage report, keyed by name (absent results omitted).
+
+    Parameters
+    ----------
+    results_dir : path-like, optional
+        Folder of the results files (default ``paths.DEFAULT.results``).
+    instrument : Instrument, optional
+        Default: the study's instrument.
+    processed_dir : path-like, optional
+        Folder with ``ingest_report.json`` and ``screening_report.csv``
+        (default: ``data/processed`` beside ``results_dir``).
+    synthetic : bool, optional
+        Label the tables as synthetic; default: the ingest report's flag
+        (true when there is no report).
+
+    Returns
+    -------
+    dict of str to analysis.study.tables.Table
+        Keys among ``instrument``, ``screening``, ``fit``, ``reliability``,
+        ``paths``, ``indirect``, ``power`` in report order.
+    """
+    results_dir = Path(results_dir) if results_dir is not None else paths.DEFAULT.results
+    processed_dir = (Path(processed_dir) if processed_dir is not None
+                     else paths.Layout(root=results_dir.parent).processed)
+    if instrument is None:
+        from .instrument import load_instrument
+
+        instrument = load_instrument()
+    syn = _is_synthetic(processed_dir) if synthetic is None else bool(synthetic)
+    tables = {}
+    tables["instrument"] = apa_table(
+        pd.DataFrame([{"代码": c.code, "构念": c.name_zh, "二阶因子": c.parent or "",
+                       "种子文章段落": c.pathway, "题项数": len(c.items)} for c in instrument.constructs]),
+        "问卷构念与题项", note="二阶因子：RES = INT + EXT，ORG = SELF + SOC，LIST = RESP + RISK + INST，CR = CRS + RCV + DEV。",
+        source="analysis.study.instrument.load_instrument")
+    screening = processed_dir / "screening_report.csv"
+    if screening.exists():
+        tables["screening"] = apa_table(pd.read_csv(screening), "问卷筛查结果",
+                                        source="analysis.study.screen.screen", synthetic=syn)
+    fit = _optional("measurement/fit", results_dir)
+    if fit is not None:
+        tables["fit"] = apa_table(fit, "测量模型拟合指标", note="ML 估计；界值参考 Hu 与 Bentler（1999）。",
+                                  source="analysis.study.measurement.run_measurement", synthetic=syn,
+                                  formats={"chisq": ".2f", "df": "d", "npar": "d", "nobs": "d"})
+    rel = _optional("measurement/reliability", results_dir)
+    if rel is not None:
+        tables["reliability"] = apa_table(rel, "信度与收敛效度",
+                                          note="α：Cronbach's alpha；ω：McDonald's omega；CR：组合信度；AVE：平均方差抽取量。",
+                                          source="analysis.study.measurement.run_measurement", synthetic=syn)
+    est = _optional("structural/estimates", results_dir)
+    if est is not None:
+        cols = ["lhs", "op", "rhs", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all"]
+        reg = est.loc[est["op"] == "~", [c for c in cols if c in est.columns]].reset_index(drop=True)
+        if len(reg):
+            tables["paths"] = apa_table(reg, "结构路径系数", note="lhs ~ rhs 表示 rhs 指向 lhs 的路径。",
+                                        source="analysis.study.structural.run_structural", synthetic=syn,
+                                        formats={"pvalue": "p"})
+        dcols = ["lhs", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all"]
+        ind = est.loc[est["op"] == ":=", [c for c in dcols if c in est.columns]].reset_index(drop=True)
+        if len(ind):
+            tables["indirect"] = apa_table(ind, "间接效应、总效应与对比",
+                                           note="ind_X = a·b；total = c + total_indirect；置信区间为 bootstrap 区间。",
+                                           source="analysis.study.structural.run_structural", synthetic=syn,
+                                           formats={"pvalue": "p"})
+    power = _optional("power/curve", results_dir)
+    if power is not None:
+        tables["power"] = apa_table(power, "各样本量下的统计功效（蒙特卡洛模拟）",
+                                    source="analysis.study.power.run_power", synthetic=syn, formats={"n": "d"})
+    return tables
+
+
+# ---- document helpers ---------------------------------------------------------
+
+def _style(document):
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        st = document.styles[name]
+        st.font.name = _FONT
+        rpr = st.element.get_or_add_rPr()
+        rfonts = rpr.find(qn("w:rFonts"))
+        if rfonts is None:
+            rfonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.append(rfonts)
+        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            rfonts.set(qn(attr), _FONT)
+    document.styles["Normal"].font.size = Pt(10.5)
+
+
+def _fixed_properties(document):
+    import datetime as dt
+
+    props = document.core_properties
+    fixed = dt.datetime(2024, 1, 1, 0, 0, 0)
+    props.author = "课题组"
+    props.last_modified_by = "analysis.study.report"
+    props.title = f"{PROJECT_TITLE} 阶段报告"
+    props.created = fixed
+    props.modified = fixed
+    props.revision = 1
+
+
+def _pending(document, names):
+    p = document.add_paragraph()
+    p.add_run("结果尚未生成：" + "、".join(names) + "。运行 `resilience reproduce` 后重新生成本报告。").italic = True
+
+
+def _figure(document, fig, caption, synthetic):
+    from docx.shared import Cm
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=150, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    buf.seek(0)
+    document.add_picture(buf, width=Cm(15))
+    text = caption + (f"（{SYNTHETIC_NOTE_ZH}）" if synthetic else "")
+    document.add_paragraph().add_run(text).italic = True
+
+
+def _deterministic_zip(blob: bytes) -> bytes:
+    """Re-zip a DOCX with fixed timestamps and member order."""
+    src = zipfile.ZipFile(io.BytesIO(blob))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        ordered = [n for n in names if n == "[Content_Types].xml"] + [n for n in names if n != "[Content_Types].xml"]
+        for name in ordered:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(name))
+    return out.getvalue()
+
+
+def _fmt_headline(headline: dict | None, key: str, spec: str) -> str | None:
+    if not headline or key not in headline or headline[key] is None:
+        return None
+    return format_cell(headline[key], spec)
+
+
+def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_dir=None,
+                 synthetic=None) -> Path:
+    """Write the Chinese stage report ``stage_report.docx``.
+
+    Parameters
+    ----------
+    out_dir : path-like, optional
+        Output folder (default ``paths.DEFAULT.reports``); created if needed.
+    results_dir : path-like, optional
+        Folder of the results files (default ``paths.DEFAULT.results``).
+    instrument : Instrument, optional
+        Default: the study's instrument.
+    processed_dir : path-like, optional
+        Folder of the processed-data reports (default: ``data/processed``
+        beside ``results_dir``).
+    synthetic : bool, optional
+        Override the synthetic-data flag (default: from the ingest report;
+        true when there is none).
+
+    Returns
+    -------
+    pathlib.Path
+        The written DOCX.
+
+    Notes
+    -----
+    Numbers are formatted with :func:`analysis.study.tables.format_cell`
+    (three decimals unless a column says otherwise), the same as the book.
+    """
+    from docx import Document
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    out_dir = Path(out_dir) if out_dir is not None else paths.DEFAULT.reports
+    results_dir = Path(results_dir) if results_dir is not None else paths.DEFAULT.results
+    processed_dir = (Path(processed_dir) if processed_dir is not None
+                     else paths.Layout(root=results_dir.parent).processed)
+    if instrument is None:
+        from .instrument import load_instrument
+
+        instrument = load_instrument()
+    syn = _is_synthetic(processed_dir) if synthetic is None else bool(synthetic)
+    tables = report_tables(results_dir, instrument=instrument, processed_dir=processed_dir, synthetic=syn)
+    m_head = _optional("measurement/headline", results_dir)
+    s_head = _optional("structural/headline", results_dir)
+
+    doc = Document()
+    _style(doc)
+    _fixed_properties(doc)
+
+    # ---- title page --------------------------------------------------------------
+    for text, size, bold in (("2024年河南省科技厅软科学研究计划项目", 14, False),
+                             (PROJECT_TITLE, 22, True),
+                             ("阶段报告", 18, True),
+                             (f"项目编号：{PROJECT_NUMBER}", 14, False)):
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        r = p.add_run(text)
+        r.font.size = Pt(size)
+        r.bold = bold
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if syn:
+        r = p.add_run("重要说明：本报告中的样本、估计值、表格和图均来自模拟数据（" + SYNTHETIC_NOTE_ZH
+                      + "），用于检验分析流程，不是实地调查结果，不能作为经验发现引用。")
+        r.bold = True
+        r.font.size = Pt(12)
+        p2 = doc.add_paragraph()
+        p2.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p2.add_run(SYNTHETIC_NOTE_EN).italic = True
+    else:
+        p.add_run("本报告基于实地调查数据。")
+    doc.add_section(WD_SECTION.NEW_PAGE)
+
+    number = 0
+
+    def table(key):
+        nonlocal number
+        number += 1
+        tables[key].to_docx(doc, number=number)
+
+    # ---- 1 研究进展 ----------------------------------------------------------------
+    doc.add_heading("一、研究进展", level=1)
+    doc.add_paragraph(
+        f"课题组以种子文章《城市基层党组织引领社区韧性治理的路径探索》（吉军辉，2025，大河网）提出的四条路径为理论框架，"
+        f"编制了包含 {len(instrument.items)} 个李克特题项、{len(instrument.constructs)} 个一阶构念和 "
+        f"{len(instrument.second_order)} 个二阶构念的调查问卷，并完成了从问卷生成、数据导入与筛查、测量模型、"
+        "结构方程模型与中介效应到统计功效分析的全部分析代码。")
+    doc.add_paragraph(
+        "在实地调查开始之前，课题组用一个声明的总体模型生成模拟问卷，完整运行了分析流程，以检验各步骤能否准确估计"
+        "设定的参数。" if syn else "实地调查已完成，分析流程已在实地数据上运行。")
+
+    # ---- 2 调查工具 ----------------------------------------------------------------
+    doc.add_heading("二、调查工具", level=1)
+    doc.add_paragraph(
+        f"问卷采用 {instrument.scale.points} 点同意量表，其中 {len(instrument.reverse_codes)} 个题项反向计分，"
+        "另设 1 道注意力检测题；问卷不收集任何直接身份信息，知情同意书符合《个人信息保护法》的要求。")
+    table("instrument")
+
+    # ---- 3 样本 --------------------------------------------------------------------
+    doc.add_heading("三、样本", level=1)
+    n = _fmt_headline(m_head, "n", "d")
+    if n is not None:
+        doc.add_paragraph(f"经导入校验与筛查后，分析样本为 {n} 份问卷" + ("（模拟数据）。" if syn else "。"))
+    if "screening" in tables:
+        table("screening")
+    if n is None and "screening" not in tables:
+        _pending(doc, ["results/measurement/headline.json", "data/processed/screening_report.csv"])
+
+    # ---- 4 测量质量 ------------------------------------------------------------------
+    doc.add_heading("四、测量质量", level=1)
+    parts = [(k, _fmt_headline(m_head, k, ".3f")) for k in ("cfi", "tli", "rmsea", "srmr")]
+    parts = [(k, v) for k, v in parts if v is not None]
+    if parts:
+        doc.add_paragraph("二阶测量模型拟合：" + "，".join(f"{k.upper()} = {v}" for k, v in parts) + "。")
+    for key in ("fit", "reliability"):
+        if key in tables:
+            table(key)
+    if not parts and "fit" not in tables and "reliability" not in tables:
+        _pending(doc, ["results/measurement/"])
+
+    # ---- 5 主要发现 ------------------------------------------------------------------
+    doc.add_heading("五、主要发现", level=1)
+    ti = _fmt_headline(s_head, "total_indirect", ".3f")
+    de = _fmt_headline(s_head, "direct", ".3f")
+    if ti is not None and de is not None:
+        doc.add_paragraph(f"党组织引领对社区韧性的总间接效应为 {ti}，直接效应为 {de}"
+                          + ("（模拟数据，仅用于检验方法）。" if syn else "。"))
+    est = _optional("structural/estimates", results_dir)
+    if est is not None and "paths" in tables:
+        from .diagrams import STUDY_NODES, path_diagram
+
+        names = {c.code: c.name_zh for c in instrument.constructs}
+        names.update({s.code: s.name_zh for s in instrument.second_order})
+        labels = {c: f"{names.get(c, c)}\n{c}" for c in STUDY_NODES}
+        try:
+            fig = path_diagram(est, labels=labels)
+        except ValueError:
+            fig = None
+        if fig is not None:
+            _figure(doc, fig, "图 1  结构模型标准化路径系数（* p < .05，** p < .01，*** p < .001）", syn)
+    for key in ("paths", "indirect", "power"):
+        if key in tables:
+            table(key)
+    if not any(k in tables for k in ("paths", "indirect", "power")) and ti is None:
+        _pending(doc, ["results/structural/", "results/power/"])
+
+    # ---- 6 下一步工作 ----------------------------------------------------------------
+    doc.add_heading("六、下一步工作", level=1)
+    for text in ("在郑州、洛阳、开封、新乡、南阳五市抽取社区，按统计功效分析确定的样本量开展实地问卷调查；",
+                 "用实地数据替换模拟数据，重新运行全部分析，并与模拟检验的结果对照；",
+                 "针对社区层面的构念（网格、清单）开展多层次分析；",
+                 "结合访谈与案例，形成面向社区党组织的政策建议。"):
+        doc.add_paragraph(text, style="List Number")
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    path = Path(out_dir) / REPORT_NAME
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(_deterministic_zip(buf.getvalue()))
+    return path

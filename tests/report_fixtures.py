@@ -1,0 +1,78 @@
+"""Small, seeded results folders for the report and book tests.
+
+The values are random (seeded), not typed: a test that finds them in the
+DOCX or HTML has read them from the files, not from a hard-coded copy.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MEDIATORS = ("GRID", "RES", "ORG", "LIST")
+
+
+def make_results(root: Path, seed: int = 7) -> Path:
+    """Write a miniature ``results/`` and ``data/processed/`` under ``root``; return the results dir."""
+    rng = np.random.default_rng(seed)
+    results = root / "results"
+    processed = root / "data" / "processed"
+    for d in (results / "measurement", results / "structural", results / "power", processed):
+        d.mkdir(parents=True, exist_ok=True)
+    n = int(rng.integers(900, 1200))
+    fit = pd.DataFrame({
+        "model": ["first_order", "second_order"],
+        "chisq": rng.uniform(1500, 2500, 2), "df": [1014, 1062],
+        "cfi": rng.uniform(0.93, 0.99, 2), "tli": rng.uniform(0.92, 0.99, 2),
+        "rmsea": rng.uniform(0.02, 0.06, 2), "srmr": rng.uniform(0.02, 0.06, 2),
+    })
+    fit.to_csv(results / "measurement" / "fit.csv", index=False)
+    constructs = ["PL", "GRID", "INT", "EXT"]
+    rel = pd.DataFrame({"construct": constructs, "alpha": rng.uniform(0.7, 0.9, 4),
+                        "omega": rng.uniform(0.7, 0.9, 4), "cr": rng.uniform(0.7, 0.9, 4),
+                        "ave": rng.uniform(0.45, 0.7, 4)})
+    rel.to_csv(results / "measurement" / "reliability.csv", index=False)
+    second = fit.iloc[1]
+    head = {"n": n, "cfi": float(second.cfi), "tli": float(second.tli), "rmsea": float(second.rmsea),
+            "srmr": float(second.srmr), "alpha_min": float(rel.alpha.min()), "ave_min": float(rel.ave.min()),
+            "htmt_max": float(rng.uniform(0.5, 0.8))}
+    (results / "measurement" / "headline.json").write_text(json.dumps(head), encoding="utf-8")
+    rows = []
+    a = rng.uniform(0.3, 0.6, 4)
+    b = rng.uniform(0.05, 0.3, 4)
+    for i, m in enumerate(MEDIATORS):
+        rows.append(dict(lhs=m, op="~", rhs="PL", label=f"a{i+1}", est=a[i], se=0.03, std_all=a[i]))
+        rows.append(dict(lhs="CR", op="~", rhs=m, label=f"b{i+1}", est=b[i], se=0.04, std_all=b[i]))
+    c = float(rng.uniform(0.05, 0.2))
+    rows.append(dict(lhs="CR", op="~", rhs="PL", label="c", est=c, se=0.05, std_all=c))
+    for i, m in enumerate(MEDIATORS):
+        rows.append(dict(lhs=f"ind_{m}", op=":=", rhs=f"a{i+1}*b{i+1}", label=f"ind_{m}",
+                         est=a[i] * b[i], se=0.02, std_all=a[i] * b[i]))
+    ti = float((a * b).sum())
+    rows.append(dict(lhs="total_indirect", op=":=", rhs="...", label="total_indirect", est=ti, se=0.03, std_all=ti))
+    est = pd.DataFrame(rows)
+    est["group"] = 1
+    est["z"] = est["est"] / est["se"]
+    from scipy import stats
+
+    est["pvalue"] = 2 * stats.norm.sf(est["z"].abs())
+    est["ci_lower"] = est["est"] - 1.96 * est["se"]
+    est["ci_upper"] = est["est"] + 1.96 * est["se"]
+    est = est[["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]]
+    est.to_csv(results / "structural" / "estimates.csv", index=False)
+    (results / "structural" / "headline.json").write_text(json.dumps(
+        {"n": n, "cfi": float(rng.uniform(0.93, 0.99)), "rmsea": float(rng.uniform(0.02, 0.06)),
+         "srmr": float(rng.uniform(0.02, 0.06)), "total_indirect": ti, "direct": c, "bootstrap": 200}),
+        encoding="utf-8")
+    curve = pd.DataFrame({"n": [300, 600, 900], "ind_GRID": np.sort(rng.uniform(0.3, 1, 3)),
+                          "ind_RES": np.sort(rng.uniform(0.3, 1, 3))})
+    curve.to_csv(results / "power" / "curve.csv", index=False)
+    (processed / "ingest_report.json").write_text(json.dumps({"synthetic": True, "n_in": n + 40,
+                                                               "n_accepted": n + 30, "n_quarantined": 10}),
+                                                  encoding="utf-8")
+    pd.DataFrame({"rule": ["attention", "speeder"], "flagged": rng.integers(5, 30, 2),
+                  "n_before": [n + 30, n + 30], "n_after": [n + 10, n]}).to_csv(
+        processed / "screening_report.csv", index=False)
+    return results
