@@ -89,6 +89,15 @@ cat("\n==== case 4: std.lv = TRUE, WLSMV ====\n")
 fit4 <- cfa(hs.model, data = D, ordered = ov, estimator = "WLSMV", std.lv = TRUE)
 dump_fit(fit4, "ordinal_hs_stdlv_wlsmv", sampstat = FALSE)
 
+cat("\n==== case 6: two groups (school), WLSMV ====\n")
+fit6 <- cfa(hs.model, data = D, ordered = ov, estimator = "WLSMV", group = "school")
+dump_fit(fit6, "ordinal_hs_groups_wlsmv", sampstat = FALSE)
+
+cat("\n==== case 7: two groups, equal loadings, WLSMV ====\n")
+fit7 <- cfa(hs.model, data = D, ordered = ov, estimator = "WLSMV", group = "school",
+            group.equal = "loadings")
+dump_fit(fit7, "ordinal_hs_groups_loadings_wlsmv", sampstat = FALSE)
+
 ## ---- case 5: sparse tables (empty cells) and a 2x2 table with one empty cell
 cat("\n==== case 5: sparse five-point items, N = 80 ====\n")
 set.seed(20240601)
