@@ -62,8 +62,8 @@ def glossary(instrument=None) -> pd.DataFrame:
     Examples
     --------
     >>> g = glossary()
-    >>> {"zh", "en", "code", "note"} <= set(g.columns) and (g["code"] == "PL").sum() == 1
-    True
+    >>> {"zh", "en", "code", "note"} <= set(g.columns) and int((g["code"] == "PL").sum())
+    1
     """
     if instrument is None:
         from .instrument import load_instrument
