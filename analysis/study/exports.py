@@ -365,19 +365,22 @@ def _decode_error(data: bytes, exc: UnicodeDecodeError, path, tried: str) -> Inp
                       f"at byte {exc.start}; save it again as UTF-8 or GB18030 CSV", file=path, row=line)
 
 
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(text: str, path=None) -> str:
+    """The delimiter (comma, tab, semicolon) that splits the first lines most consistently."""
     lines = [ln for ln in text.splitlines() if ln.strip()][:12]
-    best, best_score = ",", 0
-    for d in (",", "\t", ";"):
+    scores = {}
+    for d in (",", "\t", ";", "|"):
         counts = [ln.count(d) for ln in lines]
-        score = int(np.median(counts)) if counts else 0
-        if score > best_score:
-            best, best_score = d, score
-    return best
+        scores[d] = int(np.median(counts)) if counts else 0
+    best = max((",", "\t", ";"), key=lambda d: scores[d])
+    if scores["|"] > max(2, scores[best]):
+        raise InputError("wrong delimiter: the rows are separated by '|'; expected comma-, tab- or "
+                         "semicolon-separated values", file=path, row=1)
+    return best if scores[best] > 0 else ","
 
 
 def _read_csv_text(text: str, path) -> tuple[list, list, str]:
-    delim = _sniff_delimiter(text)
+    delim = _sniff_delimiter(text, path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     rows, numbers = [], []
     start = 1
@@ -472,7 +475,7 @@ def read_raw(path) -> RawTable:
     width = max(len(r) for r in table.rows[:20])
     if width < 3:
         raise InputError("not a table: every row has a single column; expected comma-, tab- or "
-                         "semicolon-separated values (is the delimiter something else?)", file=path,
+                         "semicolon-separated values (wrong delimiter?)", file=path,
                          row=table.row_numbers[0])
     return table
 
