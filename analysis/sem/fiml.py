@@ -153,7 +153,8 @@ def gradient_moments(patterns: MissingPatterns, mu, sigma) -> tuple[np.ndarray, 
     return g_mu, g_s
 
 
-def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = True) -> np.ndarray:
+def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = True,
+                    expected: bool = False) -> np.ndarray:
     """Analytic Hessian of the FIML loglikelihood w.r.t. ``(mu, vech(Sigma))``.
 
     Parameters
@@ -163,25 +164,34 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     sigma : array-like, shape (p, p)
     meanstructure : bool, default True
         Include the mean block (otherwise only the ``vech(Sigma)`` block).
+    expected : bool, default False
+        Return the expectation of the Hessian instead (data replaced by
+        their expectations under ``(mu, sigma)`` pattern by pattern; its
+        negative is lavaan's ``lav_mvnorm_missing_information_expected``
+        times N).
 
     Returns
     -------
-    numpy.ndarray, shape (p + p*, p + p*)
+    numpy.ndarray, shape (p + p*, p + p*) or (p*, p*)
         :math:`\\partial^2 \\log L / \\partial\\gamma\\,\\partial\\gamma'`
         with :math:`\\gamma = (\\mu', \\operatorname{vech}(\\Sigma)')'`.
 
     Notes
     -----
     Per pattern (symbols of :func:`gradient_moments`), with
-    :math:`V_k = W_k T_k W_k`:
+    :math:`V_k = W_k T_k W_k` and :math:`A_k = 2V_k - W_k`:
     :math:`H_{\\mu\\mu} = -n_k W_k`,
     :math:`H_{\\sigma\\mu} = -n_k D'(W_k d_k \\otimes W_k)`,
-    :math:`H_{\\sigma\\sigma} = -\\tfrac{n_k}{2} D'(W_k \\otimes (2V_k - W_k))D`,
-    lavaan's ``lav_mvnorm_missing_logl_hessian_samplestats`` [1]_.
+    :math:`H_{\\sigma\\sigma} = -\\tfrac{n_k}{2} D'(W_k \\otimes A_k)D`
+    (lavaan's ``lav_mvnorm_missing_logl_hessian_samplestats``); the
+    expected version has :math:`d_k = 0` and :math:`A_k = W_k`.
 
     References
     ----------
-    .. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation
+    .. [1] Savalei, V. (2010). Expected versus observed information in SEM
+       with incomplete normal and nonnormal data. *Psychological Methods*,
+       15(4), 352-367.
+    .. [2] Rosseel, Y. (2012). lavaan: An R package for structural equation
        modeling. *Journal of Statistical Software*, 48(2), 1-36.
     """
     mu = np.asarray(mu, dtype=float)
@@ -191,7 +201,6 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     h_mm = np.zeros((p, p))
     h_sm = np.zeros((ps, p))
     h_ss = np.zeros((ps, ps))
-    # global vech position of each (i, j) pair
     r_all, c_all = vech_indices(p)
     pos = np.full((p, p), -1, dtype=int)
     pos[r_all, c_all] = np.arange(ps)
@@ -199,25 +208,29 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     for o, n, m, s in zip(patterns.observed, patterns.freq, patterns.means, patterns.covs):
         oi = np.flatnonzero(o)
         k = len(oi)
-        w = _inv(sigma[np.ix_(o, o)])
-        d = m - mu[o]
-        wd = w @ d
-        v = w @ (s + np.outer(d, d)) @ w
-        a = 2.0 * v - w
+        w = _inv(sigma[np.ix_(oi, oi)])
         r, c = vech_indices(k)
         gidx = pos[oi[r], oi[c]]
         half = np.where(r == c, 0.5, 1.0)
         h_mm[np.ix_(oi, oi)] -= n * w
-        # d(n W d)/d vech_b, b = (kk, ll): -n (W[:,kk] wd[ll] + W[:,ll] wd[kk]) * half_b
-        blk = -(n * (w[:, r] * wd[c][None, :] + w[:, c] * wd[r][None, :])) * half[None, :]
-        h_sm[np.ix_(gidx, oi)] += blk.T
-        # sigma-sigma: -(n/2) * [W_ik A_jl + W_il A_jk] * c_a-ish symmetrised by D' . D
-        f = w[np.ix_(r, r)] * a[np.ix_(c, c)] + w[np.ix_(r, c)] * a[np.ix_(c, r)]
-        f = f + w[np.ix_(c, c)] * a[np.ix_(r, r)] + w[np.ix_(c, r)] * a[np.ix_(r, c)]
-        # D'(W (x) A)D entry for (a=(i,j), b=(k,l)); each of the four terms counted
-        # once per ordering; halve for the diagonal elements on either side.
-        f = 0.5 * f * half[:, None] * half[None, :] * 2.0
-        h_ss[np.ix_(gidx, gidx)] -= 0.5 * n * f
+        if expected:
+            a = w
+        else:
+            d = m - mu[oi]
+            wd = w @ d
+            a = 2.0 * (w @ (s + np.outer(d, d)) @ w) - w
+            # column b = (k, l) of vech: -n (W[:, k] (Wd)_l + W[:, l] (Wd)_k), halved if k == l
+            blk = -n * (w[:, r] * wd[c][None, :] + w[:, c] * wd[r][None, :]) * half[None, :]
+            h_sm[np.ix_(gidx, oi)] += blk.T
+        # entry (a=(i,j), b=(k,l)): -(n/2) h_a h_b [W_ik A_jl + W_il A_jk + W_jl A_ik + W_jk A_il]
+        wr, wc = w[r], w[c]
+        ar, ac = a[r], a[c]
+        f = wr[:, r] * ac[:, c]
+        f += wr[:, c] * ac[:, r]
+        f += wc[:, c] * ar[:, r]
+        f += wc[:, r] * ar[:, c]
+        f *= (-0.5 * n) * half[:, None] * half[None, :]
+        h_ss[np.ix_(gidx, gidx)] += f
     if not meanstructure:
         return h_ss
     return np.block([[h_mm, h_sm.T], [h_sm, h_ss]])
@@ -588,32 +601,67 @@ class FIMLObjective(Objective):
     def information(self, theta, kind: str = "expected") -> np.ndarray:
         """Unit information (per case) of the FIML objective.
 
-        ``kind="observed"``: Hessian of ``value`` (lavaan's default for FIML);
-        ``kind="expected"``: :math:`N^{-1}\\sum_k n_k \\Delta_k' I_k \\Delta_k`
-        with the complete-data information of each pattern's observed block
-        (lavaan ``lav_mvnorm_missing_information_expected``).
+        Parameters
+        ----------
+        theta : array-like
+        kind : {"expected", "observed"}
+            ``"observed"`` (lavaan's default for FIML) is the Hessian of
+            ``value``; ``"expected"`` replaces the data by their expectations
+            pattern by pattern (lavaan ``lav_mvnorm_missing_information_expected``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (q, q)
+
+        Notes
+        -----
+        :math:`-N^{-1}[\\sum_g \\Delta_g' H_g \\Delta_g + \\sum_g
+        \\sum_k (\\partial \\log L_g/\\partial\\gamma_k)\\,
+        \\partial^2\\gamma_k/\\partial\\theta\\partial\\theta']` with the
+        analytic moment Hessian :math:`H_g` (:func:`hessian_moments`); the
+        second term (observed only) uses a central difference of the
+        model's analytic Jacobian (step ``1e-5``).
         """
-        if kind == "observed":
-            return numeric_hessian(self.gradient, theta)
-        if kind != "expected":
+        if kind not in ("expected", "observed"):
             raise ValueError(f"Unknown information kind {kind!r}; use 'expected' or 'observed'.")
+        theta = np.asarray(theta, dtype=float)
+        key = (kind, theta.tobytes())
+        cache = self.__dict__.setdefault("_info_cache", {})
+        if key in cache:
+            return cache[key].copy()
         q = self.model.n_free
-        info = np.zeros((q, q))
+        expected = kind == "expected"
         jac = self.model.jacobian(theta)
+        moments = self._moments(theta)
         meanstructure = getattr(self.model, "meanstructure", True)
-        for g, (mp, (sigma, mu)) in enumerate(zip(self.patterns, self._moments(theta))):
+        hess = np.zeros((q, q))
+        grads = []
+        for g, (mp, (sigma, mu)) in enumerate(zip(self.patterns, moments)):
             d_sigma, d_mu = jac[g]
-            for o, n in zip(mp.observed, mp.freq):
-                w = _inv(sigma[np.ix_(o, o)])
-                ds = d_sigma[:, o][:, :, o]
-                a = np.matmul(np.matmul(w, ds), w)
-                ig = 0.5 * a.reshape(q, -1) @ ds.reshape(q, -1).T
-                if meanstructure and d_mu is not None:
-                    dm = np.asarray(d_mu)[:, o]
-                    ig += dm @ w @ dm.T
-                info += n * ig
-        info /= self.ntotal
-        return 0.5 * (info + info.T)
+            delta = delta_matrix(d_sigma, d_mu if meanstructure else None, meanstructure=True)
+            h = hessian_moments(mp, mu, sigma, meanstructure=True, expected=expected)
+            hess += delta.T @ h @ delta
+            if not expected:
+                grads.append(gradient_moments(mp, mu, sigma))
+        if not expected:
+            step = 1e-5
+            for j in range(q):
+                tp, tm = theta.copy(), theta.copy()
+                tp[j] += step
+                tm[j] -= step
+                jp, jm = self.model.jacobian(tp), self.model.jacobian(tm)
+                for g, (g_mu, g_s) in enumerate(grads):
+                    dds = (jp[g][0] - jm[g][0]) / (2.0 * step)
+                    col = np.einsum("kij,ij->k", dds, g_s)
+                    if meanstructure and jp[g][1] is not None:
+                        col += ((np.asarray(jp[g][1]) - np.asarray(jm[g][1])) / (2.0 * step)) @ g_mu
+                    hess[:, j] += col
+        info = -hess / self.ntotal
+        info = 0.5 * (info + info.T)
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = info
+        return info.copy()
 
     def vcov(self, theta) -> np.ndarray:
         """Inverse of ``N`` times the observed information."""
