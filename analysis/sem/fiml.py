@@ -547,8 +547,8 @@ class FIMLObjective(Objective):
         Notes
         -----
         The baseline has free means and variances and zero covariances;
-        :math:`\chi^2_0 = 2(\log L_{H1} - \log L_0)`,
-        :math:`df_0 = \sum_g p_g(p_g-1)/2` (lavaan's baseline under FIML).
+        :math:`\\chi^2_0 = 2(\\log L_{H1} - \\log L_0)`,
+        :math:`df_0 = \\sum_g p_g(p_g-1)/2` (lavaan's baseline under FIML).
         """
         ll0 = 0.0
         df0 = 0
