@@ -161,8 +161,11 @@ def _clusters(objective, cluster):
     if cluster is None:
         return None
     pats = _patterns(objective)
-    if len(pats) == 1 and not (isinstance(cluster, (list, tuple)) and len(cluster) == 1
-                               and np.ndim(cluster[0]) == 1 and len(cluster[0]) == pats[0].nobs):
+    per_group = (isinstance(cluster, (list, tuple)) and len(cluster) == len(pats)
+                 and all(np.ndim(c) == 1 for c in cluster))
+    if not per_group:
+        if len(pats) != 1:
+            raise ValueError("With groups, give the cluster labels as a list with one array per group.")
         cluster = [cluster]
     out = []
     for g, (mp, cl) in enumerate(zip(pats, cluster)):
