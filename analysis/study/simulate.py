@@ -239,25 +239,31 @@ def simulate_responses(n: int, communities: int = 60, seed=None, population=None
 
 
 def _fake_identifiers(rng, n: int, ctx: pd.DataFrame, submitted: pd.Series) -> pd.DataFrame:
-    surnames = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
-    given = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华")
-    name = [rng.choice(surnames) + "".join(rng.choice(given, size=rng.integers(1, 3))) for _ in range(n)]
+    surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"))
+    given = np.array(list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"))
+    g1, g2 = rng.choice(given, size=n), rng.choice(given, size=n)
+    two = rng.random(n) < 0.6
+    name = [s + a + (b if t else "") for s, a, b, t in zip(rng.choice(surnames, size=n), g1, g2, two)]
     prefix = rng.choice(["135", "137", "138", "139", "150", "151", "158", "176", "186", "188", "199"], size=n)
-    phone = [p + f"{rng.integers(0, 10 ** 8):08d}" for p in prefix]
+    phone = [p + f"{x:08d}" for p, x in zip(prefix, rng.integers(0, 10 ** 8, size=n))]
     # ID-card-shaped: 41 (Henan) + city + county 99 (does not exist) + birth date + sequence + check digit
     city_codes = {1: "01", 2: "03", 3: "02", 4: "07", 5: "13"}
+    age = ctx["age_band"].to_numpy().astype(int)
+    year = submitted.dt.year.to_numpy() - (18 + 10 * (age - 1) + rng.integers(0, 10, size=n))
+    birth = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1})) + pd.to_timedelta(
+        rng.integers(0, 365, size=n), unit="D")
+    seq = rng.integers(0, 1000, size=n)
     ids = []
-    for i in range(n):
-        year = submitted.iloc[i].year - (18 + 10 * (int(ctx["age_band"].iloc[i]) - 1) + int(rng.integers(0, 10)))
-        birth = _dt.date(year, 1, 1) + _dt.timedelta(days=int(rng.integers(0, 365)))
-        body = f"41{city_codes.get(int(ctx['city'].iloc[i]), '01')}99{birth:%Y%m%d}{rng.integers(0, 1000):03d}"
+    for c, b, q in zip(ctx["city"].to_numpy(), birth, seq):
+        body = f"41{city_codes.get(int(c), '01')}99{b:%Y%m%d}{q:03d}"
         ids.append(body + id_card_check_digit(body))
-    nets = ["192.0.2", "198.51.100", "203.0.113"]
-    ip = [f"{nets[rng.integers(0, 3)]}.{rng.integers(1, 255)}" for _ in range(n)]
+    nets = np.array(["192.0.2", "198.51.100", "203.0.113"])
+    ip = [f"{a}.{b}" for a, b in zip(rng.choice(nets, size=n), rng.integers(1, 255, size=n))]
     city_zh = {1: "郑州市", 2: "洛阳市", 3: "开封市", 4: "新乡市", 5: "南阳市"}
-    address = [f"{city_zh.get(int(c), '郑州市')}示例路{rng.integers(1, 300)}号{rng.integers(1, 30)}栋{rng.integers(1, 6)}单元"
-               for c in ctx["city"]]
-    wechat = [f"测试用户{rng.integers(0, 10 ** 6):06d}" for _ in range(n)]
+    road, bldg, unit = rng.integers(1, 300, size=n), rng.integers(1, 30, size=n), rng.integers(1, 6, size=n)
+    address = [f"{city_zh.get(int(c), '郑州市')}示例路{a}号{b}栋{u}单元"
+               for c, a, b, u in zip(ctx["city"].to_numpy(), road, bldg, unit)]
+    wechat = [f"测试用户{x:06d}" for x in rng.integers(0, 10 ** 6, size=n)]
     return pd.DataFrame({"pii_name": name, "pii_phone": phone, "pii_id_card": ids, "pii_ip": ip,
                          "pii_address": address, "pii_wechat": wechat})
 
@@ -408,8 +414,10 @@ def simulate_to_file(n: int, communities: int, seed: int, fmt: str = "wjx", out=
         per export row (``row, resp_id, status, duplicate_of, n_missing,
         true_<LATENT>``).
     """
-    from .exports import write_export
+    from .exports import FORMATS, write_export
 
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out) if out is not None else paths.DEFAULT.raw / "synthetic" / "wjx_synthetic.csv"
     pop = _population(population_path)
     inst = _instrument(instrument)
