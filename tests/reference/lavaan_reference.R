@@ -60,6 +60,30 @@ tidy_fit <- function(fit) {
   data.frame(measure = names(fm), value = as.numeric(fm), stringsAsFactors = FALSE)
 }
 
+## one row per case: the options lavaan actually used (collected in `cases`)
+cases <- list()
+case_row <- function(fit, case) {
+  o <- lavInspect(fit, "options")
+  data.frame(
+    case = case,
+    converged = lavInspect(fit, "converged"),
+    nobs = sum(unlist(lavInspect(fit, "nobs"))),
+    ngroups = lavInspect(fit, "ngroups"),
+    estimator = o$estimator,
+    se = o$se,
+    test = paste(o$test, collapse = "+"),
+    information = o$information[1],
+    h1_information = o$h1.information[1],
+    observed_information = o$observed.information[1],
+    missing = o$missing,
+    meanstructure = o$meanstructure,
+    std_lv = o$std.lv,
+    parameterization = o$parameterization,
+    group_equal = paste(o$group.equal, collapse = "+"),
+    npar = unname(fitMeasures(fit, "npar")),
+    stringsAsFactors = FALSE)
+}
+
 record <- function(fit, case, keys = c("chisq", "df", "pvalue", "cfi", "tli",
                                        "rmsea", "srmr", "loglik", "aic", "bic"),
                    est = NULL) {
@@ -67,6 +91,7 @@ record <- function(fit, case, keys = c("chisq", "df", "pvalue", "cfi", "tli",
   fm <- tidy_fit(fit)
   write_tbl(est, file.path(out_res, paste0(case, "_estimates.csv")))
   write_tbl(fm, file.path(out_res, paste0(case, "_fit.csv")))
+  cases[[case]] <<- case_row(fit, case)
   cat("\n=====================================================================\n")
   cat("case:", case, "\n")
   cat("converged:", lavInspect(fit, "converged"),
@@ -336,15 +361,31 @@ record(fit_boot, "poldem_boot", est = boot_perc)
 bmat <- lavInspect(fit_boot, "boot")
 err_idx <- attr(bmat, "error.idx")
 n_failed <- length(err_idx)
+## draws whose solution has a negative variance (lavaan keeps them and warns)
+pt <- parTable(fit_boot)
+free_var <- pt$free[pt$free > 0 & pt$op == "~~" & pt$lhs == pt$rhs]
+n_nonadm <- sum(apply(bmat[, free_var, drop = FALSE] < 0, 1, any))
+## lavaan's own post-check (negative variances or non-positive-definite
+## covariance matrices), the count in its warning
+n_lavaan_nonadm <- length(attr(bmat, "nonadmissible"))
 boot_info <- data.frame(
   measure = c("bootstrap_requested", "bootstrap_successful", "bootstrap_failed",
+              "bootstrap_negative_variance", "bootstrap_nonadmissible_lavaan",
               "seed", "elapsed_seconds", "user_seconds"),
-  value = c(5000, nrow(bmat), n_failed, 4100,
+  value = c(5000, nrow(bmat), n_failed, n_nonadm, n_lavaan_nonadm, 4100,
             unname(boot_time["elapsed"]), unname(boot_time["user.self"])))
 write_tbl(boot_info, file.path(out_res, "poldem_boot_info.csv"))
 cat("\nbootstrap: rows =", nrow(bmat), " failed =", n_failed,
+    " with a negative variance =", n_nonadm,
+    " nonadmissible (lavaan) =", n_lavaan_nonadm,
     " elapsed =", round(boot_time["elapsed"], 1), "s\n")
 print(boot_perc[boot_perc$op %in% c("~", ":="), ], digits = 6)
+
+cases_df <- do.call(rbind, cases)
+rownames(cases_df) <- NULL
+write_tbl(cases_df, file.path(out_res, "cases.csv"))
+cat("\noptions lavaan used per case (cases.csv):\n")
+print(cases_df)
 
 ## ---------------------------------------------------------------------------
 ## 3. provenance
