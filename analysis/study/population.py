@@ -340,7 +340,7 @@ def load_population(path=None) -> Population:
     Examples
     --------
     >>> pop = load_population()
-    >>> round(pop.structural_covariance().loc["CR", "CR"], 6)
+    >>> float(round(pop.structural_covariance().loc["CR", "CR"], 6))
     1.0
     """
     path = Path(path) if path is not None else paths.DEFAULT.population_model
