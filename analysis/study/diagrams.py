@@ -108,7 +108,10 @@ def _draw(ax, pos, labels, arrows, *, width=0.62, height=0.5, bottom=0.8):
     patches = {}
     for node, (x, y) in pos.items():
         cx, cy = x * xscale, y * yscale
-        e = Ellipse((cx, cy), width * 2.3, height * 1.6, facecolor="#f4f4f4", edgecolor="#222", lw=1.2)
+        longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) for line in
+                       labels.get(node, node).split("\n")), default=1)
+        e = Ellipse((cx, cy), max(width * 2.3, 0.11 * longest + 0.4), height * 1.6,
+                    facecolor="#f4f4f4", edgecolor="#222", lw=1.2)
         ax.add_patch(e)
         patches[node] = e
         ax.text(cx, cy, labels.get(node, node), ha="center", va="center", fontsize=9)
