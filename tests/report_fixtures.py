@@ -28,16 +28,19 @@ def make_results(root: Path, seed: int = 7) -> Path:
         "cfi": rng.uniform(0.93, 0.99, 2), "tli": rng.uniform(0.92, 0.99, 2),
         "rmsea": rng.uniform(0.02, 0.06, 2), "srmr": rng.uniform(0.02, 0.06, 2),
     })
+    fit["synthetic"] = True
     fit.to_csv(results / "measurement" / "fit.csv", index=False)
     constructs = ["PL", "GRID", "INT", "EXT"]
-    rel = pd.DataFrame({"construct": constructs, "alpha": rng.uniform(0.7, 0.9, 4),
+    rel = pd.DataFrame({"scale": constructs, "n_items": 4, "alpha": rng.uniform(0.7, 0.9, 4),
                         "omega": rng.uniform(0.7, 0.9, 4), "cr": rng.uniform(0.7, 0.9, 4),
                         "ave": rng.uniform(0.45, 0.7, 4)})
     rel.to_csv(results / "measurement" / "reliability.csv", index=False)
     second = fit.iloc[1]
-    head = {"n": n, "cfi": float(second.cfi), "tli": float(second.tli), "rmsea": float(second.rmsea),
-            "srmr": float(second.srmr), "alpha_min": float(rel.alpha.min()), "ave_min": float(rel.ave.min()),
-            "htmt_max": float(rng.uniform(0.5, 0.8))}
+    # keys as analysis.study.measurement.run_measurement writes them
+    head = {"n": n, **{f"second_order_{k}": float(second[k]) for k in ("cfi", "tli", "rmsea", "srmr")},
+            **{f"first_order_{k}": float(fit.iloc[0][k]) for k in ("cfi", "tli", "rmsea", "srmr")},
+            "min_alpha": float(rel.alpha.min()), "min_cr": float(rel.cr.min()), "min_ave": float(rel.ave.min()),
+            "max_htmt": float(rng.uniform(0.5, 0.8)), "synthetic": True}
     (results / "measurement" / "headline.json").write_text(json.dumps(head), encoding="utf-8")
     rows = []
     a = rng.uniform(0.3, 0.6, 4)

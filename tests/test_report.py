@@ -64,6 +64,7 @@ def test_table_numbers_equal_results_files(report):
     tables = _tables(path)
     fit = pd.read_csv(results / "measurement" / "fit.csv")
     (cap, shown), = [(c, t) for c, t in tables if "测量模型拟合" in c]
+    assert "synthetic" not in shown.columns
     for col in ("cfi", "tli", "rmsea", "srmr"):
         got = shown[col].map(_num).to_numpy()
         np.testing.assert_allclose(got, fit[col].to_numpy(), atol=5e-4, err_msg=col)
@@ -94,6 +95,9 @@ def test_prose_numbers_equal_headline(report):
     head = json.loads((results / "structural" / "headline.json").read_text())
     text = "\n".join(p.text for p in Document(path).paragraphs)
     assert f"{head['total_indirect']:.3f}" in text and f"{head['direct']:.3f}" in text
+    meas = json.loads((results / "measurement" / "headline.json").read_text())
+    assert f"CFI = {meas['second_order_cfi']:.3f}" in text and f"RMSEA = {meas['second_order_rmsea']:.3f}" in text
+    assert f"AVE = {meas['min_ave']:.2f}" in text and f"分析样本为 {meas['n']} 份" in text
 
 
 def test_report_is_deterministic(report):

@@ -88,15 +88,23 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("data_n_accepted", "04_data", "processed:ingest_report.json", "n_accepted", "d"),
     _n("data_n_quarantined", "04_data", "processed:ingest_report.json", "n_quarantined", "d"),
     _n("data_n_analysis", "04_data", "results:measurement/headline", "n", "d"),
-    # chapter 5: measurement
+    # chapter 5: measurement (keys of analysis.study.measurement.run_measurement's headline.json)
     _n("meas_n", "05_measurement", "results:measurement/headline", "n", "d"),
-    _n("meas_cfi", "05_measurement", "results:measurement/headline", "cfi", ".3f"),
-    _n("meas_tli", "05_measurement", "results:measurement/headline", "tli", ".3f"),
-    _n("meas_rmsea", "05_measurement", "results:measurement/headline", "rmsea", ".3f"),
-    _n("meas_srmr", "05_measurement", "results:measurement/headline", "srmr", ".3f"),
-    _n("meas_alpha_min", "05_measurement", "results:measurement/headline", "alpha_min", ".2f"),
-    _n("meas_ave_min", "05_measurement", "results:measurement/headline", "ave_min", ".2f"),
-    _n("meas_htmt_max", "05_measurement", "results:measurement/headline", "htmt_max", ".2f"),
+    _n("meas_n_items", "05_measurement", "results:measurement/headline", "n_items", "d"),
+    _n("meas_kmo", "05_measurement", "results:measurement/headline", "kmo", ".3f"),
+    _n("meas_parallel", "05_measurement", "results:measurement/headline", "parallel_n_factors", "d"),
+    _n("meas_cfi", "05_measurement", "results:measurement/headline", "second_order_cfi", ".3f"),
+    _n("meas_tli", "05_measurement", "results:measurement/headline", "second_order_tli", ".3f"),
+    _n("meas_rmsea", "05_measurement", "results:measurement/headline", "second_order_rmsea", ".3f"),
+    _n("meas_srmr", "05_measurement", "results:measurement/headline", "second_order_srmr", ".3f"),
+    _n("meas_cfi1", "05_measurement", "results:measurement/headline", "first_order_cfi", ".3f"),
+    _n("meas_rmsea1", "05_measurement", "results:measurement/headline", "first_order_rmsea", ".3f"),
+    _n("meas_loading_min", "05_measurement", "results:measurement/headline", "min_std_loading", ".2f"),
+    _n("meas_alpha_min", "05_measurement", "results:measurement/headline", "min_alpha", ".2f"),
+    _n("meas_cr_min", "05_measurement", "results:measurement/headline", "min_cr", ".2f"),
+    _n("meas_ave_min", "05_measurement", "results:measurement/headline", "min_ave", ".2f"),
+    _n("meas_htmt_max", "05_measurement", "results:measurement/headline", "max_htmt", ".2f"),
+    _n("meas_harman", "05_measurement", "results:measurement/headline", "harman_share", ".1%"),
     # chapter 6: structural model and mediation
     _n("str_n", "06_structural", "results:structural/headline", "n", "d"),
     _n("str_cfi", "06_structural", "results:structural/headline", "cfi", ".3f"),
@@ -107,6 +115,9 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("str_bootstrap", "06_structural", "results:structural/headline", "bootstrap", "d"),
     # chapter 7: robustness
     _n("rob_n_models", "07_robustness", "results:structural/rivals", "@nrows", "d"),
+    _n("rob_max_icc", "07_robustness", "results:measurement/headline", "max_icc1", ".3f"),
+    _n("rob_mean_deff", "07_robustness", "results:measurement/headline", "mean_design_effect", ".2f"),
+    _n("rob_n_clusters", "07_robustness", "results:measurement/headline", "n_clusters", "d"),
     # chapter 8: power
     _n("pow_replications", "08_power", "results:power/headline", "replications", "d"),
     _n("pow_n80", "08_power", "results:power/headline", "n_for_80", "d"),
@@ -322,7 +333,7 @@ def load_optional(name: str, layout=paths.DEFAULT):
 
 
 def results_table(name: str, caption: str, *, columns=None, rename=None, query=None, note: str = "",
-                  source: str = "", formats=None, layout=paths.DEFAULT):
+                  source: str = "", formats=None, drop=("synthetic", "issues"), layout=paths.DEFAULT):
     """A results CSV as an APA table, or a pending note when it is absent.
 
     Parameters
@@ -338,6 +349,9 @@ def results_table(name: str, caption: str, *, columns=None, rename=None, query=N
         Column headers to print.
     query : str, optional
         A :meth:`pandas.DataFrame.query` filter on the rows.
+    drop : sequence of str
+        Bookkeeping columns not shown; a ``synthetic`` column, when present,
+        decides the synthetic label (else :func:`is_synthetic`).
 
     Returns
     -------
@@ -350,12 +364,14 @@ def results_table(name: str, caption: str, *, columns=None, rename=None, query=N
         return pending_note([f"results/{name}.csv"])
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
+    synthetic = bool(frame["synthetic"].astype(bool).any()) if "synthetic" in frame.columns else is_synthetic(layout)
     if query:
         frame = frame.query(query)
+    frame = frame.drop(columns=[c for c in drop if c in frame.columns])
     if columns is not None:
         frame = frame[[c for c in columns if c in frame.columns]]
     if rename:
         frame = frame.rename(columns=rename)
         formats = {rename.get(k, k): v for k, v in (formats or {}).items()}
     return apa_table(frame.reset_index(drop=True), caption, note=note, source=source, formats=formats,
-                     synthetic=is_synthetic(layout))
+                     synthetic=synthetic)

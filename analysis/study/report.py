@@ -47,6 +47,14 @@ def _optional(name, results_dir):
         return None
 
 
+def _columns(frame: pd.DataFrame, wanted) -> pd.DataFrame:
+    """The ``wanted`` columns present in ``frame`` (all but bookkeeping ones if none is)."""
+    cols = [c for c in wanted if c in frame.columns]
+    if not cols:
+        cols = [c for c in frame.columns if c not in ("synthetic", "issues", "converged")]
+    return frame[cols]
+
+
 def _is_synthetic(processed_dir: Path) -> bool:
     report = Path(processed_dir) / "ingest_report.json"
     if not report.exists():
@@ -96,14 +104,18 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
                                         source="analysis.study.screen.screen", synthetic=syn)
     fit = _optional("measurement/fit", results_dir)
     if fit is not None:
+        fit = _columns(fit, ["model", "chisq", "df", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper",
+                             "srmr", "aic", "bic"])
         tables["fit"] = apa_table(fit, "测量模型拟合指标", note="ML 估计；界值参考 Hu 与 Bentler（1999）。",
                                   source="analysis.study.measurement.run_measurement", synthetic=syn,
                                   formats={"chisq": ".2f", "df": "d", "npar": "d", "nobs": "d"})
     rel = _optional("measurement/reliability", results_dir)
     if rel is not None:
+        rel = _columns(rel, ["scale", "name_zh", "n_items", "alpha", "ci_lower", "ci_upper", "omega", "cr", "ave"])
         tables["reliability"] = apa_table(rel, "信度与收敛效度",
                                           note="α：Cronbach's alpha；ω：McDonald's omega；CR：组合信度；AVE：平均方差抽取量。",
-                                          source="analysis.study.measurement.run_measurement", synthetic=syn)
+                                          source="analysis.study.measurement.run_measurement", synthetic=syn,
+                                          formats={"n_items": "d"})
     est = _optional("structural/estimates", results_dir)
     if est is not None:
         cols = ["lhs", "op", "rhs", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all"]
@@ -121,6 +133,7 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
                                            formats={"pvalue": "p"})
     power = _optional("power/curve", results_dir)
     if power is not None:
+        power = power.drop(columns=[c for c in ("synthetic",) if c in power.columns])
         tables["power"] = apa_table(power, "各样本量下的统计功效（蒙特卡洛模拟）",
                                     source="analysis.study.power.run_power", synthetic=syn, formats={"n": "d"})
     return tables
@@ -310,10 +323,16 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
 
     # ---- 4 测量质量 ------------------------------------------------------------------
     doc.add_heading("四、测量质量", level=1)
-    parts = [(k, _fmt_headline(m_head, k, ".3f")) for k in ("cfi", "tli", "rmsea", "srmr")]
+    parts = [(k, _fmt_headline(m_head, f"second_order_{k}", ".3f")) for k in ("cfi", "tli", "rmsea", "srmr")]
     parts = [(k, v) for k, v in parts if v is not None]
     if parts:
         doc.add_paragraph("二阶测量模型拟合：" + "，".join(f"{k.upper()} = {v}" for k, v in parts) + "。")
+    rel_parts = [(label, _fmt_headline(m_head, key, ".2f")) for label, key in
+                 (("Cronbach's α", "min_alpha"), ("组合信度 CR", "min_cr"), ("AVE", "min_ave"), ("HTMT", "max_htmt"))]
+    rel_parts = [(k, v) for k, v in rel_parts if v is not None]
+    if rel_parts:
+        doc.add_paragraph("信度与效度：" + "，".join(f"{'最大' if k == 'HTMT' else '最小'} {k} = {v}"
+                                               for k, v in rel_parts) + "。")
     for key in ("fit", "reliability"):
         if key in tables:
             table(key)
