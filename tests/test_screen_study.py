@@ -1,7 +1,6 @@
 """The screen step on a simulated export: flags match the truth file."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -121,7 +121,6 @@ def _wjx_table(data: pd.DataFrame, inst, answers: str) -> tuple[list[list[str]],
 
     q += 1
     add_question(inst.consent.title_zh, [inst.consent.agree_zh] * n)
-    ctx = {cv.code: cv for cv in inst.context}
 
     def add_context(cv):
         if cv.kind == "categorical":

@@ -19,7 +19,6 @@ addresses come from the documentation ranges of RFC 5737, addresses are on
 """
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,17 +93,25 @@ def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def _communities(pop: Population, k: int, rng) -> pd.DataFrame:
+def _lookup_array(table: dict, keys: np.ndarray) -> np.ndarray:
+    """``table[k]`` for every element of an integer array ``keys``."""
+    lut = np.zeros(max(table) + 1)
+    for key, value in table.items():
+        lut[key] = value
+    return lut[keys]
+
+
+def _communities(pop: Population, k: int, rng) -> dict:
     counts = _allocate(k, np.array([c.weight for c in pop.cities]))
     rows = []
     for city, cnt in zip(pop.cities, counts):
         for j in range(cnt):
             rows.append((f"{city.prefix}{j + 1:02d}", city.code))
-    frame = pd.DataFrame(rows, columns=["community", "city"])
     types = np.array(sorted(pop.community_type_probs))
     probs = np.array([pop.community_type_probs[t] for t in types])
-    frame["community_type"] = rng.choice(types, size=len(frame), p=probs)
-    return frame
+    return {"community": np.array([r[0] for r in rows], dtype=object),
+            "city": np.array([r[1] for r in rows]),
+            "community_type": rng.choice(types, size=len(rows), p=probs)}
 
 
 def _draw(rng, probs: dict, n: int) -> np.ndarray:
@@ -124,24 +131,25 @@ def _control_moments(pop: Population) -> dict[str, tuple[float, float]]:
             "years": (mean, np.sqrt(second - mean ** 2))}
 
 
-def _core(n: int, communities: int, rng, pop: Population, inst) -> tuple[pd.DataFrame, np.ndarray]:
+def _core(n: int, communities: int, rng, pop: Population, inst,
+          scored: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
     """Context, latent scores and model-based answers of ``n`` attentive respondents."""
     comm = _communities(pop, communities, rng)
-    k = len(comm)
+    k = len(comm["community"])
     weights = rng.dirichlet(np.full(k, pop.community_size_concentration))
     member = rng.choice(k, size=n, p=weights)
 
-    ctx = pd.DataFrame({
-        "community": comm["community"].to_numpy()[member],
-        "city": comm["city"].to_numpy()[member],
-        "community_type": comm["community_type"].to_numpy()[member],
-    })
+    ctx = {
+        "community": comm["community"][member],
+        "city": comm["city"][member],
+        "community_type": comm["community_type"][member],
+    }
     role = _draw(rng, pop.role_probs, n)
     age = _draw(rng, pop.age_band_probs, n)
     ctx["role"] = role
     ctx["age_band"] = age
     ctx["gender"] = _draw(rng, pop.gender_probs, n)
-    p_party = np.array([pop.party_member_prob_by_role[int(r)] for r in role])
+    p_party = _lookup_array(pop.party_member_prob_by_role, role)
     is_member = rng.random(n) < p_party
     years_cont = rng.gamma(pop.years["shape"], pop.years["scale_per_age_band"] * age)
     ctx["years"] = np.minimum(np.floor(years_cont), pop.years["max"]).astype(int)
@@ -172,16 +180,16 @@ def _core(n: int, communities: int, rng, pop: Population, inst) -> tuple[pd.Data
     tau = np.asarray(pop.response.thresholds)
     answers = np.empty((n, len(items)), dtype=float)
     noise = rng.standard_normal((n, len(items)))
-    loading = pop.item_loadings()
+    loading = {f"{c}{i + 1}": v for c, lam in pop.loadings.items() for i, v in enumerate(lam)}
     for j, item in enumerate(items):
         lam = loading[item.code]
         ystar = lam * factors[item.construct] + np.sqrt(1 - lam ** 2) * noise[:, j]
         cat = 1 + np.searchsorted(tau + pop.response.threshold_shift.get(item.construct, 0.0), ystar)
-        answers[:, j] = 6 - cat if item.code in reverse else cat
-    data = pd.DataFrame(answers, columns=[it.code for it in items])
-    data[inst.attention_check.code] = float(inst.attention_check.correct)
-    data = pd.concat([data, ctx], axis=1)
-    return data, eta
+        answers[:, j] = 6 - cat if (item.code in reverse and not scored) else cat
+    columns = {it.code: answers[:, j] for j, it in enumerate(items)}
+    columns[inst.attention_check.code] = np.full(n, float(inst.attention_check.correct))
+    columns.update(ctx)
+    return pd.DataFrame(columns), eta
 
 
 def simulate_responses(n: int, communities: int = 60, seed=None, population=None, instrument=None,
@@ -231,10 +239,7 @@ def simulate_responses(n: int, communities: int = 60, seed=None, population=None
     pop = _population(population)
     inst = _instrument(instrument)
     rng = np.random.default_rng(seed)
-    data, _ = _core(int(n), int(communities), rng, pop, inst)
-    if scored:
-        codes = [c for c in inst.reverse_codes]
-        data[codes] = 6 - data[codes]
+    data, _ = _core(int(n), int(communities), rng, pop, inst, scored=scored)
     return data
 
 
@@ -322,7 +327,7 @@ def simulate_sample(n: int, communities: int, seed, population=None, instrument=
     status[straight] = "careless_straight"
     status[random_] = "careless_random"
     status[speed] = "speeder"
-    vals = data[answer_cols].to_numpy()
+    vals = data[answer_cols].to_numpy(dtype=float, copy=True)
     vals[straight, :] = rng.choice([1, 3, 4, 5], size=n_straight, p=[0.1, 0.3, 0.3, 0.3])[:, None]
     rnd = np.concatenate([random_, speed])
     vals[rnd, :] = rng.integers(1, 6, size=(len(rnd), len(answer_cols)))
