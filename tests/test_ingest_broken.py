@@ -45,7 +45,7 @@ CASE_NAMES = [
     "wrong_delimiter.csv", "one_column.txt", "semicolon_kobo.csv", "not_a_table.json", "empty.csv", "whitespace_only.csv",
     "binary.png", "old_excel.xls", "corrupt.xlsx", "header_only.csv", "missing_column.csv", "column_twice.csv",
     "unknown_option.csv", "out_of_range_code.csv", "systematic_out_of_range.csv", "duplicate_id.csv",
-    "ragged_row.csv", "missing_required_context.csv", "community_pattern.csv", "phone_in_community.csv",
+    "ragged_row.csv", "missing_required_context.csv", "community_pattern.csv", "phone_in_community.csv", "phone_in_item.csv",
     "consent_declined.csv",
 ]
 
@@ -85,6 +85,7 @@ def test_broken_export(name, cases, tmp_path):
             assert not set(quarantine["resp_id"]) & set(responses["resp_id"])
         assert read_json(out / "ingest_report.json")["raw_sha256"] == sha256(case.path)
         assert scan_for_identifiers([out]) == []
+        assert "13912345678" not in "".join(p.read_text(encoding="utf-8") for p in out.glob("*.[cj]s*"))
     assert case.path.read_bytes() == before
 
 

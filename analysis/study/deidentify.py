@@ -30,6 +30,7 @@ __all__ = [
     "valid_id_card",
     "find_identifiers",
     "scrub_text",
+    "mask_identifiers",
     "scan_for_identifiers",
 ]
 
@@ -190,6 +191,19 @@ def scrub_text(value):
     if isinstance(value, str) and find_identifiers(value):
         return None
     return value
+
+
+def mask_identifiers(text: str) -> str:
+    """Replace every identifier-shaped substring of ``text`` with ``[removed]``.
+
+    Examples
+    --------
+    >>> mask_identifiers("PL1: out of range ('13912345678')")
+    "PL1: out of range ('[removed]')"
+    """
+    for _, value in find_identifiers(text):
+        text = text.replace(value, "[removed]")
+    return text
 
 
 def _mask(value: str) -> str:

@@ -46,7 +46,7 @@ import pandas as pd
 from .. import paths
 from ..errors import InputError
 from ..io import sha256, write_csv, write_json, write_parquet
-from .deidentify import coarsen_to_day, pseudonym, scrub_text
+from .deidentify import coarsen_to_day, mask_identifiers, pseudonym, scrub_text
 from .exports import MISSING_TOKENS, locate_header, read_raw
 
 __all__ = ["IngestReport", "ingest", "instrument_schema", "export_labelled", "FATAL_SHARE"]
@@ -346,7 +346,8 @@ def ingest(raw_path, out_dir=None, instrument=None) -> IngestReport:
         if nonmissing and len(bad) > FATAL_SHARE * nonmissing and len(bad) >= 2:
             first = bad[0]
             raise InputError(
-                f"{len(bad)} of {nonmissing} answers are out of range or unknown (first: {raw_text[c][first][:20]!r}); "
+                f"{len(bad)} of {nonmissing} answers are out of range or unknown "
+                f"(first: {mask_identifiers(raw_text[c][first][:20])!r}); "
                 f"the column does not use the instrument's coding", file=raw_path, row=body_rows[first],
                 column=header[code_cols[c]])
 
@@ -360,7 +361,8 @@ def ingest(raw_path, out_dir=None, instrument=None) -> IngestReport:
                 if not sid:
                     continue
                 if sid in seen:
-                    problems[i].append(f"duplicate respondent id {header[j]}={sid[:12]} (first on row {body_rows[seen[sid]]})")
+                    problems[i].append(f"duplicate respondent id {header[j]}={mask_identifiers(sid[:40])} "
+                                       f"(first on row {body_rows[seen[sid]]})")
                 else:
                     seen[sid] = i
     if "consent" in meta_cols:
@@ -405,7 +407,7 @@ def ingest(raw_path, out_dir=None, instrument=None) -> IngestReport:
     accepted = frame.loc[~bad].reset_index(drop=True)
     quarantine = pd.DataFrame({"source_row": [body_rows[i] for i in np.flatnonzero(bad)],
                                "resp_id": frame.loc[bad, "resp_id"].tolist(),
-                               "reasons": ["; ".join(problems[i]) for i in np.flatnonzero(bad)]})
+                               "reasons": [mask_identifiers("; ".join(problems[i])) for i in np.flatnonzero(bad)]})
     for c in order:
         vals = [raw_text[c][i] for i in np.flatnonzero(bad)]
         quarantine[c] = pd.Series([scrub_text(v) if isinstance(v, str) else v for v in vals], dtype="object")
