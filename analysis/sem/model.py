@@ -130,33 +130,60 @@ class SEMModel:
 
     # ------------------------------------------------------------------
     def _build_jacobian_maps(self):
-        """Precompute how positions add up into parameters (per group)."""
+        """Precompute position -> parameter aggregation (per group).
+
+        Positions are ordered: paths in A, covariances in S, means in m.
+        ``agg`` is a dense (npos, q) 0/1 matrix summing positions into the
+        free parameters they share.
+        """
         self._jmaps = []
+        q = self.n_free
         for mp in self._maps:
-            ks = np.concatenate([mp.a_k, mp.s_k]).astype(int)
-            # first occurrence of each parameter in this group -> direct copy;
-            # repeats are added afterwards
-            seen = {}
-            prim_pos, prim_par, extra_pos, extra_par = [], [], [], []
-            for idx, k in enumerate(ks):
-                if k in seen:
-                    extra_pos.append(idx), extra_par.append(k)
-                else:
-                    seen[k] = idx
-                    prim_pos.append(idx), prim_par.append(k)
-            mk_seen = {}
-            mprim_pos, mprim_par, mextra_pos, mextra_par = [], [], [], []
-            for idx, k in enumerate(mp.m_k):
-                if k in mk_seen:
-                    mextra_pos.append(idx), mextra_par.append(k)
-                else:
-                    mk_seen[k] = idx
-                    mprim_pos.append(idx), mprim_par.append(k)
-            arr = lambda x: np.asarray(x, dtype=int)  # noqa: E731
-            self._jmaps.append(dict(prim_pos=arr(prim_pos), prim_par=arr(prim_par),
-                                    extra_pos=arr(extra_pos), extra_par=arr(extra_par),
-                                    mprim_pos=arr(mprim_pos), mprim_par=arr(mprim_par),
-                                    mextra_pos=arr(mextra_pos), mextra_par=arr(mextra_par)))
+            ks = np.concatenate([mp.a_k, mp.s_k, mp.m_k]).astype(int)
+            agg = np.zeros((len(ks), q))
+            agg[np.arange(len(ks)), ks] = 1.0
+            w = np.concatenate([np.ones(len(mp.a_k)),
+                                np.where(mp.s_r == mp.s_c, 0.5, 1.0),
+                                np.zeros(len(mp.m_k))])
+            self._jmaps.append(dict(ks=ks, agg=agg, w=w, na=len(mp.a_k), ns=len(mp.s_k),
+                                    nm=len(mp.m_k)))
+
+    def jacobian_factors(self, theta):
+        """Low-rank form of the Jacobian, per group (the fast path).
+
+        For every position ``j`` (a path, covariance or mean carrying a free
+        parameter), ``dSigma_j = w_j (u_j v_j' + v_j u_j')`` and
+        ``dmu_j = m_j``; a parameter's derivative is the sum over its
+        positions (``agg``).
+
+        Returns
+        -------
+        list of dict
+            Keys ``u``, ``v`` (p, npos), ``w`` (npos,), ``dmu`` (p, npos)
+            or None, ``agg`` (npos, q), ``sigma`` (p, p), ``mu`` (p,) or
+            None.
+        """
+        p = self.p
+        out = []
+        for g in range(self.n_groups):
+            mp, jm = self._maps[g], self._jmaps[g]
+            a, s, m, b, c = self._core(theta, g)
+            fb = b[:p]
+            cp = c[:, :p]
+            zeros = np.zeros((p, jm["nm"]))
+            u = np.concatenate([fb[:, mp.a_r], fb[:, mp.s_r], zeros], axis=1)
+            v = np.concatenate([cp[mp.a_c].T, fb[:, mp.s_c], zeros], axis=1)
+            dmu = None
+            mu = None
+            if self.meanstructure:
+                bm = b @ m
+                mu = bm[:p]
+                dmu = np.concatenate([fb[:, mp.a_r] * bm[mp.a_c],
+                                      np.zeros((p, jm["ns"])), fb[:, mp.m_r]], axis=1)
+            sigma = c[:p, :p]
+            out.append(dict(u=u, v=v, w=jm["w"], dmu=dmu, agg=jm["agg"],
+                            sigma=0.5 * (sigma + sigma.T), mu=mu))
+        return out
 
     def matrices(self, theta, g: int = 0):
         """RAM matrices ``(A, S, m)`` of group ``g`` at ``theta``."""
@@ -207,40 +234,13 @@ class SEMModel:
         list of (d_sigma, d_mu)
             ``d_sigma`` (q, p, p), ``d_mu`` (q, p) or None without means.
         """
-        q, p = self.n_free, self.p
         out = []
-        for g in range(self.n_groups):
-            mp, jm = self._maps[g], self._jmaps[g]
-            a, s, m, b, c = self._core(theta, g)
-            fb = b[:p]                      # (p, n)
-            cp = c[:, :p]                   # (n, p)
-            # paths
-            ua = fb[:, mp.a_r]              # (p, ka)
-            va = cp[mp.a_c]                 # (ka, p)
-            xa = ua.T[:, :, None] * va[:, None, :]
-            # covariances
-            us = fb[:, mp.s_r]
-            vs = fb[:, mp.s_c]
-            xs = us.T[:, :, None] * vs.T[:, None, :]
-            diag = (mp.s_r == mp.s_c)
-            if diag.any():
-                xs[diag] *= 0.5
-            x = np.concatenate([xa, xs], axis=0)
+        for fac in self.jacobian_factors(theta):
+            u, v, w, agg = fac["u"], fac["v"], fac["w"], fac["agg"]
+            x = np.einsum("ij,kj->jik", u * w, v)
             x = x + x.transpose(0, 2, 1)
-            d_sigma = np.zeros((q, p, p))
-            d_sigma[jm["prim_par"]] = x[jm["prim_pos"]]
-            if len(jm["extra_pos"]):
-                np.add.at(d_sigma, jm["extra_par"], x[jm["extra_pos"]])
-            d_mu = None
-            if self.meanstructure:
-                bm = b @ m
-                d_mu = np.zeros((q, p))
-                ya = (fb[:, mp.a_r] * bm[mp.a_c]).T     # (ka, p)
-                np.add.at(d_mu, mp.a_k, ya)
-                ym = fb[:, mp.m_r].T
-                d_mu[jm["mprim_par"]] += ym[jm["mprim_pos"]]
-                if len(jm["mextra_pos"]):
-                    np.add.at(d_mu, jm["mextra_par"], ym[jm["mextra_pos"]])
+            d_sigma = np.tensordot(agg.T, x, axes=1)
+            d_mu = None if fac["dmu"] is None else agg.T @ fac["dmu"].T
             out.append((d_sigma, d_mu))
         return out
 

@@ -64,6 +64,18 @@ __all__ = ["Objective", "MLObjective"]
 _LOG2PI = math.log(2.0 * math.pi)
 
 
+def _cholesky(a):
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        return None
+
+
+def _chol_inverse(chol):
+    inv_l = np.linalg.inv(chol)
+    return inv_l.T @ inv_l
+
+
 class Objective:
     """Base class: an estimator's discrepancy function and its derivatives.
 
@@ -230,7 +242,34 @@ class MLObjective(Objective):
         return float(0.5 * np.dot(self._w, self._f_groups(terms)))
 
     def value_and_gradient(self, theta):
-        """Both ``value`` and ``gradient`` (shares the implied moments)."""
+        """Both ``value`` and ``gradient`` (one pass over the model)."""
+        if not hasattr(self.model, "jacobian_factors"):
+            return self._value_and_gradient_dense(theta)
+        grad = np.zeros(self.model.n_free)
+        fval = 0.0
+        for g, fac in enumerate(self.model.jacobian_factors(theta)):
+            sigma, mu = fac["sigma"], fac["mu"]
+            chol = _cholesky(sigma)
+            if chol is None:
+                return float("inf"), None
+            w_inv = _chol_inverse(chol)
+            logdet = 2.0 * np.sum(np.log(np.diag(chol)))
+            s = self.stats.cov[g]
+            d = self._resid_mean(g, mu)
+            wd = w_inv @ d
+            p = s.shape[0]
+            f = logdet + np.sum(s * w_inv) - self._logdet_s[g] - p + d @ wd
+            fval += 0.5 * self._w[g] * f
+            # M = W (Sigma - S - dd') W = W - W (S + dd') W
+            m = w_inv - w_inv @ (s + np.outer(d, d)) @ w_inv
+            u, v, w = fac["u"], fac["v"], fac["w"]
+            gpos = 2.0 * w * np.einsum("ij,ij->j", u, m @ v)
+            if fac["dmu"] is not None:
+                gpos = gpos - 2.0 * (fac["dmu"].T @ wd)
+            grad += 0.5 * self._w[g] * (fac["agg"].T @ gpos)
+        return float(fval), grad
+
+    def _value_and_gradient_dense(self, theta):
         terms = self._group_terms(theta)
         if terms is None:
             return float("inf"), None
@@ -242,7 +281,7 @@ class MLObjective(Objective):
             m = w_inv @ (sigma - self.stats.cov[g] - np.outer(d, d)) @ w_inv
             d_sigma, d_mu = jac[g]
             gk = np.einsum("kij,ij->k", d_sigma, m)
-            if self.model.meanstructure:
+            if d_mu is not None:
                 gk = gk - 2.0 * d_mu @ (w_inv @ d)
             grad += 0.5 * self._w[g] * gk
         return fval, grad
@@ -255,13 +294,26 @@ class MLObjective(Objective):
             raise NotImplementedError("Only the expected information is implemented for ML.")
         q = self.model.n_free
         info = np.zeros((q, q))
+        if hasattr(self.model, "jacobian_factors"):
+            # dSigma_j = w_j (u_j v_j' + v_j u_j'):
+            # 0.5 tr(W dS_j W dS_k) = w_j w_k (Guu*Gvv + Guv*Guv')_jk
+            for g, fac in enumerate(self.model.jacobian_factors(theta)):
+                w_inv = np.linalg.inv(fac["sigma"])
+                u, v, w = fac["u"], fac["v"], fac["w"]
+                wu, wv = w_inv @ u, w_inv @ v
+                guu, gvv, guv = u.T @ wu, v.T @ wv, u.T @ wv
+                ipos = (guu * gvv + guv * guv.T) * np.outer(w, w)
+                if fac["dmu"] is not None:
+                    ipos += fac["dmu"].T @ w_inv @ fac["dmu"]
+                info += self._w[g] * (fac["agg"].T @ ipos @ fac["agg"])
+            return 0.5 * (info + info.T)
         jac = self.model.jacobian(theta)
         for g, (sigma, mu) in enumerate(self.model.implied(theta)):
             w_inv = np.linalg.inv(sigma)
             d_sigma, d_mu = jac[g]
             a = np.matmul(np.matmul(w_inv, d_sigma), w_inv)  # (q, p, p)
             ig = 0.5 * a.reshape(q, -1) @ d_sigma.reshape(q, -1).T
-            if self.model.meanstructure:
+            if d_mu is not None:
                 ig += d_mu @ w_inv @ d_mu.T
             info += self._w[g] * ig
         return 0.5 * (info + info.T)

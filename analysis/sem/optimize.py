@@ -68,20 +68,23 @@ def _solve(info, grad):
     return np.linalg.lstsq(info + ridge * np.eye(len(grad)), grad, rcond=None)[0]
 
 
-def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, refresh=5):
+def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, quasi_newton=False):
+    """Fisher scoring (``quasi_newton=False``: information at every step) or
+    a BFGS-updated information matrix (``quasi_newton=True``: the
+    information, given or computed once, is corrected by secant updates)."""
     theta = np.array(theta, dtype=float)
     f, g = _value_grad(objective, theta)
     if not np.isfinite(f) or g is None:
         return OptimResult(theta, float(f), False, 0, "objective not finite at the start values")
-    info = info_fixed
-    since = 0
+    h = info_fixed
+    fresh = False
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) < gtol:
             return OptimResult(theta, f, True, it - 1, "gradient below tolerance")
-        if info is None or (info_fixed is not None and since >= refresh):
-            info = objective.information(theta)
-            since = 0
-        step = _solve(info, g)
+        if h is None:
+            h = objective.information(theta)
+            fresh = True
+        step = _solve(h, g)
         t = 1.0
         accepted = False
         while t > 1e-10:
@@ -92,20 +95,27 @@ def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, refresh=5):
                 break
             t *= 0.5
         if not accepted:
-            if info_fixed is not None and since > 0:
-                info, since = None, refresh  # recompute information and retry
-                info = objective.information(theta)
-                since = 0
+            if not fresh:
+                h = None  # retry with the information at the current point
                 continue
-            return OptimResult(theta, f, np.max(np.abs(g)) < 1e3 * gtol, it,
+            return OptimResult(theta, f, bool(np.max(np.abs(g)) < 1e3 * gtol), it,
                                "line search failed")
-        small = np.max(np.abs(theta - cand)) < 1e-12 and abs(f - fc) <= 1e-15 * max(1.0, abs(f))
+        small = (np.max(np.abs(theta - cand)) < 1e-12
+                 and abs(f - fc) <= 1e-15 * max(1.0, abs(f)))
+        if quasi_newton:
+            s_vec, y_vec = cand - theta, gc - g
+            ys = float(y_vec @ s_vec)
+            hs = h @ s_vec
+            shs = float(s_vec @ hs)
+            if ys > 1e-12 * max(1.0, shs) and shs > 0:
+                h = h + np.outer(y_vec, y_vec) / ys - np.outer(hs, hs) / shs
+            fresh = False
+        else:
+            h = None
         theta, f, g = cand, fc, gc
-        since += 1
-        if info_fixed is None:
-            info = None
         if small:
-            return OptimResult(theta, f, np.max(np.abs(g)) < 1e3 * gtol, it, "step below tolerance")
+            return OptimResult(theta, f, bool(np.max(np.abs(g)) < 1e3 * gtol), it,
+                               "step below tolerance")
     return OptimResult(theta, f, bool(np.max(np.abs(g)) < gtol), max_iter, "iteration limit")
 
 
@@ -149,8 +159,14 @@ def minimize(objective, theta0, *, max_iter: int = 500, gtol: float = 1e-9) -> O
 
 
 def refit_theta(objective, start, info=None, *, max_iter: int = 200,
-                gtol: float = 1e-9) -> OptimResult:
-    """Fast re-minimisation from a warm start (chord / fixed information).
+                gtol: float = 1e-7) -> OptimResult:
+    """Fast re-minimisation from a warm start.
+
+    Quasi-Newton iterations whose matrix starts at ``info`` (typically the
+    expected information at the original estimate, computed once for all
+    bootstrap draws) and is corrected by BFGS secant updates; the
+    information is recomputed only when a line search fails.  Falls back to
+    :func:`minimize` when this does not converge.
 
     Parameters
     ----------
@@ -159,15 +175,18 @@ def refit_theta(objective, start, info=None, *, max_iter: int = 200,
     start : ndarray
         Warm start (usually the original estimate).
     info : ndarray, optional
-        Information matrix to reuse (e.g. at the original estimate); it is
-        recomputed every few iterations when given, at every iteration when
-        None.
+        Starting matrix (default: the information at ``start``).
+    max_iter : int
+    gtol : float
+        Gradient tolerance (``1e-7`` moves estimates by less than about
+        ``1e-7``; enough for resampling).
 
     Returns
     -------
     OptimResult
     """
-    res = _scoring(objective, start, max_iter=max_iter, gtol=gtol, info_fixed=info)
+    res = _scoring(objective, start, max_iter=max_iter, gtol=gtol, info_fixed=info,
+                   quasi_newton=True)
     if not res.converged:
         res = minimize(objective, start, gtol=gtol)
     return res
