@@ -166,22 +166,23 @@ def _kobo_table(data: pd.DataFrame, inst) -> list[list[str]]:
     names += ["start", "end", "today", "deviceid"]
     cols += [[iso(t) for t in start], [iso(t) for t in end], [f"{t:%Y-%m-%d}" for t in start],
              [f"collect:demo{i:06d}" for i in range(n)]]
+    # names and groups as in the rendered XLSForm (analysis.study.render): consent choice 1 = agree
     names.append(inst.consent.code)
-    cols.append(["yes"] * n)
-    order = [cv.code for cv in inst.context if cv.part == "community"]
-    for code in order:
-        names.append(code)
-        cols.append([_fmt_int(v) if not isinstance(v, str) else v for v in data[code]])
+    cols.append(["1"] * n)
+    for cv in inst.context:
+        if cv.part == "community":
+            names.append(f"part_community/{cv.code}")
+            cols.append([_fmt_int(v) if not isinstance(v, str) else v for v in data[cv.code]])
     for con in inst.constructs:
         for item in con.items:
-            names.append(f"grp_{con.code.lower()}/{item.code}")
+            names.append(f"part_scales/{item.code}")
             cols.append([_fmt_int(v) for v in data[item.code]])
         if inst.attention_check.after in [it.code for it in con.items]:
-            names.append(f"grp_{con.code.lower()}/{inst.attention_check.code}")
+            names.append(f"part_scales/{inst.attention_check.code}")
             cols.append([_fmt_int(v) for v in data[inst.attention_check.code]])
     for cv in inst.context:
         if cv.part != "community":
-            names.append(cv.code)
+            names.append(f"part_respondent/{cv.code}")
             cols.append([_fmt_int(v) for v in data[cv.code]])
     for key, name in _PII_NAMES_KOBO.items():
         names.append(name)
