@@ -421,20 +421,27 @@ def robust_vcov(objective: DWLSObjective, theta) -> np.ndarray:
 
 
 def _ugamma_traces(objective, delta_all, e_inv):
+    """tr(U Gamma) and tr((U Gamma)^2) without forming U (m x m).
+
+    With A = V Gamma, B = V Delta and C = E^{-1} B' Gamma: U Gamma = A - B C, so
+    tr(UG) = tr(A) - <B, C'> and tr((UG)^2) = tr(A^2) - 2 tr(C A B) + tr((CB)^2).
+    """
     fg = objective._w
     v_all = np.concatenate([fg[g] * st.wls_v for g, st in enumerate(objective.ostats)])
-    blocks = [st.gamma / fg[g] for g, st in enumerate(objective.ostats)]
-    n = v_all.size
-    gam = np.zeros((n, n))
+    m = v_all.size
+    gam = np.zeros((m, m))
     o = 0
-    for b in blocks:
-        k = b.shape[0]
-        gam[o:o + k, o:o + k] = b
+    for g, st in enumerate(objective.ostats):
+        k = st.gamma.shape[0]
+        gam[o:o + k, o:o + k] = st.gamma / fg[g]
         o += k
-    vd = v_all[:, None] * delta_all
-    u = np.diag(v_all) - vd @ e_inv @ vd.T
-    ug = u @ gam
-    return float(np.trace(ug)), float(np.sum(ug * ug.T))
+    a = v_all[:, None] * gam                   # V Gamma
+    b = v_all[:, None] * delta_all             # V Delta
+    c = e_inv @ (b.T @ gam)                    # (q, m)
+    cb = c @ b                                 # (q, q)
+    t1 = float(np.trace(a) - np.sum(b * c.T))
+    t2 = float(np.sum(a * a.T) - 2.0 * np.sum((c @ a) * b.T) + np.sum(cb * cb.T))
+    return t1, t2
 
 
 def scaled_test(objective: DWLSObjective, theta, kind: str = "scaled.shifted") -> dict:

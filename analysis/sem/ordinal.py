@@ -37,10 +37,11 @@ from scipy.special import ndtr
 from .polychoric import (
     PI_FLOOR,
     OrdinalData,
-    _pair_table,
-    _phi_table,
-    cell_probabilities,
+    cell_probabilities_many,
     encode_ordinal,
+    padded_thresholds,
+    pair_tables,
+    phi_many,
     polychoric_from_codes,
     univariate_thresholds,
 )
@@ -63,12 +64,8 @@ def lower_index(p: int) -> tuple[np.ndarray, np.ndarray]:
         ``rows, cols`` with pairs (2,1), (3,1), ..., (p,1), (3,2), ...
         (0-based), lavaan's ``lav_matrix_vech(., diagonal = FALSE)`` order.
     """
-    rows, cols = [], []
-    for j in range(p - 1):
-        for i in range(j + 1, p):
-            rows.append(i)
-            cols.append(j)
-    return np.array(rows, dtype=int), np.array(cols, dtype=int)
+    cols, rows = np.triu_indices(p, 1)
+    return rows.astype(int), cols.astype(int)
 
 
 @dataclass(frozen=True)
@@ -160,39 +157,52 @@ def _uni_scores(codes: np.ndarray, th: np.ndarray) -> np.ndarray:
     return sc
 
 
-def _bi_cell_scores(th1: np.ndarray, th2: np.ndarray, rho: float):
-    """Per-cell derivatives of log pi_ab for one pair.
+def _bi_cell_scores_many(t1: np.ndarray, t2: np.ndarray, rho: np.ndarray):
+    """Per-cell derivatives of log pi_ab for many pairs (padded thresholds).
 
-    Returns (d_rho (K1,K2), d_th1 (K1,K2,K1-1), d_th2 (K1,K2,K2-1), pi (K1,K2)).
+    Parameters
+    ----------
+    t1, t2 : ndarray, shape (P, K-1)
+        Thresholds of the row (lavaan's ``y1``) and column variable, padded
+        with :data:`~analysis.sem.polychoric.PAD`.
+    rho : ndarray, shape (P,)
+
+    Returns
+    -------
+    d_rho : (P, K, K)
+    d_th1, d_th2 : (P, K, K, K-1)
+        Zero where the cell probability is below lavaan's floor.
     """
-    k1, k2 = th1.size + 1, th2.size + 1
-    pi = cell_probabilities(th1, th2, rho)
+    npair, km1 = t1.shape
+    k = km1 + 1
+    pi = cell_probabilities_many(t1, t2, rho)
     lik = np.where(pi <= PI_FLOOR, np.nan, pi)
-    phi = _phi_table(th1, th2, rho)
-    r = np.sqrt(1.0 - rho * rho)
-    t1 = np.concatenate([[-_BIG], th1, [_BIG]])
-    t2 = np.concatenate([[-_BIG], th2, [_BIG]])
-    a = np.arange(1, k1 + 1)[:, None] * np.ones((1, k2), dtype=int)
-    b = np.ones((k1, 1), dtype=int) * np.arange(1, k2 + 1)[None, :]
-    u1, l1 = t1[a], t1[a - 1]
-    u2, l2 = t2[b], t2[b - 1]
+    phi = phi_many(t1, t2, rho)
+    rr = rho[:, None, None]
+    r = np.sqrt(1.0 - rr * rr)
+    big = np.full((npair, 1), _BIG)
+    e1 = np.concatenate([-big, t1, big], axis=1)
+    e2 = np.concatenate([-big, t2, big], axis=1)
+    u1, l1 = e1[:, 1:, None], e1[:, :-1, None]        # (P, K, 1)
+    u2, l2 = e2[:, None, 1:], e2[:, None, :-1]        # (P, 1, K)
 
     def dens(x):
         return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
-    # d pi / d (upper, lower) threshold of variable 1 and 2
-    y1_z1 = dens(u1) * (ndtr((u2 - rho * u1) / r) - ndtr((l2 - rho * u1) / r))
-    y1_z2 = dens(l1) * (ndtr((u2 - rho * l1) / r) - ndtr((l2 - rho * l1) / r))
-    y2_z1 = dens(u2) * (ndtr((u1 - rho * u2) / r) - ndtr((l1 - rho * u2) / r))
-    y2_z2 = dens(l2) * (ndtr((u1 - rho * l2) / r) - ndtr((l1 - rho * l2) / r))
-    tt1 = np.arange(1, k1)
-    tt2 = np.arange(1, k2)
-    d_th1 = ((a[..., None] == tt1) * y1_z1[..., None]
-             - ((a - 1)[..., None] == tt1) * y1_z2[..., None]) / lik[..., None]
-    d_th2 = ((b[..., None] == tt2) * y2_z1[..., None]
-             - ((b - 1)[..., None] == tt2) * y2_z2[..., None]) / lik[..., None]
+    y1_z1 = dens(u1) * (ndtr((u2 - rr * u1) / r) - ndtr((l2 - rr * u1) / r))
+    y1_z2 = dens(l1) * (ndtr((u2 - rr * l1) / r) - ndtr((l2 - rr * l1) / r))
+    y2_z1 = dens(u2) * (ndtr((u1 - rr * u2) / r) - ndtr((l1 - rr * u2) / r))
+    y2_z2 = dens(l2) * (ndtr((u1 - rr * l2) / r) - ndtr((l1 - rr * l2) / r))
+    cat = np.arange(1, k + 1)
+    t = np.arange(1, k)
+    up = (cat[:, None] == t[None, :]).astype(float)   # (K, K-1): threshold t is the upper bound
+    lo = (cat[:, None] - 1 == t[None, :]).astype(float)
+    d_th1 = (y1_z1[..., None] * up[None, :, None, :]
+             - y1_z2[..., None] * lo[None, :, None, :]) / lik[..., None]
+    d_th2 = (y2_z1[..., None] * up[None, None, :, :]
+             - y2_z2[..., None] * lo[None, None, :, :]) / lik[..., None]
     d_rho = phi / lik
-    return (np.nan_to_num(d_rho), np.nan_to_num(d_th1), np.nan_to_num(d_th2), pi)
+    return np.nan_to_num(d_rho), np.nan_to_num(d_th1), np.nan_to_num(d_th2)
 
 
 def ordinal_stats(data: pd.DataFrame, ordered=None, *, group=None, levels=None,
@@ -264,10 +274,10 @@ def ordinal_stats(data: pd.DataFrame, ordered=None, *, group=None, levels=None,
     th_var = np.concatenate([np.full(t.size, j) for j, t in enumerate(th_list)])
     R = polychoric_from_codes(codes, ncat, th_list)
     rows, cols = lower_index(p)
+    tabs = pair_tables(codes, rows, cols, int(ncat.max()))
     zero_tables = []
-    for i, j in zip(rows, cols):
-        tab = _pair_table(codes[:, j], codes[:, i], int(ncat[j]), int(ncat[i]))
-        if np.any(tab == 0):
+    for k, (i, j) in enumerate(zip(rows, cols)):
+        if np.any(tabs[k, :ncat[j], :ncat[i]] == 0):
             zero_tables.append((od.names[i], od.names[j]))
     G = np.full((th.size + rows.size,) * 2, np.nan)
     if gamma:
@@ -277,46 +287,53 @@ def ordinal_stats(data: pd.DataFrame, ordered=None, *, group=None, levels=None,
                         zero_cell_tables=zero_tables)
 
 
-def _gamma(codes, th_list, R, rows, cols) -> np.ndarray:
+def _gamma(codes, th_list, R, rows, cols, chunk: int = 256) -> np.ndarray:
     n, p = codes.shape
     nth = np.array([t.size for t in th_list])
     end = np.cumsum(nth)
     start = end - nth
     T = int(end[-1])
     pstar = rows.size
+    kmax = int(nth.max()) + 1
+    tpad = padded_thresholds(th_list, kmax - 1)
     sc_th = np.zeros((n, T))
     for j in range(p):
         sc_th[:, start[j]:end[j]] = _uni_scores(codes[:, j], th_list[j])
     sc_cor = np.zeros((n, pstar))
     a21 = np.zeros((pstar, T))
-    for k, (i, j) in enumerate(zip(rows, cols)):
+    for c0 in range(0, pstar, chunk):
+        sl = slice(c0, min(c0 + chunk, pstar))
+        ri, cj = rows[sl], cols[sl]
         # lavaan: fit.y1 = variable i (the larger index), fit.y2 = variable j
-        d_rho, d_th1, d_th2, _ = _bi_cell_scores(th_list[i], th_list[j], R[i, j])
-        ci, cj = codes[:, i], codes[:, j]
-        ok = (ci > 0) & (cj > 0)
+        d_rho, d_th1, d_th2 = _bi_cell_scores_many(tpad[ri], tpad[cj], R[ri, cj])
+        ci, cc = codes[:, ri], codes[:, cj]                       # (n, P)
+        ok = (ci > 0) & (cc > 0)
         ii = np.where(ok, ci, 1) - 1
-        jj = np.where(ok, cj, 1) - 1
-        s_rho = np.where(ok, d_rho[ii, jj], 0.0)
-        s_th1 = np.where(ok[:, None], d_th1[ii, jj], 0.0)
-        s_th2 = np.where(ok[:, None], d_th2[ii, jj], 0.0)
-        sc_cor[:, k] = s_rho
-        a21[k, start[i]:end[i]] = s_rho @ s_th1
-        a21[k, start[j]:end[j]] = s_rho @ s_th2
-    sc = np.hstack([sc_th, sc_cor])
-    inner = sc.T @ sc
+        jj = np.where(ok, cc, 1) - 1
+        pidx = np.arange(ri.size)[None, :]
+        s_rho = np.where(ok, d_rho[pidx, ii, jj], 0.0)            # (n, P)
+        s_th1 = np.where(ok[..., None], d_th1[pidx, ii, jj], 0.0)  # (n, P, K-1)
+        s_th2 = np.where(ok[..., None], d_th2[pidx, ii, jj], 0.0)
+        sc_cor[:, sl] = s_rho
+        m1 = np.einsum("np,npt->pt", s_rho, s_th1)
+        m2 = np.einsum("np,npt->pt", s_rho, s_th2)
+        for q, (i, j) in enumerate(zip(ri, cj)):
+            a21[c0 + q, start[i]:end[i]] = m1[q, :nth[i]]
+            a21[c0 + q, start[j]:end[j]] = m2[q, :nth[j]]
+    # B^{-1} J B^{-T} = Z'Z with Z = SC B^{-T} (the transformed casewise scores)
     a11_inv = np.zeros((T, T))
     for j in range(p):
         blk = slice(start[j], end[j])
-        a11_inv[blk, blk] = np.linalg.inv(inner[blk, blk])
+        s_j = sc_th[:, blk]
+        a11_inv[blk, blk] = np.linalg.inv(s_j.T @ s_j)
     a22 = np.einsum("ij,ij->j", sc_cor, sc_cor)
     if np.any(a22 == 0):
         raise ValueError("Cannot compute the weight matrix: a polychoric correlation "
                          "has no information (a degenerate two-way table).")
     a22_inv = 1.0 / a22
-    b_inv = np.zeros((T + pstar, T + pstar))
-    b_inv[:T, :T] = a11_inv
-    b_inv[T:, :T] = -(a22_inv[:, None] * a21) @ a11_inv
-    b_inv[T:, T:] = np.diag(a22_inv)
-    W = b_inv @ inner @ b_inv.T
-    G = W * n
+    c21 = -(a22_inv[:, None] * a21) @ a11_inv          # lower-left block of B^{-1}
+    z = np.empty((n, T + pstar))
+    z[:, :T] = sc_th @ a11_inv.T
+    z[:, T:] = sc_th @ c21.T + sc_cor * a22_inv[None, :]
+    G = (z.T @ z) * n
     return 0.5 * (G + G.T)

@@ -70,71 +70,100 @@ _GL = {
 }
 
 
-def _bvnu(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
-    """Upper bivariate normal probability P(X > h, Y > k) for finite h, k."""
-    h = np.asarray(h, dtype=float)
-    k = np.asarray(k, dtype=float)
-    if r == 0.0:
-        return ndtr(-h) * ndtr(-k)
+def _bvnu(h, k, r) -> np.ndarray:
+    """Upper bivariate normal probability P(X > h, Y > k) for finite h, k.
+
+    ``r`` may be a scalar or an array broadcast with ``h`` and ``k``; each
+    element follows Genz's branch for its own ``|r|`` (6-, 12- or 20-point
+    Gauss-Legendre rule below 0.925, the asymptotic expansion above).
+    """
+    h, k, r = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float),
+                                  np.asarray(r, dtype=float))
+    shape = h.shape
+    h, k, r = h.ravel(), k.ravel(), r.ravel()
+    out = np.empty(h.size)
+    ar = np.abs(r)
     tp = 2.0 * np.pi
-    ar = abs(r)
-    n = 6 if ar < 0.3 else (12 if ar < 0.75 else 20)
-    w, x = _GL[n]
+    zero = r == 0.0
+    out[zero] = ndtr(-h[zero]) * ndtr(-k[zero])
+    for lo, hi, n in ((0.0, 0.3, 6), (0.3, 0.75, 12), (0.75, 0.925, 20)):
+        m = (ar >= lo) & (ar < hi) & ~zero
+        if not m.any():
+            continue
+        w, x = _GL[n]
+        w = np.concatenate([w, w])
+        x = np.concatenate([1.0 - x, 1.0 + x])
+        hm, km = h[m], k[m]
+        hk = hm * km
+        hs = (hm * hm + km * km) / 2.0
+        asr = np.arcsin(r[m]) / 2.0
+        sn = np.sin(asr[:, None] * x[None, :])
+        e = np.exp((hk[:, None] * sn - hs[:, None]) / (1.0 - sn * sn))
+        out[m] = np.clip((e @ w) * asr / tp + ndtr(-hm) * ndtr(-km), 0.0, 1.0)
+    m = ar >= 0.925
+    if m.any():
+        out[m] = _bvnu_high(h[m], k[m], r[m])
+    return out.reshape(shape)
+
+
+def _bvnu_high(h, k, r) -> np.ndarray:
+    """Genz's branch for |r| >= 0.925 (element-wise r)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _bvnu_high_raw(h, k, r)
+
+
+def _bvnu_high_raw(h, k, r) -> np.ndarray:
+    tp = 2.0 * np.pi
+    w, x = _GL[20]
     w = np.concatenate([w, w])
     x = np.concatenate([1.0 - x, 1.0 + x])
+    neg = r < 0
+    k = np.where(neg, -k, k)
     hk = h * k
-    if ar < 0.925:
-        hs = (h * h + k * k) / 2.0
-        asr = np.arcsin(r) / 2.0
-        sn = np.sin(asr * x)  # (m,)
-        e = np.exp((np.multiply.outer(hk, sn) - hs[..., None]) / (1.0 - sn * sn))
-        bvn = e @ w
-        return np.clip(bvn * asr / tp + ndtr(-h) * ndtr(-k), 0.0, 1.0)
-    if r < 0:
-        k = -k
-        hk = -hk
-    bvn = np.zeros(np.broadcast(h, k).shape)
-    if ar < 1.0:
-        as_ = 1.0 - r * r
+    bvn = np.zeros(h.size)
+    lt1 = np.abs(r) < 1.0
+    if lt1.any():
+        hh, kk, rr, hkk = h[lt1], k[lt1], r[lt1], hk[lt1]
+        as_ = 1.0 - rr * rr
         a = np.sqrt(as_)
-        bs = (h - k) ** 2
-        asr = -(bs / as_ + hk) / 2.0
-        c = (4.0 - hk) / 8.0
-        d = (12.0 - hk) / 80.0
-        bvn = np.where(asr > -100,
-                       a * np.exp(asr) * (1 - c * (bs - as_) * (1 - d * bs) / 3
-                                          + c * d * as_ * as_), 0.0)
+        bs = (hh - kk) ** 2
+        asr = -(bs / as_ + hkk) / 2.0
+        c = (4.0 - hkk) / 8.0
+        d = (12.0 - hkk) / 80.0
+        b1 = np.where(asr > -100,
+                      a * np.exp(asr) * (1 - c * (bs - as_) * (1 - d * bs) / 3
+                                         + c * d * as_ * as_), 0.0)
         b = np.sqrt(bs)
         sp = np.sqrt(tp) * ndtr(-b / a)
-        bvn = np.where(hk > -100,
-                       bvn - np.exp(-hk / 2) * sp * b * (1 - c * bs * (1 - d * bs) / 3),
-                       bvn)
+        b1 = np.where(hkk > -100,
+                      b1 - np.exp(-hkk / 2) * sp * b * (1 - c * bs * (1 - d * bs) / 3), b1)
         a = a / 2.0
-        xs = (a * x) ** 2  # (m,)
-        asr2 = -(bs[..., None] / xs + hk[..., None]) / 2.0
+        xs = (a[:, None] * x[None, :]) ** 2
+        asr2 = -(bs[:, None] / xs + hkk[:, None]) / 2.0
         ok = asr2 > -100
-        sp2 = 1.0 + c[..., None] * xs * (1.0 + 5.0 * d[..., None] * xs)
+        sp2 = 1.0 + c[:, None] * xs * (1.0 + 5.0 * d[:, None] * xs)
         rs = np.sqrt(1.0 - xs)
-        ep = np.exp(-(hk[..., None] / 2.0) * xs / (1.0 + rs) ** 2) / rs
+        ep = np.exp(-(hkk[:, None] / 2.0) * xs / (1.0 + rs) ** 2) / rs
         terms = np.where(ok, np.exp(np.where(ok, asr2, 0.0)) * (sp2 - ep), 0.0)
-        bvn = (a * (terms @ w) - bvn) / tp
-    if r > 0:
-        bvn = bvn + ndtr(-np.maximum(h, k))
-    else:
-        low = np.where(h < 0, ndtr(k) - ndtr(h), ndtr(-h) - ndtr(-k))
-        bvn = np.where(h >= k, -bvn, low - bvn)
+        bvn[lt1] = (a * (terms @ w) - b1) / tp
+    pos = ~neg
+    bvn[pos] = bvn[pos] + ndtr(-np.maximum(h[pos], k[pos]))
+    if neg.any():
+        hn, kn, bn = h[neg], k[neg], bvn[neg]
+        low = np.where(hn < 0, ndtr(kn) - ndtr(hn), ndtr(-hn) - ndtr(-kn))
+        bvn[neg] = np.where(hn >= kn, -bn, low - bn)
     return np.clip(bvn, 0.0, 1.0)
 
 
-def bivariate_normal_cdf(x, y, rho: float) -> np.ndarray:
+def bivariate_normal_cdf(x, y, rho) -> np.ndarray:
     """Standard bivariate normal distribution function P(X <= x, Y <= y).
 
     Parameters
     ----------
     x, y : array_like
         Upper limits (broadcast together); may be ``-inf``/``inf``.
-    rho : float
-        Correlation, in [-1, 1].
+    rho : float or array_like
+        Correlation(s) in [-1, 1], broadcast with ``x`` and ``y``.
 
     Returns
     -------
@@ -158,10 +187,11 @@ def bivariate_normal_cdf(x, y, rho: float) -> np.ndarray:
     >>> round(float(bivariate_normal_cdf(0.0, 0.0, 0.5)), 12)  # 1/4 + asin(0.5)/(2 pi)
     0.333333333333
     """
-    x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    x, y, r = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float),
+                                  np.asarray(rho, dtype=float))
     out = np.empty(x.shape)
     fin = np.isfinite(x) & np.isfinite(y)
-    out[fin] = _bvnu(-x[fin], -y[fin], float(rho))
+    out[fin] = _bvnu(-x[fin], -y[fin], r[fin])
     nf = ~fin
     if nf.any():
         xn, yn = x[nf], y[nf]
@@ -555,6 +585,116 @@ def polychoric(data: pd.DataFrame, columns=None) -> pd.DataFrame:
     return pd.DataFrame(r, index=od.names, columns=od.names)
 
 
+#: Stand-in for +-infinity when thresholds of variables with fewer
+#: categories are padded to a common length (lavaan uses 100 the same way).
+PAD = 100.0
+
+
+def padded_thresholds(th_list, width: int) -> np.ndarray:
+    """Stack thresholds in rows of ``width``, padding with :data:`PAD`."""
+    out = np.full((len(th_list), width), PAD)
+    for j, t in enumerate(th_list):
+        out[j, :t.size] = t
+    return out
+
+
+def _grid_many(t1: np.ndarray, t2: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Bordered Phi_2 grids for many pairs: (P, a+2, b+2)."""
+    npair, a = t1.shape
+    b = t2.shape[1]
+    out = np.zeros((npair, a + 2, b + 2))
+    out[:, 1:a + 1, 1:b + 1] = bivariate_normal_cdf(t1[:, :, None], t2[:, None, :],
+                                                    rho[:, None, None])
+    out[:, a + 1, 1:b + 1] = ndtr(t2)
+    out[:, 1:a + 1, b + 1] = ndtr(t1)
+    out[:, a + 1, b + 1] = 1.0
+    return out
+
+
+def cell_probabilities_many(t1, t2, rho) -> np.ndarray:
+    """:func:`cell_probabilities` for many pairs at once, shape (P, a+1, b+1)."""
+    bi = _grid_many(t1, t2, np.asarray(rho, dtype=float))
+    pi = bi[:, 1:, 1:] - bi[:, 1:, :-1] - bi[:, :-1, 1:] + bi[:, :-1, :-1]
+    return np.where(pi < PI_FLOOR, PI_FLOOR, pi)
+
+
+def phi_many(t1, t2, rho) -> np.ndarray:
+    """d pi / d rho for many pairs, shape (P, a+1, b+1)."""
+    npair, a = t1.shape
+    b = t2.shape[1]
+    p = np.zeros((npair, a + 2, b + 2))
+    p[:, 1:a + 1, 1:b + 1] = bivariate_normal_pdf(t1[:, :, None], t2[:, None, :],
+                                                  np.asarray(rho, float)[:, None, None])
+    return p[:, 1:, 1:] - p[:, :-1, 1:] - p[:, 1:, :-1] + p[:, :-1, :-1]
+
+
+def _gnorm_many(t1, t2, rho) -> np.ndarray:
+    """d phi / d rho for many pairs (lavaan's ``gnorm``), shape (P, a+1, b+1)."""
+    npair, a = t1.shape
+    b = t2.shape[1]
+    rho = np.asarray(rho, float)[:, None, None]
+    u = t1[:, :, None]
+    v = t2[:, None, :]
+    r = 1.0 - rho * rho
+    guv = (u * v * r - rho * (u * u - 2 * rho * u * v + v * v) + rho * r) / (r * r)
+    p = np.zeros((npair, a + 2, b + 2))
+    p[:, 1:a + 1, 1:b + 1] = bivariate_normal_pdf(u, v, rho) * guv
+    return p[:, 1:, 1:] - p[:, :-1, 1:] - p[:, 1:, :-1] + p[:, :-1, :-1]
+
+
+def _polychoric_many(freq: np.ndarray, t1: np.ndarray, t2: np.ndarray, start=None,
+                     tol: float = 1e-12, max_iter: int = 200) -> np.ndarray:
+    """Two-step ML correlations of many tables at once.
+
+    Newton-Raphson on the log-likelihood (analytic second derivative, as
+    lavaan's ``lav_bvord_hessian_cache``), safeguarded by bisection inside a
+    bracket of the root of the score: the likelihood is unimodal in rho, so
+    its score is decreasing; a bound of [-0.999, 0.999] is returned when the
+    score does not change sign there (lavaan's box constraints).
+    """
+    n = freq.sum(axis=(1, 2))
+
+    def score_info(rho, idx):
+        pi = cell_probabilities_many(t1[idx], t2[idx], rho)
+        ph = phi_many(t1[idx], t2[idx], rho)
+        f = freq[idx]
+        g = np.sum(f * ph / pi, axis=(1, 2)) / n[idx]
+        gn = _gnorm_many(t1[idx], t2[idx], rho)
+        h = (np.sum(f * gn / pi, axis=(1, 2)) - np.sum(f * ph * ph / (pi * pi), axis=(1, 2)))
+        return g, h / n[idx]
+
+    npair = freq.shape[0]
+    allidx = np.arange(npair)
+    lo = np.full(npair, -RHO_BOUND)
+    hi = np.full(npair, RHO_BOUND)
+    glo, _ = score_info(lo, allidx)
+    ghi, _ = score_info(hi, allidx)
+    out = np.full(npair, np.nan)
+    out[glo <= 0] = -RHO_BOUND
+    out[(glo > 0) & (ghi >= 0)] = RHO_BOUND
+    act = np.flatnonzero(np.isnan(out))
+    L, U = lo[act], hi[act]
+    rho = np.zeros(act.size) if start is None else np.clip(np.asarray(start, float)[act],
+                                                          -0.9, 0.9)
+    for _ in range(max_iter):
+        if act.size == 0:
+            break
+        g, h = score_info(rho, act)
+        L = np.where(g > 0, rho, L)
+        U = np.where(g < 0, rho, U)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = rho - g / h
+        ok = (h < 0) & (newton > L) & (newton < U)
+        new = np.where(ok, newton, 0.5 * (L + U))
+        done = (g == 0) | (ok & (np.abs(new - rho) < tol)) | ((U - L) < tol)
+        new = np.where(g == 0, rho, new)
+        out[act[done]] = new[done]
+        keep = ~done
+        act, L, U, rho = act[keep], L[keep], U[keep], new[keep]
+    out[act] = rho  # pragma: no cover - not reached in practice
+    return out
+
+
 def polychoric_from_codes(codes: np.ndarray, ncat, th) -> np.ndarray:
     """Polychoric matrix from category codes and fixed thresholds.
 
@@ -570,11 +710,51 @@ def polychoric_from_codes(codes: np.ndarray, ncat, th) -> np.ndarray:
     Returns
     -------
     ndarray, shape (p, p)
+
+    Notes
+    -----
+    Tables of two binary variables go through :func:`polychoric_pair`
+    (lavaan's special cases); all others are solved together, vectorised.
     """
     p = codes.shape[1]
+    ncat = np.asarray(ncat, dtype=int)
     r = np.eye(p)
+    kmax = int(ncat.max())
+    tpad = padded_thresholds(th, kmax - 1)
+    rows, cols = [], []
     for j in range(p - 1):
         for i in range(j + 1, p):
-            tab = _pair_table(codes[:, j], codes[:, i], int(ncat[j]), int(ncat[i]))
-            r[i, j] = r[j, i] = polychoric_pair(tab, th[j], th[i])
+            if ncat[i] == 2 and ncat[j] == 2:
+                tab = _pair_table(codes[:, j], codes[:, i], 2, 2)
+                r[i, j] = r[j, i] = polychoric_pair(tab, th[j], th[i])
+            else:
+                rows.append(i)
+                cols.append(j)
+    if rows:
+        rows = np.asarray(rows)
+        cols = np.asarray(cols)
+        freq = pair_tables(codes, rows, cols, kmax)
+        for start in range(0, rows.size, 2000):
+            sl = slice(start, start + 2000)
+            rho = _polychoric_many(freq[sl], tpad[cols[sl]], tpad[rows[sl]])
+            r[rows[sl], cols[sl]] = rho
+            r[cols[sl], rows[sl]] = rho
     return r
+
+
+def pair_tables(codes: np.ndarray, rows: np.ndarray, cols: np.ndarray, kmax: int) -> np.ndarray:
+    """Two-way tables (row variable ``cols[k]``, column variable ``rows[k]``).
+
+    Returns
+    -------
+    ndarray, shape (P, kmax, kmax)
+        Frequencies; categories beyond a variable's own are empty.
+    """
+    npair = rows.size
+    out = np.zeros((npair, kmax, kmax))
+    for k in range(npair):
+        c1, c2 = codes[:, cols[k]], codes[:, rows[k]]
+        ok = (c1 > 0) & (c2 > 0)
+        flat = (c1[ok] - 1) * kmax + (c2[ok] - 1)
+        out[k] = np.bincount(flat, minlength=kmax * kmax).reshape(kmax, kmax)
+    return out
