@@ -194,9 +194,17 @@ class SEMResult:
         sig = [s for s, _ in self.implied]
         mus = [m for _, m in self.implied]
         srmr = _fi.srmr(cov_h1, mean_h1, sig, mus, st.nobs)
+        # fixed.x: lavaan reports the log-likelihood conditional on x
+        ll_x = 0.0
+        if x_idx:
+            px = len(x_idx)
+            for g in range(st.ngroups):
+                sxx = st.cov[g][np.ix_(x_idx, x_idx)]
+                ll_x += -0.5 * st.nobs[g] * (px * np.log(2 * np.pi)
+                                             + np.linalg.slogdet(sxx)[1] + px)
         out = _fi.fit_measures(
             chisq=chisq, df=df, npar=q, ntotal=st.ntotal, ngroups=st.ngroups,
-            loglik=obj.loglik(self.theta), loglik_h1=obj.loglik_h1(),
+            loglik=obj.loglik(self.theta) - ll_x, loglik_h1=obj.loglik_h1() - ll_x,
             chisq_b=chisq_b, df_b=df_b, srmr_value=srmr, fmin=obj.value(self.theta))
         scaled = self.scaled_test
         if scaled:
