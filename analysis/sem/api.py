@@ -85,6 +85,19 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     0.0
     """
     est = get_estimator(estimator)
+    if ordered is not None and ordered is not False and est.name in ("ML", "MLR"):
+        if str(estimator).upper() != "ML":
+            raise ValueError(f"estimator={estimator!r} cannot be used with ordered variables; "
+                             "use 'WLSMV' or 'DWLS'.")
+        est = get_estimator("WLSMV")  # lavaan switches to WLSMV for ordered data
+    if est.name in ("DWLS", "WLSMV"):
+        from .dwls import sem_ordinal  # lazy: written by the ordinal engineer
+
+        return sem_ordinal(model, data, estimator=est.name,
+                           ordered=True if ordered is None else ordered, group=group,
+                           group_equal=tuple([group_equal] if isinstance(group_equal, str)
+                                             else group_equal),
+                           std_lv=std_lv, missing=missing, start=start)
     if se not in _SE:
         raise ValueError(f"se must be one of {list(_SE)}, not {se!r}.")
     if missing not in ("listwise", "fiml", "ml"):

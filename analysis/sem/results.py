@@ -101,6 +101,9 @@ class SEMResult:
     @cached_property
     def vcov(self) -> np.ndarray:
         """Covariance matrix of the free parameters (q, q)."""
+        if self.options.get("se") == "none":
+            q = self.model.n_free
+            return np.full((q, q), np.nan)
         if self.boot is not None:
             draws = np.asarray(self.boot, float)
             draws = draws[np.all(np.isfinite(draws), axis=1)]
