@@ -769,6 +769,30 @@ class OrdinalSEMResult(SEMResult):
         df.loc[sc, "std_all"] = df.loc[sc, "est"]
         return df
 
+    def summary(self) -> str:
+        """The core's summary plus the robust test and the thresholds."""
+        text = super().summary()
+        f = self.fit
+        extra = []
+        if "chisq_scaled" in f.index:
+            extra += ["Scaled-shifted test (WLSMV):",
+                      f"  Test statistic {f['chisq_scaled']:.3f}, df {int(f['df'])}, "
+                      f"p {f['pvalue_scaled']:.3f}; scaling factor {f['scaling_factor']:.3f}, "
+                      f"shift {f['shift_parameter']:.3f}",
+                      f"  CFI {f['cfi_scaled']:.3f}  TLI {f['tli_scaled']:.3f}  "
+                      f"RMSEA {f['rmsea_scaled']:.3f} [{f['rmsea_ci_lower_scaled']:.3f}, "
+                      f"{f['rmsea_ci_upper_scaled']:.3f}]", ""]
+        est = self.estimates
+        th = est[est["op"] == "|"]
+        if len(th):
+            extra.append("Thresholds:")
+            for r in th.itertuples(index=False):
+                grp = f" [group {r.group}]" if self.model.n_groups > 1 else ""
+                extra.append(f"  {r.lhs + '|' + r.rhs + grp:<24}{r.est:>10.3f}{r.se:>10.3f}"
+                             f"{r.z:>10.3f}")
+            extra.append("")
+        return text + "\n" + "\n".join(extra)
+
     @cached_property
     def fit(self) -> pd.Series:
         out = fit_indices(self.objective, self.theta,

@@ -198,3 +198,11 @@ def test_input_errors_are_clear():
         sem_ordinal(HS, d, group="school", group_equal=["thresholds"])
     with pytest.raises(ValueError, match="WLSMV"):
         sem_ordinal(HS, d, estimator="ML")
+
+
+def test_summary_reports_scaled_test_and_thresholds():
+    fit = sem_ordinal(HS, _data("ordinal_hs_data.csv"))
+    text = fit.summary()
+    assert "Thresholds:" in text and "x9|t3" in text
+    assert f"{fit.fit['chisq_scaled']:.3f}" in text
+    assert fit.to_dict()["converged"] is True

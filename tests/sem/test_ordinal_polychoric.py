@@ -109,3 +109,13 @@ def test_encode_ordinal_maps_observed_values_and_rejects_constants():
         encode_ordinal(pd.DataFrame({"a": [3, 3, 3]}))
     with pytest.raises(ValueError, match="not found"):
         encode_ordinal(pd.DataFrame({"a": [1, 2]}), ["b"])
+
+
+def test_bivariate_cdf_accepts_one_correlation_per_element():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=40)
+    y = rng.normal(size=40)
+    rho = rng.uniform(-0.99, 0.99, size=40)
+    vec = bivariate_normal_cdf(x, y, rho)
+    one = np.array([bivariate_normal_cdf(a, b, r) for a, b, r in zip(x, y, rho)])
+    np.testing.assert_allclose(vec, one, rtol=0, atol=1e-15)
