@@ -1,12 +1,14 @@
-"""Minimise an estimator objective: Fisher scoring with step halving.
+"""Minimise an estimator objective: damped Fisher scoring.
 
-Each iteration solves :math:`I(\\theta)\\,\\delta = g(\\theta)` (``I`` the
-unit information of the objective, ``g`` its gradient) and moves to
-:math:`\\theta - t\\delta`, halving ``t`` until the discrepancy decreases
-and the implied covariance matrices stay positive definite.  When scoring
+Each iteration solves :math:`(I(\\theta) + \\lambda D)\\,\\delta = g(\\theta)`
+(``I`` the unit information of the objective, ``D`` its diagonal, ``g`` the
+gradient) and moves to :math:`\\theta - \\delta`; the damping
+:math:`\\lambda` (Levenberg--Marquardt) is 0 while full scoring steps
+decrease the discrepancy and keep the implied covariance matrices positive
+definite, and grows tenfold after each failed trial.  When scoring
 stalls, a quasi-Newton (BFGS, analytic gradient) polish follows.  Fast
-refits (bootstrap) reuse a fixed information matrix from the original
-solution (a chord method) and recompute it only when progress slows.
+refits (bootstrap) start from the information at the original solution
+and correct it by BFGS secant updates (no information per iteration).
 
 References
 ----------
@@ -78,22 +80,37 @@ def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, quasi_newton=
         return OptimResult(theta, float(f), False, 0, "objective not finite at the start values")
     h = info_fixed
     fresh = False
+    lam = 0.0
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) < gtol:
             return OptimResult(theta, f, True, it - 1, "gradient below tolerance")
         if h is None:
             h = objective.information(theta)
             fresh = True
-        step = _solve(h, g)
-        t = 1.0
         accepted = False
-        while t > 1e-10:
-            cand = theta - t * step
-            fc, gc = _value_grad(objective, cand)
-            if np.isfinite(fc) and gc is not None and fc <= f + 1e-12 * abs(f):
-                accepted = True
-                break
-            t *= 0.5
+        if quasi_newton:
+            step = _solve(h, g)
+            t = 1.0
+            while t > 1e-10:
+                cand = theta - t * step
+                fc, gc = _value_grad(objective, cand)
+                if np.isfinite(fc) and gc is not None and fc <= f + 1e-12 * abs(f):
+                    accepted = True
+                    break
+                t *= 0.5
+        else:
+            # Levenberg-Marquardt damping of the scoring step: robust when
+            # the information is (nearly) singular far from the solution
+            dg = np.clip(np.diag(h), 1e-12, None)
+            for _ in range(40):
+                step = _solve(h + lam * np.diag(dg), g) if lam > 0 else _solve(h, g)
+                cand = theta - step
+                fc, gc = _value_grad(objective, cand)
+                if np.isfinite(fc) and gc is not None and fc <= f + 1e-12 * abs(f):
+                    accepted = True
+                    lam = 0.0 if lam < 1e-6 else lam / 10.0
+                    break
+                lam = max(lam * 10.0, 1e-3)
         if not accepted:
             if not fresh:
                 h = None  # retry with the information at the current point
