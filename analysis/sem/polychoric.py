@@ -44,6 +44,13 @@ __all__ = [
     "polychoric_pair",
     "thresholds",
     "polychoric",
+    "polychoric_from_codes",
+    "pair_tables",
+    "padded_thresholds",
+    "cell_probabilities_many",
+    "phi_many",
+    "PAD",
+    "PI_FLOOR",
 ]
 
 #: lavaan's floor for a cell probability (``sqrt(.Machine$double.eps)``).

@@ -206,3 +206,15 @@ def test_summary_reports_scaled_test_and_thresholds():
     assert "Thresholds:" in text and "x9|t3" in text
     assert f"{fit.fit['chisq_scaled']:.3f}" in text
     assert fit.to_dict()["converged"] is True
+
+
+def test_public_cfa_routes_ordered_data_to_wlsmv():
+    from analysis.sem import cfa
+
+    d = _data("ordinal_hs_data.csv")
+    fit = cfa(HS, d, ordered=[f"x{i}" for i in range(1, 10)], estimator="WLSMV")
+    ref = _read_est("ordinal_hs_wlsmv")
+    np.testing.assert_allclose(fit.estimates["se"].to_numpy(), ref["se"].to_numpy(), atol=1e-5)
+    assert fit.estimates["op"].eq("|").sum() == 24
+    # lavaan switches the default estimator to WLSMV when variables are ordered
+    assert cfa(HS, d, ordered=True).options["estimator"] == "WLSMV"
