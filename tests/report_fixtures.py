@@ -19,7 +19,7 @@ def make_results(root: Path, seed: int = 7) -> Path:
     rng = np.random.default_rng(seed)
     results = root / "results"
     processed = root / "data" / "processed"
-    for d in (results / "measurement", results / "structural", results / "power", processed):
+    for d in (results / "data", results / "measurement", results / "structural", results / "power", processed):
         d.mkdir(parents=True, exist_ok=True)
     n = int(rng.integers(900, 1200))
     fit = pd.DataFrame({
@@ -75,7 +75,11 @@ def make_results(root: Path, seed: int = 7) -> Path:
     (processed / "ingest_report.json").write_text(json.dumps({"synthetic": True, "n_in": n + 40,
                                                                "n_accepted": n + 30, "n_quarantined": 10}),
                                                   encoding="utf-8")
-    pd.DataFrame({"rule": ["attention", "speeder"], "flagged": rng.integers(5, 30, 2),
-                  "n_before": [n + 30, n + 30], "n_after": [n + 10, n]}).to_csv(
-        processed / "screening_report.csv", index=False)
+    screening = pd.DataFrame({"rule": ["attention", "speeder"], "flagged": rng.integers(5, 30, 2),
+                              "n_before": [n + 30, n + 30], "n_after": [n + 10, n]})
+    screening.to_csv(results / "data" / "screening_report.csv", index=False)
+    # keys as analysis.study.sample.run_sample writes them
+    (results / "data" / "headline.json").write_text(json.dumps(
+        {"synthetic": True, "n_rows": n + 40, "n_accepted": n + 30, "n_quarantined": 10, "n_analysed": n,
+         "n_flagged": 30, "n_communities": int(rng.integers(40, 60))}), encoding="utf-8")
     return results

@@ -78,7 +78,9 @@ def test_results_table_label_and_pending(layout):
     assert t2.synthetic and SYNTHETIC_NOTE_ZH in t2.to_html()
 
 
-def test_text_shows_without_quotes():
+def test_glued_text_survives_myst_nb_formatting():
     from IPython.lib.pretty import pretty
+    from myst_nb.core.variables import format_plain_text
 
-    assert pretty(bt.Text("0.95")) == "0.95" and repr(bt.Text(12)) == "12"
+    for shown in ("1.00", "0.950", "1200", "< .001", "25.7%", bt.PLACEHOLDER):
+        assert format_plain_text(pretty(bt.Text(shown)), "s") == shown

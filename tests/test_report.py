@@ -70,6 +70,9 @@ def test_table_numbers_equal_results_files(report):
         np.testing.assert_allclose(got, fit[col].to_numpy(), atol=5e-4, err_msg=col)
     np.testing.assert_allclose(shown["chisq"].map(_num), fit["chisq"], atol=5e-3)
     est = pd.read_csv(results / "structural" / "estimates.csv")
+    screening = pd.read_csv(results / "data" / "screening_report.csv")
+    (cap, scr), = [(c, t) for c, t in tables if "筛查" in c]
+    assert scr["flagged"].astype(int).tolist() == screening["flagged"].tolist()
     (cap, paths_t), = [(c, t) for c, t in tables if "结构路径" in c]
     reg = est[est.op == "~"].reset_index(drop=True)
     assert list(paths_t["lhs"]) == list(reg["lhs"]) and list(paths_t["rhs"]) == list(reg["rhs"])
@@ -97,7 +100,10 @@ def test_prose_numbers_equal_headline(report):
     assert f"{head['total_indirect']:.3f}" in text and f"{head['direct']:.3f}" in text
     meas = json.loads((results / "measurement" / "headline.json").read_text())
     assert f"CFI = {meas['second_order_cfi']:.3f}" in text and f"RMSEA = {meas['second_order_rmsea']:.3f}" in text
-    assert f"AVE = {meas['min_ave']:.2f}" in text and f"分析样本为 {meas['n']} 份" in text
+    assert f"AVE = {meas['min_ave']:.2f}" in text
+    data = json.loads((results / "data" / "headline.json").read_text())
+    assert f"分析样本为 {data['n_analysed']} 份问卷（来自 {data['n_communities']} 个社区）" in text
+    assert f"原始导出文件共 {data['n_rows']} 行" in text
 
 
 def test_report_is_deterministic(report):

@@ -83,11 +83,15 @@ def _n(key, chapter, source, field, fmt=".3f"):
 
 #: Every number glued in chapters 4-9 (chapters 1-3 glue from the instrument).
 BOOK_NUMBERS: tuple[Number, ...] = (
-    # chapter 4: data
-    _n("data_n_in", "04_data", "processed:ingest_report.json", "n_in", "d"),
-    _n("data_n_accepted", "04_data", "processed:ingest_report.json", "n_accepted", "d"),
-    _n("data_n_quarantined", "04_data", "processed:ingest_report.json", "n_quarantined", "d"),
-    _n("data_n_analysis", "04_data", "results:measurement/headline", "n", "d"),
+    # chapter 4: data (keys of analysis.study.sample.run_sample's headline.json)
+    _n("data_n_in", "04_data", "results:data/headline", "n_rows", "d"),
+    _n("data_n_accepted", "04_data", "results:data/headline", "n_accepted", "d"),
+    _n("data_n_quarantined", "04_data", "results:data/headline", "n_quarantined", "d"),
+    _n("data_n_flagged", "04_data", "results:data/headline", "n_flagged", "d"),
+    _n("data_n_analysis", "04_data", "results:data/headline", "n_analysed", "d"),
+    _n("data_n_communities", "04_data", "results:data/headline", "n_communities", "d"),
+    _n("data_sensitivity", "04_data", "results:data/headline", "screening_sensitivity_any", ".2f"),
+    _n("data_specificity", "04_data", "results:data/headline", "screening_specificity_any", ".2f"),
     # chapter 5: measurement (keys of analysis.study.measurement.run_measurement's headline.json)
     _n("meas_n", "05_measurement", "results:measurement/headline", "n", "d"),
     _n("meas_n_items", "05_measurement", "results:measurement/headline", "n_items", "d"),
@@ -125,25 +129,32 @@ BOOK_NUMBERS: tuple[Number, ...] = (
 
 
 class Text:
-    """A string that IPython shows without quotes (for ``{glue:text}``).
+    """Text glued exactly as written (for ``{glue:text}``).
+
+    myst-nb's ``{glue:text}`` passes the glued ``text/plain`` through
+    :func:`ast.literal_eval`, so an unquoted ``1.00`` would print as ``1.0``;
+    this class shows its text as a quoted Python literal, which evaluates
+    back to exactly the same string.
 
     Examples
     --------
-    >>> Text("0.953")
-    0.953
+    >>> Text("1.00")
+    '1.00'
+    >>> import ast; ast.literal_eval(repr(Text(1200)))
+    '1200'
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text):
         self.text = str(text)
 
     def __repr__(self) -> str:
-        return self.text
+        return repr(self.text)
 
     def __str__(self) -> str:
         return self.text
 
     def _repr_pretty_(self, p, cycle):  # IPython's text/plain
-        p.text(self.text)
+        p.text(repr(self.text))
 
 
 def source_path(source: str, layout=paths.DEFAULT) -> Path:

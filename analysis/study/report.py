@@ -98,9 +98,11 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
                        "种子文章段落": c.pathway, "题项数": len(c.items)} for c in instrument.constructs]),
         "问卷构念与题项", note="二阶因子：RES = INT + EXT，ORG = SELF + SOC，LIST = RESP + RISK + INST，CR = CRS + RCV + DEV。",
         source="analysis.study.instrument.load_instrument")
-    screening = processed_dir / "screening_report.csv"
-    if screening.exists():
-        tables["screening"] = apa_table(pd.read_csv(screening), "问卷筛查结果",
+    screening = _optional("data/screening_report", results_dir)
+    if screening is None and (processed_dir / "screening_report.csv").exists():
+        screening = pd.read_csv(processed_dir / "screening_report.csv")
+    if screening is not None:
+        tables["screening"] = apa_table(screening, "问卷筛查结果",
                                         source="analysis.study.screen.screen", synthetic=syn)
     fit = _optional("measurement/fit", results_dir)
     if fit is not None:
@@ -256,6 +258,7 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
     syn = _is_synthetic(processed_dir) if synthetic is None else bool(synthetic)
     tables = report_tables(results_dir, instrument=instrument, processed_dir=processed_dir, synthetic=syn)
     m_head = _optional("measurement/headline", results_dir)
+    d_head = _optional("data/headline", results_dir)
     s_head = _optional("structural/headline", results_dir)
 
     doc = Document()
@@ -313,9 +316,15 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
 
     # ---- 3 样本 --------------------------------------------------------------------
     doc.add_heading("三、样本", level=1)
-    n = _fmt_headline(m_head, "n", "d")
+    n = _fmt_headline(d_head, "n_analysed", "d") or _fmt_headline(m_head, "n", "d")
+    if d_head and all(_fmt_headline(d_head, k, "d") for k in ("n_rows", "n_quarantined", "n_flagged")):
+        doc.add_paragraph(
+            f"原始导出文件共 {_fmt_headline(d_head, 'n_rows', 'd')} 行，导入时隔离 "
+            f"{_fmt_headline(d_head, 'n_quarantined', 'd')} 行，筛查标记并排除 {_fmt_headline(d_head, 'n_flagged', 'd')} 份。")
     if n is not None:
-        doc.add_paragraph(f"经导入校验与筛查后，分析样本为 {n} 份问卷" + ("（模拟数据）。" if syn else "。"))
+        k = _fmt_headline(d_head, "n_communities", "d")
+        doc.add_paragraph(f"经导入校验与筛查后，分析样本为 {n} 份问卷" + (f"（来自 {k} 个社区）" if k else "")
+                          + ("，均为模拟数据。" if syn else "。"))
     if "screening" in tables:
         table("screening")
     if n is None and "screening" not in tables:
