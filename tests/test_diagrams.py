@@ -55,6 +55,8 @@ def test_path_diagram_draws_every_regression_with_its_coefficient():
     dashed = sum(a.get_linestyle() != "solid" and a.get_linestyle() != "-" for a in arrows)
     assert dashed == int((reg.pvalue >= 0.05).sum())
     assert "党组织引领\nPL" in texts
+    noted = path_diagram(est, note="模拟数据")
+    assert "模拟数据" in [t.get_text() for t in noted.texts]
 
 
 def test_path_diagram_rejects_tables_it_cannot_draw():

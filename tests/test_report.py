@@ -131,3 +131,25 @@ def test_docx_converts_to_pdf(report, tmp_path_factory):
     assert "Error" not in proc.stderr
     pdf = out / (path.stem + ".pdf")
     assert pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+def test_report_from_the_study_results(tmp_path):
+    """The report written from the study's own results folder shows its numbers."""
+    import json
+
+    from analysis import paths
+
+    results = paths.DEFAULT.results
+    data_head = results / "data" / "headline.json"
+    if not data_head.exists():
+        pytest.skip("no study results yet (run `resilience reproduce sample`)")
+    path = write_report(tmp_path, results_dir=results)
+    text = "\n".join(p.text for p in Document(path).paragraphs)
+    head = json.loads(data_head.read_text(encoding="utf-8"))
+    assert f"分析样本为 {head['n_analysed']} 份问卷" in text
+    fit_file = results / "measurement" / "fit.csv"
+    if fit_file.exists():
+        fit = pd.read_csv(fit_file)
+        (cap, shown), = [(c, t) for c, t in _tables(path) if "测量模型拟合" in c]
+        for col in ("cfi", "rmsea", "srmr"):
+            np.testing.assert_allclose(shown[col].map(_num), fit[col], atol=5e-4, err_msg=col)

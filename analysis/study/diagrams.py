@@ -191,7 +191,7 @@ def conceptual_diagram(instrument=None, *, labels=None):
 
 
 def path_diagram(estimates: pd.DataFrame, *, nodes=STUDY_NODES, labels=None,
-                 coef="std_all", title=None):
+                 coef="std_all", title=None, note=None):
     """Draw the structural part of a fitted model from its estimates table.
 
     Parameters
@@ -209,6 +209,9 @@ def path_diagram(estimates: pd.DataFrame, *, nodes=STUDY_NODES, labels=None,
         Column holding the coefficient printed on each arrow.
     title : str, optional
         Figure title.
+    note : str, optional
+        A footnote printed under the diagram (e.g.
+        :data:`analysis.results.SYNTHETIC_NOTE_ZH` for synthetic data).
 
     Returns
     -------
@@ -249,4 +252,6 @@ def path_diagram(estimates: pd.DataFrame, *, nodes=STUDY_NODES, labels=None,
     _draw(ax, pos, dict(labels or {}), arrows)
     if title:
         ax.set_title(title, fontsize=10)
+    if note:
+        fig.text(0.5, 0.02, note, ha="center", va="bottom", fontsize=8, color="#444")
     return fig

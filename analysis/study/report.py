@@ -363,7 +363,7 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
         names.update({s.code: s.name_zh for s in instrument.second_order})
         labels = {c: f"{names.get(c, c)}\n{c}" for c in STUDY_NODES}
         try:
-            fig = path_diagram(est, labels=labels)
+            fig = path_diagram(est, labels=labels, note=SYNTHETIC_NOTE_ZH if syn else None)
         except ValueError:
             fig = None
         if fig is not None:
