@@ -813,9 +813,7 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
         lavaan model syntax (``=~``, ``~``, ``~~``, labels, ``:=``,
         ``==``).
     data : DataFrame
-        Ordinal indicators as numeric category codes; rows with a missing
-        value in a model variable are dropped (listwise, lavaan's default
-        for these estimators).
+        Ordinal indicators as numeric category codes (NaN = missing).
     estimator : {"WLSMV", "DWLS"}
         ``"WLSMV"``: DWLS estimates, robust standard errors and the
         scaled-shifted test; ``"DWLS"``: lavaan's standard errors and test
@@ -832,8 +830,12 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
         latent means and scale factors, is not implemented).
     std_lv : bool
         Identify factors by unit variances instead of marker loadings.
-    missing : {"listwise"}
-        Only listwise deletion is available for ordinal data.
+    missing : {"listwise", "pairwise"}
+        ``"listwise"`` (lavaan's default) drops rows with a missing value;
+        ``"pairwise"`` keeps them: thresholds use the available cases of
+        each variable, polychorics the complete pairs, and Gamma the
+        casewise scores with missing terms set to zero (lavaan's
+        ``missing = "pairwise"``).
     start : ndarray, optional
         Starting values of the free parameters.
 
@@ -868,9 +870,9 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     est = get_estimator(estimator)
     if est.name not in ("WLSMV", "DWLS"):
         raise ValueError(f"estimator must be 'WLSMV' or 'DWLS', not {estimator!r}.")
-    if missing not in ("listwise",):
-        raise ValueError("Ordinal (DWLS/WLSMV) fits use listwise deletion; "
-                         f"missing={missing!r} is not available.")
+    if missing not in ("listwise", "pairwise"):
+        raise ValueError("Ordinal (DWLS/WLSMV) fits use listwise deletion or "
+                         f"missing='pairwise'; missing={missing!r} is not available.")
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
     unsupported = [t for t in group_equal if t in ("thresholds", "intercepts", "means",
@@ -888,7 +890,9 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
         raise ValueError(f"Exogenous observed covariates {vs.ov_x} are not supported "
                          "with ordinal indicators.")
     ordered_names = ov if (ordered is True or ordered is None) else list(ordered)
-    stats = sample_stats(data, ov, group=group, missing="listwise")
+    # "fiml" keeps every row with at least one observed value (pairwise use)
+    stats = sample_stats(data, ov, group=group,
+                         missing="listwise" if missing == "listwise" else "fiml")
     frames = [pd.DataFrame(x, columns=ov) for x in stats.data]
     levels = None
     if ngroups > 1:
@@ -913,7 +917,7 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     mod3 = SEMModel(pt3, ov, vs.lv, ngroups, meanstructure=False)
     obj3 = DWLSObjective(mod3, ost, ordered_names)
     obj3.stats = stats
-    options = dict(estimator=est.name, missing="listwise", group=group,
+    options = dict(estimator=est.name, missing=missing, group=group,
                    group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=True,
                    se="robust.sem" if est.name == "WLSMV" else "standard",
                    bootstrap=0, seed=None, ordered=ordered_names,

@@ -98,6 +98,20 @@ fit7 <- cfa(hs.model, data = D, ordered = ov, estimator = "WLSMV", group = "scho
             group.equal = "loadings")
 dump_fit(fit7, "ordinal_hs_groups_loadings_wlsmv", sampstat = FALSE)
 
+cat("\n==== case 8: missing values, missing = 'pairwise', WLSMV ====\n")
+# deterministic holes: x2, x5, x8 missing in every 7th, 11th, 13th row; x3 when x1 == 3 and row even
+M <- D
+r <- seq_len(nrow(M))
+M$x2[r %% 7 == 0] <- NA
+M$x5[r %% 11 == 0] <- NA
+M$x8[r %% 13 == 0] <- NA
+M$x3[M$x1 == 3 & r %% 2 == 0] <- NA
+print(colSums(is.na(M)))
+wcsv(M, "ordinal_hs_missing_data.csv")
+fit8 <- cfa(hs.model, data = M, ordered = ov, estimator = "WLSMV", missing = "pairwise")
+cat("nobs:", lavInspect(fit8, "nobs"), "\n")
+dump_fit(fit8, "ordinal_hs_pairwise_wlsmv")
+
 ## ---- case 5: sparse tables (empty cells) and a 2x2 table with one empty cell
 cat("\n==== case 5: sparse five-point items, N = 80 ====\n")
 set.seed(20240601)

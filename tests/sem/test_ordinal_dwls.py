@@ -37,6 +37,8 @@ CASES = {
     "ordinal_hs_groups_wlsmv": (HS, "ordinal_hs_data.csv", "WLSMV", {"group": "school"}),
     "ordinal_hs_groups_loadings_wlsmv": (HS, "ordinal_hs_data.csv", "WLSMV",
                                          {"group": "school", "group_equal": ["loadings"]}),
+    "ordinal_hs_pairwise_wlsmv": (HS, "ordinal_hs_missing_data.csv", "WLSMV",
+                                  {"missing": "pairwise"}),
     "hs_wlsmv": (HS, "../data/HS_ordinal.csv", "WLSMV", {}),
     "hs_dwls": (HS, "../data/HS_ordinal.csv", "DWLS", {}),
 }
@@ -106,13 +108,18 @@ def test_rows_in_lavaan_order(case):
     assert ours["group"].tolist() == ref["group"].astype(int).tolist()
 
 
+# lavaan's optimiser stops earlier on this flat solution (its chisq is 1e-7
+# above ours): a looser tolerance for that case only
+ATOL = {"ordinal_hs_pairwise_wlsmv": 1e-4}
+
+
 @pytest.mark.parametrize("col", ["est", "se", "std_all"])
 def test_estimates_match_lavaan(case, col):
     name, fit = case
     ref = _read_est(name)
     np.testing.assert_allclose(fit.estimates[col].to_numpy(dtype=float),
-                               ref[col].to_numpy(dtype=float), atol=1e-5, equal_nan=False,
-                               err_msg=f"{name}: {col}")
+                               ref[col].to_numpy(dtype=float), atol=ATOL.get(name, 1e-5),
+                               equal_nan=False, err_msg=f"{name}: {col}")
 
 
 def test_z_pvalue_ci_match_lavaan(case):
@@ -126,7 +133,8 @@ def test_z_pvalue_ci_match_lavaan(case):
     np.testing.assert_allclose(ours["pvalue"].to_numpy()[free], ref["pvalue"].to_numpy()[free],
                                atol=1e-5)
     for c in ("ci_lower", "ci_upper"):
-        np.testing.assert_allclose(ours[c].to_numpy(), ref[c].to_numpy(), atol=1e-5)
+        np.testing.assert_allclose(ours[c].to_numpy(), ref[c].to_numpy(),
+                                   atol=ATOL.get(name, 1e-5))
 
 
 def test_fit_measures_match_lavaan(case):
@@ -192,7 +200,7 @@ def test_input_errors_are_clear():
     d = _data("ordinal_hs_data.csv")
     with pytest.raises(ValueError, match="ordinal"):
         sem_ordinal(HS, d, ordered=["x1", "x2"])
-    with pytest.raises(ValueError, match="listwise"):
+    with pytest.raises(ValueError, match="pairwise"):
         sem_ordinal(HS, d, missing="fiml")
     with pytest.raises(ValueError, match="not implemented"):
         sem_ordinal(HS, d, group="school", group_equal=["thresholds"])

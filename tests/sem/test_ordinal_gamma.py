@@ -13,7 +13,8 @@ import pytest
 from analysis.sem.ordinal import lower_index, ordinal_stats
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "lavaan"
-CASES = {"hs": "ordinal_hs_data.csv", "sparse": "ordinal_sparse_data.csv"}
+CASES = {"hs": "ordinal_hs_data.csv", "sparse": "ordinal_sparse_data.csv",
+         "hs_pairwise": "ordinal_hs_missing_data.csv"}  # NaN: missing = "pairwise"
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))

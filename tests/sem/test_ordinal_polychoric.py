@@ -20,7 +20,8 @@ from analysis.sem.polychoric import (
 )
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "lavaan"
-CASES = {"hs": "ordinal_hs_data.csv", "sparse": "ordinal_sparse_data.csv"}
+CASES = {"hs": "ordinal_hs_data.csv", "sparse": "ordinal_sparse_data.csv",
+         "hs_pairwise": "ordinal_hs_missing_data.csv"}  # NaN: available cases
 
 
 def _data(case):
@@ -53,7 +54,7 @@ def test_bivariate_cdf_analytic_values():
                                [ndtr(0.7), ndtr(0.4), 0.0], atol=1e-15)
 
 
-@pytest.mark.parametrize("case", ["hs", "sparse"])
+@pytest.mark.parametrize("case", ["hs", "sparse", "hs_pairwise"])
 def test_thresholds_match_lavaan(case):
     ref = pd.read_csv(REF / f"ordinal_{case}_wlsmv_thresholds.csv")
     cols = list(_ref_cor(case).index)
@@ -62,7 +63,7 @@ def test_thresholds_match_lavaan(case):
     np.testing.assert_allclose(th["est"].to_numpy(), ref["est"].to_numpy(), atol=1e-8)
 
 
-@pytest.mark.parametrize("case", ["hs", "sparse"])
+@pytest.mark.parametrize("case", ["hs", "sparse", "hs_pairwise"])
 def test_polychoric_matrix_matches_lavaan(case):
     ref = _ref_cor(case)
     r = polychoric(_data(case), list(ref.index))
