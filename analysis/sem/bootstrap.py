@@ -239,24 +239,37 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
     """
     x = np.asarray(x, float)
     miss = np.isnan(x)
-    rows = np.flatnonzero(miss.any(axis=1))
-    complete = x[~miss.any(axis=1)]
     n, p = x.shape
-    mu, sigma = np.array(mean0, float), np.array(cov0, float)
-    sets = [np.flatnonzero(miss[i]) for i in rows]
+    nmiss = miss.sum(axis=1)
+    complete = x[nmiss == 0]
     c_sum = complete.sum(axis=0)
     c_cross = complete.T @ complete
+    # rows batched by their number of missing values (vectorised E-step)
+    batches = []
+    for k in np.unique(nmiss[nmiss > 0]):
+        rows = np.flatnonzero(nmiss == k)
+        cols = np.nonzero(miss[rows])[1].reshape(len(rows), k)
+        batches.append((rows, cols))
+    x0 = np.where(miss, 0.0, x)
+    mu, sigma = np.array(mean0, float), np.array(cov0, float)
     for it in range(1, max_iter + 1):
-        k = np.linalg.inv(sigma)
-        xf = x[rows].copy()
-        extra = np.zeros((p, p))
-        for r, (i, m) in enumerate(zip(rows, sets)):
-            kmm_inv = np.linalg.inv(k[np.ix_(m, m)])
-            o = np.flatnonzero(~miss[i])
-            xf[r, m] = mu[m] - kmm_inv @ (k[np.ix_(m, o)] @ (x[i, o] - mu[o]))
-            extra[np.ix_(m, m)] += kmm_inv
-        t1 = c_sum + xf.sum(axis=0)
-        t2 = c_cross + xf.T @ xf + extra
+        kmat = np.linalg.inv(sigma)
+        t1 = c_sum.copy()
+        t2 = c_cross.copy()
+        for rows, cols in batches:
+            xr = x0[rows]
+            dev = np.where(miss[rows], 0.0, xr - mu)              # x_o - mu_o, 0 at m
+            r = np.take_along_axis(dev @ kmat, cols, axis=1)       # K_mo (x_o - mu_o)
+            kmm = kmat[cols[:, :, None], cols[:, None, :]]         # (n_k, k, k)
+            kinv = np.linalg.inv(kmm)
+            fill = mu[cols] - np.einsum("nij,nj->ni", kinv, r)
+            xf = xr.copy()
+            np.put_along_axis(xf, cols, fill, axis=1)
+            t1 += xf.sum(axis=0)
+            t2 += xf.T @ xf
+            extra = np.zeros((p, p))
+            np.add.at(extra, (cols[:, :, None], cols[:, None, :]), kinv)
+            t2 += extra
         mu_new = t1 / n
         sigma_new = t2 / n - np.outer(mu_new, mu_new)
         sigma_new = 0.5 * (sigma_new + sigma_new.T)
@@ -294,7 +307,7 @@ def _moments_for(job: _Job, g: int, rows: np.ndarray):
         m0, c0 = job.em_start[g]
         if not np.isnan(x).any():
             return _complete_moments(x)
-        m, c, _ = em_moments(x, m0, c0)
+        m, c, _ = em_moments(x, m0, c0, tol=1e-5)
         return m, c
     return _complete_moments(x)
 
