@@ -67,6 +67,10 @@ dump_fit <- function(fit, prefix, sampstat = TRUE) {
 cat("\n==== case 1: HS CFA, WLSMV ====\n")
 fit1 <- cfa(hs.model, data = D, ordered = ov, estimator = "WLSMV")
 dump_fit(fit1, "ordinal_hs_wlsmv")
+mi1 <- modindices(fit1)
+print(mi1[order(-mi1$mi), ][1:10, ])
+wcsv(mi1[, c("lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox")],
+     "ordinal_hs_wlsmv_modindices.csv")
 vc <- lavInspect(fit1, "vcov")
 wcsv(data.frame(name = rownames(vc), unclass(vc)), "ordinal_hs_wlsmv_vcov.csv")
 

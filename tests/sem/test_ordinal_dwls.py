@@ -226,3 +226,17 @@ def test_public_cfa_routes_ordered_data_to_wlsmv():
     assert fit.estimates["op"].eq("|").sum() == 24
     # lavaan switches the default estimator to WLSMV when variables are ordered
     assert cfa(HS, d, ordered=True).options["estimator"] == "WLSMV"
+
+
+def test_modification_indices_match_lavaan():
+    fit = sem_ordinal(HS, _data("ordinal_hs_data.csv"))
+    ours = fit.modindices(sort=False)
+    ref = pd.read_csv(LAV / "ordinal_hs_wlsmv_modindices.csv")
+    m = ours.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_lavaan"), validate="1:1")
+    assert len(m) == len(ref) == len(ours)
+    np.testing.assert_allclose(m["mi"], m["mi_lavaan"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(m["epc"], m["epc_lavaan"], atol=1e-5)
+    np.testing.assert_allclose(m["sepc_lv"], m["sepc.lv"], atol=1e-5)
+    np.testing.assert_allclose(m["sepc_all"], m["sepc.all"], atol=1e-4)
+    top = fit.modindices().iloc[0]
+    assert (top["lhs"], top["op"], top["rhs"]) == ("x7", "~~", "x8")
