@@ -126,6 +126,7 @@ class SEMModel:
             self._maps.append(_GroupMaps(arr(ar), arr(ac), arr(ak), arr(sr), arr(sc), arr(sk),
                                          arr(mr), arr(mk), a0, s0, m0))
         self._eye = np.eye(self.n)
+        self._core_cache = {}
         self._build_jacobian_maps()
 
     # ------------------------------------------------------------------
@@ -145,7 +146,8 @@ class SEMModel:
             w = np.concatenate([np.ones(len(mp.a_k)),
                                 np.where(mp.s_r == mp.s_c, 0.5, 1.0),
                                 np.zeros(len(mp.m_k))])
-            self._jmaps.append(dict(ks=ks, agg=agg, w=w, na=len(mp.a_k), ns=len(mp.s_k),
+            self._jmaps.append(dict(ks=ks, agg=agg, w=w, unique=len(set(ks.tolist())) == len(ks),
+                                    na=len(mp.a_k), ns=len(mp.s_k),
                                     nm=len(mp.m_k)))
 
     def jacobian_factors(self, theta):
@@ -160,8 +162,10 @@ class SEMModel:
         -------
         list of dict
             Keys ``u``, ``v`` (p, npos), ``w`` (npos,), ``dmu`` (p, npos)
-            or None, ``agg`` (npos, q), ``sigma`` (p, p), ``mu`` (p,) or
-            None.
+            or None, ``agg`` (npos, q), ``ks`` (npos,) the parameter index
+            of each position, ``unique`` (True when no parameter has two
+            positions in the group: then ``agg`` is a selection),
+            ``sigma`` (p, p), ``mu`` (p,) or None.
         """
         p = self.p
         out = []
@@ -181,7 +185,8 @@ class SEMModel:
                 dmu = np.concatenate([fb[:, mp.a_r] * bm[mp.a_c],
                                       np.zeros((p, jm["ns"])), fb[:, mp.m_r]], axis=1)
             sigma = c[:p, :p]
-            out.append(dict(u=u, v=v, w=jm["w"], dmu=dmu, agg=jm["agg"],
+            out.append(dict(u=u, v=v, w=jm["w"], dmu=dmu, agg=jm["agg"], ks=jm["ks"],
+                            unique=jm["unique"],
                             sigma=0.5 * (sigma + sigma.T), mu=mu))
         return out
 
@@ -199,6 +204,17 @@ class SEMModel:
         return a, s, m
 
     def _core(self, theta, g):
+        key = (g, np.asarray(theta, dtype=float).tobytes())
+        hit = self._core_cache.get(key)
+        if hit is not None:
+            return hit
+        out = self._core_compute(theta, g)
+        if len(self._core_cache) >= 4 * self.n_groups:
+            self._core_cache.clear()
+        self._core_cache[key] = out
+        return out
+
+    def _core_compute(self, theta, g):
         a, s, m = self.matrices(theta, g)
         b = np.linalg.inv(self._eye - a)
         c = b @ s @ b.T
@@ -224,6 +240,28 @@ class SEMModel:
             sigma = c[:p, :p]
             mu = b[:p] @ m if self.meanstructure else None
             out.append((0.5 * (sigma + sigma.T), mu))
+        return out
+
+    def ram_parts(self, theta):
+        """Everything the analytic Hessian needs, per group.
+
+        Returns
+        -------
+        list of dict
+            The keys of :meth:`jacobian_factors` plus ``b`` ((I-A)^-1, n x n),
+            ``c`` (B S B', n x n), ``bm`` (B m or None), and the position
+            indices ``a_r, a_c`` (paths: effect of ``a_c`` on ``a_r``),
+            ``s_r, s_c`` (covariances) and ``m_r`` (means).
+        """
+        out = []
+        facs = self.jacobian_factors(theta)
+        for g in range(self.n_groups):
+            mp = self._maps[g]
+            a, s, m, b, c = self._core(theta, g)
+            d = dict(facs[g])
+            d.update(b=b, c=c, bm=(b @ m) if self.meanstructure else None,
+                     a_r=mp.a_r, a_c=mp.a_c, s_r=mp.s_r, s_c=mp.s_c, m_r=mp.m_r)
+            out.append(d)
         return out
 
     def jacobian(self, theta):

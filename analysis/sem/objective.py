@@ -64,6 +64,17 @@ __all__ = ["Objective", "MLObjective"]
 _LOG2PI = math.log(2.0 * math.pi)
 
 
+def _collapse(mat, fac, q):
+    """Sum a (npos, npos) position matrix into the (q, q) parameter matrix."""
+    if fac.get("unique", False):
+        out = np.zeros((q, q))
+        ks = fac["ks"]
+        out[np.ix_(ks, ks)] = mat
+        return out
+    agg = fac["agg"]
+    return agg.T @ mat @ agg
+
+
 def _cholesky(a):
     try:
         return np.linalg.cholesky(a)
@@ -290,8 +301,10 @@ class MLObjective(Objective):
         return self.value_and_gradient(theta)[1]
 
     def information(self, theta, kind: str = "expected") -> np.ndarray:
+        if kind == "observed":
+            return self.hessian(theta)
         if kind != "expected":
-            raise NotImplementedError("Only the expected information is implemented for ML.")
+            raise ValueError(f"kind must be 'expected' or 'observed', not {kind!r}.")
         q = self.model.n_free
         info = np.zeros((q, q))
         if hasattr(self.model, "jacobian_factors"):
@@ -305,7 +318,7 @@ class MLObjective(Objective):
                 ipos = (guu * gvv + guv * guv.T) * np.outer(w, w)
                 if fac["dmu"] is not None:
                     ipos += fac["dmu"].T @ w_inv @ fac["dmu"]
-                info += self._w[g] * (fac["agg"].T @ ipos @ fac["agg"])
+                info += self._w[g] * _collapse(ipos, fac, q)
             return 0.5 * (info + info.T)
         jac = self.model.jacobian(theta)
         for g, (sigma, mu) in enumerate(self.model.implied(theta)):
@@ -317,6 +330,84 @@ class MLObjective(Objective):
                 ig += d_mu @ w_inv @ d_mu.T
             info += self._w[g] * ig
         return 0.5 * (info + info.T)
+
+    def hessian(self, theta) -> np.ndarray:
+        """Analytic Hessian of :meth:`value` (lavaan's observed information).
+
+        Notes
+        -----
+        With :math:`\\hat S = S + dd^\\top`, :math:`M = W - W\\hat S W`,
+        :math:`P = W\\hat S W` and :math:`a = Wd`,
+
+        .. math::
+
+            \\partial_k\\partial_l F = -\\operatorname{tr}(W\\Sigma_l W\\Sigma_k)
+              + 2\\operatorname{tr}(W\\Sigma_l P \\Sigma_k)
+              + 2 a^\\top(\\Sigma_k W\\mu_l + \\Sigma_l W\\mu_k)
+              + 2\\mu_l^\\top W\\mu_k
+              + \\operatorname{tr}(M\\Sigma_{kl}) - 2a^\\top\\mu_{kl},
+
+        subscripts denoting derivatives; the second derivatives of the RAM
+        moments follow from :math:`\\partial B = B\\,\\partial A\\,B`.
+        """
+        q = self.model.n_free
+        hess = np.zeros((q, q))
+        for g, pr in enumerate(self.model.ram_parts(theta)):
+            sigma, mu = pr["sigma"], pr["mu"]
+            w_inv = np.linalg.inv(sigma)
+            s = self.stats.cov[g]
+            d = self._resid_mean(g, mu)
+            s_hat = s + np.outer(d, d)
+            pmat = w_inv @ s_hat @ w_inv
+            mmat = w_inv - pmat
+            u, v, w = pr["u"], pr["v"], pr["w"]
+            ww = np.outer(w, w)
+            wu, wv = w_inv @ u, w_inv @ v
+            pu, pv = pmat @ u, pmat @ v
+            guu, gvv, guv = u.T @ wu, v.T @ wv, u.T @ wv
+            huu, hvv, huv = u.T @ pu, v.T @ pv, u.T @ pv
+            # tr(W dS_k W dS_l) = 2 (Guu*Gvv + Guv*Guv') w w'
+            t_ww = 2.0 * (guu * gvv + guv * guv.T)
+            # tr(W dS_l P dS_k), symmetrised
+            t_wp = (huv.T * guv + hvv * guu + huu * gvv + huv * guv.T)
+            t_wp = t_wp + t_wp.T
+            hpos = (-t_ww + t_wp) * ww
+            # second derivatives of Sigma
+            b, c = pr["b"], pr["c"]
+            p = sigma.shape[0]
+            fb = b[:p]
+            lmat = fb.T @ mmat @ fb
+            kmat = c[:, :p] @ mmat @ fb
+            ar, ac, sr, sc, mr = pr["a_r"], pr["a_c"], pr["s_r"], pr["s_c"], pr["m_r"]
+            na, ns = len(ar), len(sr)
+            ia = np.arange(na)
+            is_ = np.arange(na, na + ns)
+            im = np.arange(na + ns, na + ns + len(mr))
+            bk = b[np.ix_(ac, ar)] * kmat[np.ix_(ac, ar)].T
+            aa = 2.0 * (bk + bk.T) + 2.0 * c[np.ix_(ac, ac)] * lmat[np.ix_(ar, ar)]
+            sw = w[is_]
+            as_ = 2.0 * (b[np.ix_(ac, sr)] * lmat[np.ix_(ar, sc)]
+                         + b[np.ix_(ac, sc)] * lmat[np.ix_(ar, sr)]) * sw[None, :]
+            hpos[np.ix_(ia, ia)] += aa
+            hpos[np.ix_(ia, is_)] += as_
+            hpos[np.ix_(is_, ia)] += as_.T
+            if pr["dmu"] is not None:
+                dmu = pr["dmu"]
+                avec = w_inv @ d
+                wdmu = w_inv @ dmu
+                ua, va = u.T @ avec, v.T @ avec
+                qm = w[:, None] * (ua[:, None] * (v.T @ wdmu) + va[:, None] * (u.T @ wdmu))
+                hpos += 2.0 * (qm + qm.T) + 2.0 * dmu.T @ wdmu
+                bm = pr["bm"]
+                h = fb.T @ avec
+                # -2 a' d2mu: paths x paths and paths x means
+                t1 = (h[ar][:, None] * b[np.ix_(ac, ar)]) * bm[ac][None, :]
+                hpos[np.ix_(ia, ia)] -= 2.0 * (t1 + t1.T)
+                t2 = h[ar][:, None] * b[np.ix_(ac, mr)]
+                hpos[np.ix_(ia, im)] -= 2.0 * t2
+                hpos[np.ix_(im, ia)] -= 2.0 * t2.T
+            hess += 0.5 * self._w[g] * _collapse(hpos, pr, q)
+        return 0.5 * (hess + hess.T)
 
     def test_statistic(self, theta) -> float:
         return float(2.0 * self.ntotal * self.value(theta))
