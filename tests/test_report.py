@@ -10,6 +10,7 @@ import pytest
 from docx import Document
 
 from analysis.results import SYNTHETIC_NOTE_ZH
+from analysis.study.report import COLUMN_LABELS as ZH
 from analysis.study.report import PROJECT_NUMBER, PROJECT_TITLE, write_report
 
 from report_fixtures import make_results
@@ -41,8 +42,9 @@ def _num(text):
     return float(text)
 
 
-@pytest.fixture()
-def report(tmp_path):
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("report")
     results = make_results(tmp_path)
     path = write_report(tmp_path / "reports", results_dir=results)
     return tmp_path, results, path
@@ -66,21 +68,21 @@ def test_table_numbers_equal_results_files(report):
     (cap, shown), = [(c, t) for c, t in tables if "测量模型拟合" in c]
     assert "synthetic" not in shown.columns
     for col in ("cfi", "tli", "rmsea", "srmr"):
-        got = shown[col].map(_num).to_numpy()
+        got = shown[ZH[col]].map(_num).to_numpy()
         np.testing.assert_allclose(got, fit[col].to_numpy(), atol=5e-4, err_msg=col)
-    np.testing.assert_allclose(shown["chisq"].map(_num), fit["chisq"], atol=5e-3)
+    np.testing.assert_allclose(shown[ZH["chisq"]].map(_num), fit["chisq"], atol=5e-3)
     est = pd.read_csv(results / "structural" / "estimates.csv")
     screening = pd.read_csv(results / "data" / "screening_report.csv")
     (cap, scr), = [(c, t) for c, t in tables if "筛查" in c]
-    assert scr["flagged"].astype(int).tolist() == screening["flagged"].tolist()
+    assert scr[ZH["flagged"]].astype(int).tolist() == screening["flagged"].tolist()
     (cap, paths_t), = [(c, t) for c, t in tables if "结构路径" in c]
     reg = est[est.op == "~"].reset_index(drop=True)
-    assert list(paths_t["lhs"]) == list(reg["lhs"]) and list(paths_t["rhs"]) == list(reg["rhs"])
-    np.testing.assert_allclose(paths_t["est"].map(_num), reg["est"], atol=5e-4)
-    np.testing.assert_allclose(paths_t["std_all"].map(_num), reg["std_all"], atol=5e-4)
+    assert list(paths_t[ZH["lhs"]]) == list(reg["lhs"]) and list(paths_t[ZH["rhs"]]) == list(reg["rhs"])
+    np.testing.assert_allclose(paths_t[ZH["est"]].map(_num), reg["est"], atol=5e-4)
+    np.testing.assert_allclose(paths_t[ZH["std_all"]].map(_num), reg["std_all"], atol=5e-4)
     (cap, ind_t), = [(c, t) for c, t in tables if "间接效应" in c]
     defined = est[est.op == ":="].reset_index(drop=True)
-    np.testing.assert_allclose(ind_t["ci_lower"].map(_num), defined["ci_lower"], atol=5e-4)
+    np.testing.assert_allclose(ind_t[ZH["ci_lower"]].map(_num), defined["ci_lower"], atol=5e-4)
 
 
 def test_every_results_table_carries_the_synthetic_note(report):
@@ -152,4 +154,4 @@ def test_report_from_the_study_results(tmp_path):
         fit = pd.read_csv(fit_file)
         (cap, shown), = [(c, t) for c, t in _tables(path) if "测量模型拟合" in c]
         for col in ("cfi", "rmsea", "srmr"):
-            np.testing.assert_allclose(shown[col].map(_num), fit[col], atol=5e-4, err_msg=col)
+            np.testing.assert_allclose(shown[ZH[col]].map(_num), fit[col], atol=5e-4, err_msg=col)

@@ -29,7 +29,7 @@ from ..io import atomic_path
 from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH, load
 from .tables import apa_table, format_cell
 
-__all__ = ["PROJECT_TITLE", "PROJECT_NUMBER", "REPORT_NAME", "write_report", "report_tables"]
+__all__ = ["PROJECT_TITLE", "PROJECT_NUMBER", "REPORT_NAME", "COLUMN_LABELS", "write_report", "report_tables"]
 
 #: The project's name and number (河南省科技厅软科学研究计划项目, 2024).
 PROJECT_TITLE = "河南城市基层党组织引领社区韧性治理问题研究"
@@ -38,6 +38,24 @@ PROJECT_NUMBER = "242400410534"
 REPORT_NAME = "stage_report.docx"
 
 _FONT = "Noto Sans CJK SC"
+
+#: Chinese column headers of the report's tables (results columns -> header).
+COLUMN_LABELS = {
+    "model": "模型", "chisq": "χ²", "df": "df", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
+    "rmsea_ci_lower": "RMSEA 下限", "rmsea_ci_upper": "RMSEA 上限", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
+    "scale": "构念", "name_zh": "名称", "n_items": "题项数", "alpha": "α", "omega": "ω", "cr": "CR", "ave": "AVE",
+    "lhs": "因变量/效应", "op": "关系", "rhs": "自变量", "est": "估计值", "se": "标准误", "pvalue": "p",
+    "ci_lower": "95% CI 下限", "ci_upper": "95% CI 上限", "std_all": "标准化估计",
+    "rule": "规则", "flagged": "标记数", "n_before": "筛查前", "n_after": "筛查后", "active": "启用",
+    "n": "样本量",
+}
+
+
+def _zh(table):
+    """Give a Table Chinese column headers (formats follow the renamed columns)."""
+    table.frame = table.frame.rename(columns=COLUMN_LABELS)
+    table.formats = {COLUMN_LABELS.get(k, k): v for k, v in table.formats.items()}
+    return table
 
 
 def _optional(name, results_dir):
@@ -138,7 +156,7 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
         power = power.drop(columns=[c for c in ("synthetic",) if c in power.columns])
         tables["power"] = apa_table(power, "各样本量下的统计功效（蒙特卡洛模拟）",
                                     source="analysis.study.power.run_power", synthetic=syn, formats={"n": "d"})
-    return tables
+    return {key: _zh(t) for key, t in tables.items()}
 
 
 # ---- document helpers ---------------------------------------------------------
