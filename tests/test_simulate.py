@@ -199,3 +199,5 @@ def test_bad_arguments():
         simulate_responses(0, 10, 1, POP, INST)
     with pytest.raises(ValueError, match="unknown export format"):
         simulate_to_file(20, 5, 1, "spss", "/tmp/never-written.sav")
+    with pytest.raises(ValueError, match="at most 99"):
+        simulate_to_file(2000, 400, 1, "wjx", "/tmp/never-written.csv")

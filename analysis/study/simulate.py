@@ -425,6 +425,10 @@ def simulate_to_file(n: int, communities: int, seed: int, fmt: str = "wjx", out=
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out) if out is not None else paths.DEFAULT.raw / "synthetic" / "wjx_synthetic.csv"
     pop = _population(population_path)
+    per_city = _allocate(int(communities), np.array([c.weight for c in pop.cities]))
+    if per_city.max() > 99:
+        raise ValueError(f"{communities} communities would give a city {per_city.max()} communities; community "
+                         "codes (two letters and two digits) allow at most 99 per city")
     inst = _instrument(instrument)
     sample = simulate_sample(n, communities, seed, pop, inst)
     write_export(sample.data, fmt, out, inst)
