@@ -75,6 +75,8 @@ def test_tables_agree_with_the_data(run):
         a = cronbach_alpha(data, [f"{c}{i}" for i in range(1, 5)])
         assert rel.loc[c, "alpha"] == pytest.approx(a["alpha"], rel=1e-8)
         assert 0 < rel.loc[c, "ave"] < rel.loc[c, "cr"] < 1
+    assert rel.loc["RES", "level"] == "second_order" and rel.loc["RES", "n_items"] == 8
+    assert 0 < rel.loc["RES", "omega"] < 1
     head = json.loads((root / "measurement" / "headline.json").read_text())
     assert head["n"] == len(data) == head["n_cfa"]
     assert head["n_items"] == 16 and head["n_clusters"] == 20

@@ -10,14 +10,21 @@ from .descriptives import item_descriptives, kurtosis, plot_item_distributions, 
 from .efa import EFAResult, ParallelResult, efa, oblimin, parallel_analysis
 from .factorability import bartlett_sphericity, correlation_matrix, kmo
 from .method_bias import CLFResult, chisq_difference, common_latent_factor, harman_single_factor
-from .reliability import cfa_reliability, cronbach_alpha, model_matrices, reliability_table
+from .reliability import (
+    cfa_reliability,
+    cronbach_alpha,
+    higher_order_reliability,
+    model_matrices,
+    reliability_table,
+)
 from .validity import fornell_larcker, htmt
 
 __all__ = [
     "item_descriptives", "skewness", "kurtosis", "plot_item_distributions",
     "correlation_matrix", "kmo", "bartlett_sphericity",
     "efa", "EFAResult", "oblimin", "parallel_analysis", "ParallelResult",
-    "cronbach_alpha", "model_matrices", "cfa_reliability", "reliability_table",
+    "cronbach_alpha", "model_matrices", "cfa_reliability", "higher_order_reliability",
+    "reliability_table",
     "htmt", "fornell_larcker",
     "harman_single_factor", "chisq_difference", "common_latent_factor", "CLFResult",
     "icc1", "design_effect", "cluster_summary",

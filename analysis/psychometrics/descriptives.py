@@ -192,7 +192,7 @@ def item_descriptives(data: pd.DataFrame, items=None, *, points: int = 5, type: 
 
 
 def plot_item_distributions(data: pd.DataFrame, items=None, *, points: int = 5,
-                            item_labels=None, category_labels=None, title=None):
+                            item_labels=None, category_labels=None, title=None, note=None):
     """Stacked horizontal bars of the answer categories of each item.
 
     Parameters
@@ -209,6 +209,8 @@ def plot_item_distributions(data: pd.DataFrame, items=None, *, points: int = 5,
         Legend labels of the categories (e.g. "1 非常不同意 Strongly disagree").
     title : str, optional
         Figure title.
+    note : str, optional
+        A note printed under the axis (e.g. the synthetic-data label).
 
     Returns
     -------
@@ -237,19 +239,25 @@ def plot_item_distributions(data: pd.DataFrame, items=None, *, points: int = 5,
     if len(category_labels) != points:
         raise ValueError(f"category_labels needs {points} labels, got {len(category_labels)}")
     colors = plt.get_cmap("RdYlBu")(np.linspace(0.1, 0.9, points))
-    height = max(2.5, 0.28 * len(labels) + 1.5)
+    height = max(2.0, 0.22 * len(labels) + 1.2)
     fig, ax = plt.subplots(figsize=(8.5, height))
     y = np.arange(len(labels))[::-1]
     left = np.zeros(len(labels))
     for k in range(points):
-        ax.barh(y, props[:, k], left=left, color=colors[k], edgecolor="white",
+        ax.barh(y, props[:, k], left=left, height=0.8, color=colors[k], edgecolor="white",
                 linewidth=0.5, label=category_labels[k])
         left += props[:, k]
     ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlim(0, 1)
+    ax.margins(0)
     ax.set_xlabel("比例 Proportion")
-    ax.legend(ncol=min(points, 5), loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / height),
-              fontsize=8, frameon=False)
+    ax.legend(ncol=min(points, 3), loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8,
+              frameon=False)
     if title:
-        ax.set_title(title)
+        fig.suptitle(title, y=1.0, va="bottom")
+    if note:
+        ax.annotate(note, xy=(0, 0), xycoords="axes fraction", xytext=(0, -40),
+                    textcoords="offset points", fontsize=7, va="top", color="0.3")
+    fig.tight_layout()
     return fig

@@ -12,7 +12,8 @@ from scipy import stats
 
 from .descriptives import _select
 
-__all__ = ["cronbach_alpha", "model_matrices", "cfa_reliability", "reliability_table"]
+__all__ = ["cronbach_alpha", "model_matrices", "cfa_reliability", "higher_order_reliability",
+           "reliability_table"]
 
 
 def cronbach_alpha(data: pd.DataFrame, items=None, *, ci: float = 0.95,
@@ -230,6 +231,59 @@ def cfa_reliability(result, data: pd.DataFrame) -> pd.DataFrame:
                      "cr": common / implied.loc[idx, idx].to_numpy().sum(),
                      "ave": ave})
     return pd.DataFrame(rows)
+
+
+def higher_order_reliability(result, data: pd.DataFrame) -> pd.DataFrame:
+    """Omega of each second-order factor (the share of its indicators' sum it explains).
+
+    Parameters
+    ----------
+    result : analysis.sem.SEMResult
+        A fitted higher-order CFA (second-order ``=~`` lines), single-group.
+    data : pandas.DataFrame
+        The data it was fitted to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``factor, n_items, omega, cr``: one row per latent measured by
+        latents; ``n_items`` counts the observed items of its children.
+
+    Notes
+    -----
+    For second-order factor :math:`h` with first-order children :math:`C`
+    (loadings :math:`\\gamma_c`) and their items :math:`I`:
+
+    .. math:: \\omega_h = \\frac{\\mathbf 1'\\Lambda_I\\,\\gamma\\,\\phi_h\\,\\gamma'\\Lambda_I'\\mathbf 1}
+                                {\\mathbf 1' S_{II}\\mathbf 1}
+
+    (:math:`\\omega_{L1}`), and ``cr`` the same over the model-implied
+    :math:`\\hat\\Sigma_{II}`. These are semTools 0.5.6
+    ``compRelSEM(fit, higher = "h")`` and the same with ``obs.var = FALSE``.
+
+    References
+    ----------
+    .. [1] Jorgensen, T. D., et al. (2022). *semTools* R package 0.5.6.
+    .. [2] Raykov, T., & Marcoulides, G. A. (2012). Evaluation of validity and
+       reliability for hierarchical scales using latent variable modeling.
+       *Structural Equation Modeling*, 19(3), 495-508.
+    """
+    mats = model_matrices(result.estimates)
+    lam, beta, phi = mats["lambda"], mats["beta"], mats["cov_lv"]
+    s = _sample_cov(data, mats["observed"])
+    implied = mats["implied"]
+    rows = []
+    for h in mats["latent"]:
+        children = list(beta.index[beta[h] != 0])
+        if not children:
+            continue
+        idx = list(lam.index[(lam[children] != 0).any(axis=1)])
+        w = lam.loc[idx, children].to_numpy() @ beta.loc[children, h].to_numpy()
+        common = float(w.sum() ** 2 * phi.loc[h, h])
+        rows.append({"factor": h, "n_items": len(idx),
+                     "omega": common / s.loc[idx, idx].to_numpy().sum(),
+                     "cr": common / implied.loc[idx, idx].to_numpy().sum()})
+    return pd.DataFrame(rows, columns=["factor", "n_items", "omega", "cr"])
 
 
 def reliability_table(data: pd.DataFrame, scales: dict, *, result=None, ci: float = 0.95) -> pd.DataFrame:

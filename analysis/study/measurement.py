@@ -24,9 +24,11 @@ from ..psychometrics import (
     chisq_difference,
     cluster_summary,
     common_latent_factor,
+    cronbach_alpha,
     efa,
     fornell_larcker,
     harman_single_factor,
+    higher_order_reliability,
     htmt,
     item_descriptives,
     kmo,
@@ -244,7 +246,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     Files under ``out_dir``: ``descriptives.csv``, ``kmo.csv``,
     ``bartlett.csv``, ``efa_loadings.csv``, ``efa_variance.csv``,
     ``parallel_analysis.csv``, ``reliability.csv``, ``fornell_larcker.csv``,
-    ``htmt.csv``, ``fit.csv`` (first- and second-order CFA), ``loadings.csv``
+    ``htmt.csv`` (``reliability.csv`` also has one row per second-order factor:
+    alpha over all its items, higher-order omega and CR), ``fit.csv`` (first- and second-order CFA), ``loadings.csv``
     (``=~`` rows with est, se, std_all), ``modindices.csv`` (top 10 of the
     first-order CFA), ``cmb_harman.csv``, ``cmb_clf_fit.csv``,
     ``cmb_clf_loadings.csv``, ``invariance.csv``, ``icc.csv`` and
@@ -286,9 +289,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     cats = [f"{lab.value} {lab.zh} {lab.en}" for lab in ins.scale.labels]
     fig = plot_item_distributions(data, items, points=ins.scale.points, category_labels=cats,
                                   item_labels={i: f"{i} {names[construct_of[i]][0]}" for i in items},
-                                  title="题项作答分布 Item response distributions")
-    if is_synth:
-        fig.text(0.01, 0.995, f"{SYNTHETIC_NOTE_ZH} {SYNTHETIC_NOTE_EN}", fontsize=7, va="top")
+                                  title="题项作答分布 Item response distributions",
+                                  note=f"{SYNTHETIC_NOTE_ZH}\n{SYNTHETIC_NOTE_EN}" if is_synth else None)
     fig_path = figures_dir / "measurement_item_distributions.png"
     save_figure(fig, fig_path)
     written.append(fig_path)
@@ -325,9 +327,22 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
 
     # --- reliability and validity ------------------------------------------
     rel = reliability_table(data, scales, result=fit1)
-    rel.insert(1, "name_zh", rel["scale"].map(lambda c: names[c][0]))
-    rel.insert(2, "name_en", rel["scale"].map(lambda c: names[c][1]))
+    rel.insert(1, "level", "first_order")
+    higher = higher_order_reliability(fit2, data).set_index("factor")
+    so_rows = []
+    for so in ins.second_order:
+        so_items = [i for ch in so.children for i in scales[ch]]
+        a = cronbach_alpha(data, so_items)
+        names[so.code] = (so.name_zh, so.name_en)
+        so_rows.append({"scale": so.code, "level": "second_order", "n_items": len(so_items),
+                        "alpha": a["alpha"], "ci_lower": a["ci_lower"], "ci_upper": a["ci_upper"],
+                        "std_alpha": a["std_alpha"], "omega": higher.loc[so.code, "omega"],
+                        "cr": higher.loc[so.code, "cr"], "ave": np.nan})
+    rel = pd.concat([rel, pd.DataFrame(so_rows, columns=rel.columns)], ignore_index=True)
+    rel.insert(2, "name_zh", rel["scale"].map(lambda c: names[c][0]))
+    rel.insert(3, "name_en", rel["scale"].map(lambda c: names[c][1]))
     put_csv("reliability", rel)
+    first_rel = rel[rel["level"] == "first_order"]
     fl = fornell_larcker(fit1, data)
     put_csv("fornell_larcker", _matrix_frame(fl, "factor"))
     ht = htmt(data, scales)
@@ -380,9 +395,10 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
         **{f"second_order_{key}": float(f2[key]) for key in ("chisq", "df", "cfi", "tli", "rmsea", "srmr")},
         "cfa_converged": bool(fit1.converged and fit2.converged),
         "min_std_loading": float(lo[0]["std_all"].min()),
-        "min_alpha": float(rel["alpha"].min()), "min_alpha_scale": str(rel.loc[rel["alpha"].idxmin(), "scale"]),
-        "min_omega": float(rel["omega"].min()), "min_cr": float(rel["cr"].min()),
-        "min_ave": float(rel["ave"].min()),
+        "min_alpha": float(first_rel["alpha"].min()),
+        "min_alpha_scale": str(first_rel.loc[first_rel["alpha"].idxmin(), "scale"]),
+        "min_omega": float(first_rel["omega"].min()), "min_cr": float(first_rel["cr"].min()),
+        "min_ave": float(first_rel["ave"].min()),
         "max_htmt": float(ht.to_numpy()[off].max()), "fornell_larcker_ok": bool(fl_ok),
         "harman_share": float(harm.loc[harm["method"] == "pca", "share"].iloc[0]),
         "max_icc1": float(icc["icc1"].max()), "mean_design_effect": float(icc["design_effect"].mean()),

@@ -5,7 +5,12 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis.psychometrics.method_bias import common_latent_factor
-from analysis.psychometrics.reliability import cfa_reliability, model_matrices, reliability_table
+from analysis.psychometrics.reliability import (
+    cfa_reliability,
+    higher_order_reliability,
+    model_matrices,
+    reliability_table,
+)
 from analysis.psychometrics.validity import fornell_larcker
 from analysis.sem import cfa
 
@@ -68,3 +73,16 @@ def test_common_latent_factor_matches_lavaan(hs, hs_fit):
     assert_allclose(mine.loc[std.index], std, atol=1e-3)
     # lavaan warns: this HS model's latent covariance matrix is not positive definite
     assert not got.converged
+
+
+def test_higher_order_omega_matches_semtools(hs):
+    fit = cfa(HS_MODEL + "g =~ visual + textual + speed\n", hs)
+    want = ref("higher_order_hs.csv").set_index("factor")
+    got = higher_order_reliability(fit, hs).set_index("factor")
+    assert list(got.index) == ["g"] and got.loc["g", "n_items"] == 9
+    assert_allclose(got.loc["g", "omega"], want.loc["g", "omega"], atol=1e-4)
+    assert_allclose(got.loc["g", "cr"], want.loc["g", "cr"], atol=1e-4)
+    # the first-order factors of the same fit keep their compRelSEM values
+    first = cfa_reliability(fit, hs).set_index("factor")
+    assert_allclose(first.loc[["visual", "textual", "speed"], "omega"],
+                    want.loc[["visual", "textual", "speed"], "omega"], atol=1e-4)
