@@ -70,4 +70,17 @@ record(sem(m3, data = HS, group = "school",
            group.equal = c("loadings", "regressions", "lv.variances")),
        "hs_two_outcomes_groups")
 
+## 5. multigroup with per-group labels and a := difference across groups
+m5 <- ' visual  =~ x1 + x2 + x3
+        textual =~ x4 + x5 + x6
+        textual ~ c(b1, b2)*visual
+        diff := b1 - b2 '
+record(sem(m5, data = HS, group = "school", group.equal = "loadings"), "hs_groups_defined")
+
+## 6. equality constraint written with '==' between labels
+m6 <- ' visual  =~ x1 + a*x2 + b*x3
+        textual =~ x4 + x5 + x6
+        a == b '
+record(cfa(m6, data = HS), "hs_equality_operator")
+
 cat("\n"); print(sessionInfo())

@@ -1,5 +1,6 @@
 """Further lavaan 0.6.14 references: fixed.x covariates, observed mediators,
-auto.cov.y, std.lv in a structural model, multigroup equal regressions.
+auto.cov.y, std.lv in a structural model, multigroup equal regressions,
+per-group labels with a ``:=`` contrast, the ``==`` operator.
 
 Recorded by ``tests/sem/lavaan_ml_extra.R`` (output:
 ``tests/sem/lavaan_ml_extra.Rout``).  Tolerance ``atol=1e-3`` for est, se,
@@ -22,6 +23,14 @@ speed   =~ x7 + x8 + x9
 textual ~ visual
 speed ~ visual"""
 
+M5 = """visual  =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+textual ~ c(b1, b2)*visual
+diff := b1 - b2"""
+M6 = """visual  =~ x1 + a*x2 + b*x3
+textual =~ x4 + x5 + x6
+a == b"""
+
 CASES = {
     "pd_fixedx": ("poldem", M1, {}),
     "pd_fixedx_meanstructure": ("poldem", M1, {"meanstructure": True}),
@@ -31,6 +40,8 @@ CASES = {
     "hs_two_outcomes_groups": ("hs", M3, {"group": "school",
                                           "group_equal": ["loadings", "regressions",
                                                           "lv.variances"]}),
+    "hs_groups_defined": ("hs", M5, {"group": "school", "group_equal": ["loadings"]}),
+    "hs_equality_operator": ("hs", M6, {}),
 }
 FIT_MAP = {"npar": "npar", "chisq": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi",
            "tli": "tli", "rmsea": "rmsea", "rmsea.ci.lower": "rmsea_ci_lower",
