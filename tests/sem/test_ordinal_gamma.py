@@ -67,3 +67,17 @@ def test_empty_category_in_a_group_is_an_error():
     d = pd.DataFrame({"x": [1, 1, 3, 3, 1], "y": [1, 2, 1, 2, 2]})
     with pytest.raises(ValueError, match="empty"):
         ordinal_stats(d, levels=[np.array([1, 2, 3]), np.array([1, 2])], group="g2")
+
+
+def test_hs_ordinal_reference_of_the_core_script():
+    # tests/reference/lavaan_reference.R: HS_ordinal (4 categories), WLSMV
+    data = pd.read_csv(REF.parent / "data" / "HS_ordinal.csv")
+    xs = [f"x{i}" for i in range(1, 10)]
+    st = ordinal_stats(data, xs)
+    ref = pd.read_csv(REF / "hs_wlsmv_nacov_diag.csv")
+    assert st.wls_names == list(ref["element"])
+    np.testing.assert_allclose(st.wls_obs, ref["wls_obs"].to_numpy(), atol=1e-7)
+    np.testing.assert_allclose(np.diag(st.gamma), ref["gamma_diag"].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(st.wls_v, ref["wls_v_diag"].to_numpy(), rtol=1e-6)
+    pc = pd.read_csv(REF / "hs_ordinal_polychoric.csv", index_col=0)
+    np.testing.assert_allclose(st.polychoric, pc.loc[xs, xs].to_numpy(), atol=1e-6)
