@@ -20,6 +20,7 @@ References
 from .api import cfa, sem
 from .estimators import ESTIMATORS, Estimator, get_estimator
 from .model import SEMModel
+from .modindices import modindices
 from .objective import MLObjective, Objective
 from .partable import build_partable
 from .results import SEMResult
@@ -28,4 +29,4 @@ from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa", "SEMResult", "parse_syntax", "build_partable", "SEMModel",
            "Objective", "MLObjective", "ESTIMATORS", "Estimator", "get_estimator",
-           "SampleStats", "sample_stats"]
+           "SampleStats", "sample_stats", "modindices"]

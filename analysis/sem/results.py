@@ -339,7 +339,7 @@ class SEMResult:
         est = self.estimates
         titles = {"=~": "Latent Variables", "~": "Regressions", "~~": "Covariances / Variances",
                   "~1": "Intercepts", ":=": "Defined Parameters"}
-        groups = sorted(est["group"].unique())
+        groups = sorted(est["group"].unique(), key=lambda v: (v == 0, v))  # ':=' (group 0) last
         for g in groups:
             sub_g = est[est["group"] == g]
             if len(groups) > 1:
