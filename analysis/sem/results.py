@@ -343,8 +343,8 @@ class SEMResult:
         for g in groups:
             sub_g = est[est["group"] == g]
             if len(groups) > 1:
-                lab = st.group_labels[g - 1] if g > 0 else "defined"
-                lines += [f"Group {g} [{lab}]:", ""]
+                lines += ([f"Group {g} [{st.group_labels[g - 1]}]:", ""] if g > 0
+                          else ["Across groups:", ""])
             for op, title in titles.items():
                 sub = sub_g[sub_g["op"] == op]
                 if sub.empty:
