@@ -190,6 +190,38 @@ class SEMModel:
                             sigma=0.5 * (sigma + sigma.T), mu=mu))
         return out
 
+    def set_fixed_x(self, cov, mean) -> None:
+        """Reset fixed-x values (``exo`` rows) from new sample moments.
+
+        Under ``fixed.x = TRUE`` the variances, covariances and means of
+        exogenous observed covariates are fixed at their *sample* values,
+        so a refit on resampled data must move them too (as lavaan's
+        bootstrap does).
+
+        Parameters
+        ----------
+        cov, mean : list of ndarray
+            Per-group covariance (divisor N) and mean in ``ov_names`` order.
+        """
+        pos = {v: i for i, v in enumerate(self.names)}
+        pt = self.partable
+        exo = pt[(pt["exo"] == 1) & (pt["free"] == 0)]
+        for r in exo.itertuples(index=False):
+            g = r.group - 1
+            mp = self._maps[g]
+            if r.op == "~~":
+                i, j = pos[r.lhs], pos[r.rhs]
+                mp.s0[i, j] = mp.s0[j, i] = cov[g][i, j]
+            elif r.op == "~1":
+                i = pos[r.lhs]
+                mp.m0[i] = mean[g][i]
+        self._core_cache.clear()
+
+    @property
+    def has_fixed_x(self) -> bool:
+        """True when some rows are fixed at sample values (fixed.x)."""
+        return bool((self.partable["exo"] == 1).any())
+
     def matrices(self, theta, g: int = 0):
         """RAM matrices ``(A, S, m)`` of group ``g`` at ``theta``."""
         theta = np.asarray(theta, dtype=float)

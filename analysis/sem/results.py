@@ -272,10 +272,14 @@ class SEMResult:
 
         Notes
         -----
-        Only the ML objective supports this path (``set_moments``).
+        Only the ML objective supports this path (``set_moments``).  With
+        fixed-x covariates their fixed moments are reset from the new
+        sample moments, as lavaan does for each bootstrap sample.
         """
         obj = self._refit_objective
         obj.set_moments(sample_cov_list, sample_mean_list, n_list)
+        if obj.model.has_fixed_x:
+            obj.model.set_fixed_x(obj.stats.cov, obj.stats.mean)
         if info is None:
             info = self._refit_info
         res = refit_theta(obj, self.theta if start is None else start, info)
@@ -284,6 +288,8 @@ class SEMResult:
     @cached_property
     def _refit_objective(self):
         obj = copy.copy(self.objective)
+        if self.model.has_fixed_x:
+            obj.model = copy.deepcopy(self.model)  # its fixed-x values change per refit
         if not hasattr(obj, "set_moments"):
             raise NotImplementedError(
                 f"Fast refits are available for ML with complete data, not {self.estimator.name}."

@@ -76,3 +76,18 @@ def test_fit_is_deterministic(hs):
     a = cfa(HS_MODEL, hs).to_dict()
     b = cfa(HS_MODEL, hs).to_dict()
     assert a == b
+
+
+def test_refit_with_fixed_x_resets_covariate_moments(poldem):
+    """With fixed.x the covariates' moments are sample values: a refit on
+    resampled data must equal a full fit of that sample."""
+    model = "dem60 =~ y1 + y2 + y3 + y4\ndem60 ~ x1 + x2"
+    res = sem(model, poldem, meanstructure=True)
+    rng = np.random.default_rng(5)
+    boot = poldem.iloc[rng.integers(0, len(poldem), len(poldem))]
+    full = sem(model, boot, meanstructure=True)
+    theta, ok, _ = res.refit(full.stats.cov, full.stats.mean, full.stats.nobs)
+    assert ok
+    np.testing.assert_allclose(theta, full.theta, atol=1e-5)
+    # the original fit is untouched
+    np.testing.assert_allclose(res.implied[0][0], sem(model, poldem, meanstructure=True).implied[0][0])
