@@ -69,8 +69,16 @@ def make_results(root: Path, seed: int = 7) -> Path:
         {"n": n, "cfi": float(rng.uniform(0.93, 0.99)), "rmsea": float(rng.uniform(0.02, 0.06)),
          "srmr": float(rng.uniform(0.02, 0.06)), "total_indirect": ti, "direct": c, "bootstrap": 200}),
         encoding="utf-8")
-    curve = pd.DataFrame({"n": [300, 600, 900], "ind_GRID": np.sort(rng.uniform(0.3, 1, 3)),
-                          "ind_RES": np.sort(rng.uniform(0.3, 1, 3))})
+    defined = est[est.op == ":="]
+    indirect = pd.DataFrame({"lhs": defined.lhs, "rhs": defined.rhs, "est": defined.est, "std_all": defined.std_all,
+                             "se": defined.se, "pvalue": defined.pvalue,
+                             "ci_lower_bc": defined.est - rng.uniform(0.03, 0.06, len(defined)),
+                             "ci_upper_bc": defined.est + rng.uniform(0.03, 0.06, len(defined))})
+    indirect.to_csv(results / "structural" / "indirect.csv", index=False)
+    # long, as analysis.study.power.run_power writes it
+    curve = pd.DataFrame([{"n": n, "effect": e, "power": p, "mc_se": 0.01, "n_valid": 500, "n_invalid": 0}
+                          for e in ("ind_GRID", "ind_RES")
+                          for n, p in zip((300, 600, 900), np.sort(rng.uniform(0.3, 1, 3)))])
     curve.to_csv(results / "power" / "curve.csv", index=False)
     (processed / "ingest_report.json").write_text(json.dumps({"synthetic": True, "n_in": n + 40,
                                                                "n_accepted": n + 30, "n_quarantined": 10}),

@@ -81,8 +81,15 @@ def test_table_numbers_equal_results_files(report):
     np.testing.assert_allclose(paths_t[ZH["est"]].map(_num), reg["est"], atol=5e-4)
     np.testing.assert_allclose(paths_t[ZH["std_all"]].map(_num), reg["std_all"], atol=5e-4)
     (cap, ind_t), = [(c, t) for c, t in tables if "间接效应" in c]
-    defined = est[est.op == ":="].reset_index(drop=True)
-    np.testing.assert_allclose(ind_t[ZH["ci_lower"]].map(_num), defined["ci_lower"], atol=5e-4)
+    indirect = pd.read_csv(results / "structural" / "indirect.csv")
+    assert list(ind_t[ZH["lhs"]]) == list(indirect["lhs"])
+    np.testing.assert_allclose(ind_t[ZH["ci_lower_bc"]].map(_num), indirect["ci_lower_bc"], atol=5e-4)
+    np.testing.assert_allclose(ind_t[ZH["ci_upper_bc"]].map(_num), indirect["ci_upper_bc"], atol=5e-4)
+    curve = pd.read_csv(results / "power" / "curve.csv")
+    (cap, pow_t), = [(c, t) for c, t in tables if "功效" in c]
+    for (n, effect), power in curve.set_index(["n", "effect"])["power"].items():
+        row = pow_t[pow_t[ZH["n"]].astype(int) == n]
+        assert _num(row[effect].item()) == pytest.approx(power, abs=5e-4)
 
 
 def test_every_results_table_carries_the_synthetic_note(report):

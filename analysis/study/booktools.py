@@ -40,6 +40,8 @@ __all__ = [
     "is_synthetic",
     "results_table",
     "load_optional",
+    "wide_table",
+    "notes_list",
 ]
 
 #: What a glued number shows while its results file does not exist yet.
@@ -109,22 +111,33 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("meas_ave_min", "05_measurement", "results:measurement/headline", "min_ave", ".2f"),
     _n("meas_htmt_max", "05_measurement", "results:measurement/headline", "max_htmt", ".2f"),
     _n("meas_harman", "05_measurement", "results:measurement/headline", "harman_share", ".1%"),
-    # chapter 6: structural model and mediation
+    # chapter 6: structural model and mediation (analysis.study.structural.run_structural's headline.json)
     _n("str_n", "06_structural", "results:structural/headline", "n", "d"),
     _n("str_cfi", "06_structural", "results:structural/headline", "cfi", ".3f"),
+    _n("str_tli", "06_structural", "results:structural/headline", "tli", ".3f"),
     _n("str_rmsea", "06_structural", "results:structural/headline", "rmsea", ".3f"),
     _n("str_srmr", "06_structural", "results:structural/headline", "srmr", ".3f"),
     _n("str_total_indirect", "06_structural", "results:structural/headline", "total_indirect", ".3f"),
     _n("str_direct", "06_structural", "results:structural/headline", "direct", ".3f"),
+    _n("str_total", "06_structural", "results:structural/headline", "total", ".3f"),
     _n("str_bootstrap", "06_structural", "results:structural/headline", "bootstrap", "d"),
+    _n("str_boot_ok", "06_structural", "results:structural/headline", "n_boot_ok", "d"),
+    _n("str_boot_failed", "06_structural", "results:structural/headline", "n_boot_failed", "d"),
     # chapter 7: robustness
-    _n("rob_n_models", "07_robustness", "results:structural/rivals", "@nrows", "d"),
+    _n("rob_n_models", "07_robustness", "results:structural/headline", "rival_models", "d"),
+    _n("rob_max_deff_str", "07_robustness", "results:structural/headline", "max_design_effect", ".2f"),
     _n("rob_max_icc", "07_robustness", "results:measurement/headline", "max_icc1", ".3f"),
     _n("rob_mean_deff", "07_robustness", "results:measurement/headline", "mean_design_effect", ".2f"),
     _n("rob_n_clusters", "07_robustness", "results:measurement/headline", "n_clusters", "d"),
-    # chapter 8: power
+    # chapter 8: power (analysis.study.power.run_power's headline.json)
     _n("pow_replications", "08_power", "results:power/headline", "replications", "d"),
     _n("pow_n80", "08_power", "results:power/headline", "n_for_80", "d"),
+    _n("pow_deff", "08_power", "results:power/headline", "design_effect", ".2f"),
+    _n("pow_n_rec", "08_power", "results:power/headline", "n_recommended", "d"),
+    _n("pow_study_n", "08_power", "results:power/headline", "study_n", "d"),
+    _n("pow_bias", "08_power", "results:power/headline", "max_abs_rel_bias_std", ".1%"),
+    _n("pow_failed", "08_power", "results:power/headline", "n_failed", "d"),
+    _n("pow_improper", "08_power", "results:power/headline", "n_improper", "d"),
 )
 
 
@@ -386,3 +399,33 @@ def results_table(name: str, caption: str, *, columns=None, rename=None, query=N
         formats = {rename.get(k, k): v for k, v in (formats or {}).items()}
     return apa_table(frame.reset_index(drop=True), caption, note=note, source=source, formats=formats,
                      synthetic=synthetic)
+
+
+def wide_table(name: str, caption: str, *, index: str, columns: str, values: str, note: str = "",
+               source: str = "", fmt: str = ".3f", layout=paths.DEFAULT):
+    """A long results CSV pivoted wide (``index`` rows x ``columns``), as an APA table.
+
+    Returns a pending note when the file (or one of the three columns) is absent.
+    """
+    from .tables import apa_table
+
+    frame = load_optional(name, layout)
+    if frame is None or not {index, columns, values} <= set(frame.columns):
+        return pending_note([f"results/{name}.csv"])
+    synthetic = bool(frame["synthetic"].astype(bool).any()) if "synthetic" in frame.columns else is_synthetic(layout)
+    order = list(dict.fromkeys(frame[columns]))
+    wide = frame.pivot(index=index, columns=columns, values=values)[order].reset_index()
+    wide.columns.name = None
+    formats = {c: fmt for c in order}
+    formats[index] = "d" if pd.api.types.is_integer_dtype(wide[index]) else None
+    return apa_table(wide, caption, note=note, source=source, formats=formats, synthetic=synthetic)
+
+
+def notes_list(name: str, key: str = "notes", layout=paths.DEFAULT):
+    """The list ``key`` of a results JSON as a Markdown bullet list (nothing when absent)."""
+    from IPython.display import Markdown
+
+    data = load_optional(name, layout)
+    if not isinstance(data, dict) or not data.get(key):
+        return None
+    return Markdown("\n".join(f"- {item}" for item in data[key]))

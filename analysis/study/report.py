@@ -46,6 +46,7 @@ COLUMN_LABELS = {
     "scale": "构念", "name_zh": "名称", "n_items": "题项数", "alpha": "α", "omega": "ω", "cr": "CR", "ave": "AVE",
     "lhs": "因变量/效应", "op": "关系", "rhs": "自变量", "est": "估计值", "se": "标准误", "pvalue": "p",
     "ci_lower": "95% CI 下限", "ci_upper": "95% CI 上限", "std_all": "标准化估计",
+    "ci_lower_bc": "BC 95% CI 下限", "ci_upper_bc": "BC 95% CI 上限",
     "rule": "规则", "flagged": "标记数", "n_before": "筛查前", "n_after": "筛查后", "active": "启用",
     "n": "样本量",
 }
@@ -144,16 +145,26 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
             tables["paths"] = apa_table(reg, "结构路径系数", note="lhs ~ rhs 表示 rhs 指向 lhs 的路径。",
                                         source="analysis.study.structural.run_structural", synthetic=syn,
                                         formats={"pvalue": "p"})
-        dcols = ["lhs", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all"]
-        ind = est.loc[est["op"] == ":=", [c for c in dcols if c in est.columns]].reset_index(drop=True)
+        indirect = _optional("structural/indirect", results_dir)
+        if indirect is not None and {"lhs", "est"} <= set(indirect.columns):
+            ind = _columns(indirect, ["lhs", "est", "std_all", "se", "pvalue", "ci_lower_bc", "ci_upper_bc"])
+            ci_note = "置信区间为偏差校正（BC）bootstrap 区间。"
+        else:
+            dcols = ["lhs", "est", "se", "pvalue", "ci_lower", "ci_upper", "std_all"]
+            ind = est.loc[est["op"] == ":=", [c for c in dcols if c in est.columns]].reset_index(drop=True)
+            ci_note = "置信区间为 bootstrap 区间。"
         if len(ind):
             tables["indirect"] = apa_table(ind, "间接效应、总效应与对比",
-                                           note="ind_X = a·b；total = c + total_indirect；置信区间为 bootstrap 区间。",
+                                           note="ind_X = a·b；total = c + total_indirect；" + ci_note,
                                            source="analysis.study.structural.run_structural", synthetic=syn,
                                            formats={"pvalue": "p"})
     power = _optional("power/curve", results_dir)
     if power is not None:
         power = power.drop(columns=[c for c in ("synthetic",) if c in power.columns])
+        if {"n", "effect", "power"} <= set(power.columns):  # long (run_power) -> one column per effect
+            order = list(dict.fromkeys(power["effect"]))
+            power = power.pivot(index="n", columns="effect", values="power")[order].reset_index()
+            power.columns.name = None
         tables["power"] = apa_table(power, "各样本量下的统计功效（蒙特卡洛模拟）",
                                     source="analysis.study.power.run_power", synthetic=syn, formats={"n": "d"})
     return {key: _zh(t) for key, t in tables.items()}
