@@ -89,5 +89,9 @@ def test_refit_with_fixed_x_resets_covariate_moments(poldem):
     theta, ok, _ = res.refit(full.stats.cov, full.stats.mean, full.stats.nobs)
     assert ok
     np.testing.assert_allclose(theta, full.theta, atol=1e-5)
+    # the estimates alone would not notice stale x moments (the likelihood
+    # factors into y|x and x); the chi-square of the refit does
+    chisq = res._refit_objective.test_statistic(theta)
+    assert chisq == pytest.approx(full.fit["chisq"], abs=1e-6)
     # the original fit is untouched
     np.testing.assert_allclose(res.implied[0][0], sem(model, poldem, meanstructure=True).implied[0][0])
