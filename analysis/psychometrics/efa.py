@@ -312,8 +312,9 @@ class ParallelResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        Columns ``component, pc_observed, pc_simulated, pc_quantile,
-        fa_observed, fa_simulated, fa_quantile``.
+        Columns ``component, pc_observed, pc_simulated, pc_quantile, pc_sd,
+        fa_observed, fa_simulated, fa_quantile, fa_sd`` (``*_simulated`` the
+        mean, ``*_sd`` the standard deviation over the simulated data sets).
     n_factors : int
         Leading factor eigenvalues above their simulated mean.
     n_components : int
@@ -390,8 +391,10 @@ def parallel_analysis(data: pd.DataFrame, items=None, *, n_iter: int = 20, quant
         "component": np.arange(1, p + 1),
         "pc_observed": pc_obs, "pc_simulated": pcs.mean(axis=0),
         "pc_quantile": np.quantile(pcs, quantile, axis=0),
+        "pc_sd": pcs.std(axis=0, ddof=1) if n_iter > 1 else np.nan,
         "fa_observed": fa_obs, "fa_simulated": fas.mean(axis=0),
         "fa_quantile": np.quantile(fas, quantile, axis=0),
+        "fa_sd": fas.std(axis=0, ddof=1) if n_iter > 1 else np.nan,
     })
     return ParallelResult(table=table,
                           n_factors=_leading_above(fa_obs, table["fa_simulated"].to_numpy()),

@@ -50,6 +50,9 @@ def test_bad_input_messages():
 
 
 def test_plot_has_one_bar_segment_per_item_and_category(bfi10):
+    from analysis.study.style import use
+
+    use()  # the CJK font for the Chinese axis label
     fig = plot_item_distributions(bfi10, ["A1", "A2"], points=6)
     ax = fig.axes[0]
     assert len(ax.patches) == 2 * 6
