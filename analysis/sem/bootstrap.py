@@ -591,12 +591,19 @@ def _chunks(n: int, size: int):
     return [(s, min(n, s + size)) for s in range(0, n, size)]
 
 
-def _prepare(result):
+def _prepare(result, rows=None):
     """Rows per group, the centre and the start moments (EM for FIML)."""
     st = result.stats
     model = result.model
     em = result.options.get("missing") == "fiml"
-    data = [np.asarray(x, float) for x in st.data]
+    if rows is not None:
+        rows = rows if isinstance(rows, (list, tuple)) else [rows]
+        data = [np.asarray(x, float) for x in rows]
+        if len(data) != model.n_groups or any(x.shape[1] != model.p for x in data):
+            raise ValueError("rows must hold one (n_g, p) array per group in the model's variable order.")
+        em = em or any(np.isnan(x).any() for x in data)
+    else:
+        data = [np.asarray(x, float) for x in st.data]
     if not data or any(len(x) == 0 for x in data):
         raise ValueError("The fit holds no raw rows to resample (was it fitted from moments?).")
     if not em and any(np.isnan(x).any() for x in data):
@@ -635,6 +642,7 @@ def _run(job, indices, n_jobs, backend, chunk_size, progress, desc):
 
     n = len(indices[0])
     spans = _chunks(n, chunk_size)
+    indices = [ix if isinstance(ix, np.ndarray) else list(ix) for ix in indices]
     tasks = (delayed(_run_chunk)(job, [ix[s:e] for ix in indices]) for s, e in spans)
     bar = None
     if progress:
@@ -666,7 +674,7 @@ def _defined_values(result, theta):
 
 def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend=None,
               chunk_size: int | None = None, exclude_improper: bool = True, bca: bool = False,
-              progress: bool = False) -> BootstrapResult:
+              progress: bool = False, rows=None, cluster=None) -> BootstrapResult:
     """Nonparametric bootstrap of a fitted ML model.
 
     Parameters
@@ -694,6 +702,14 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
         leave-one-out refit per row).
     progress : bool
         Show a tqdm progress bar.
+    rows : ndarray or list of ndarray, optional
+        The raw rows to resample, per group, columns in
+        ``result.stats.ov_names`` order (default: the fit's own rows).  Rows
+        with missing values switch to the two-stage EM bootstrap (e.g. for a
+        model fitted by ML to EM moments).
+    cluster : array-like, optional
+        Cluster of each row (single-group models): resample whole clusters
+        with replacement (the cluster bootstrap [3]_) instead of rows.
 
     Returns
     -------
@@ -713,6 +729,8 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
     .. [2] Bollen, K. A., & Stine, R. A. (1990). Direct and indirect
        effects: Classical and bootstrap estimates of variability.
        *Sociological Methodology*, 20, 115-140.
+    .. [3] Field, C. A., & Welsh, A. H. (2007). Bootstrapping clustered
+       data. *Journal of the Royal Statistical Society B*, 69(3), 369-390.
 
     Examples
     --------
@@ -726,9 +744,20 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
     n_boot = int(n_boot)
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, not {n_boot}.")
-    job = _prepare(result)
+    job = _prepare(result, rows)
     rng = np.random.default_rng(seed)
-    indices = [rng.integers(0, len(x), size=(n_boot, len(x)), dtype=np.int32) for x in job.data]
+    if cluster is not None:
+        if len(job.data) != 1:
+            raise ValueError("The cluster bootstrap is implemented for single-group models.")
+        cl = np.asarray(cluster)
+        if len(cl) != len(job.data[0]):
+            raise ValueError(f"cluster has {len(cl)} values for {len(job.data[0])} rows.")
+        labels, inv = np.unique(cl, return_inverse=True)
+        members = [np.flatnonzero(inv == k).astype(np.int32) for k in range(len(labels))]
+        picks = rng.integers(0, len(labels), size=(n_boot, len(labels)))
+        indices = [[np.concatenate([members[k] for k in row]) for row in picks]]
+    else:
+        indices = [rng.integers(0, len(x), size=(n_boot, len(x)), dtype=np.int32) for x in job.data]
     workers = max(1, int(n_jobs)) if n_jobs and n_jobs > 0 else 2
     if chunk_size is None:
         chunk_size = max(1, int(np.ceil(n_boot / (8 * workers))))
