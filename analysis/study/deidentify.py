@@ -223,12 +223,23 @@ def _scan_frame(path, frame: pd.DataFrame) -> list[Finding]:
     out = []
     for col in frame.columns:
         values = frame[col]
-        for i, v in enumerate(values.tolist()):
-            if v is None or (isinstance(v, float) and v != v):
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if pd.api.types.is_numeric_dtype(values):
+            # only whole numbers of 11 or more digits can look like an identifier
+            num = pd.to_numeric(values, errors="coerce")
+            big = num.abs() >= 1e10
+            if not big.any():
                 continue
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            for kind, val in find_identifiers(str(v)):
+            candidates = [(i, str(int(v)) if float(v).is_integer() else repr(float(v)))
+                          for i, v in zip(range(len(num)), num) if abs(v) >= 1e10]
+        else:
+            texts = values.astype("object").where(values.notna(), "").astype(str)
+            if not find_identifiers("\n".join(texts)):
+                continue
+            candidates = list(enumerate(texts))
+        for i, text in candidates:
+            for kind, val in find_identifiers(text):
                 out.append(Finding(str(path), kind, f"row {i + 1}, column {col!r}", _mask(val)))
     for kind, val in find_identifiers(" ".join(map(str, frame.columns))):
         out.append(Finding(str(path), kind, "header", _mask(val)))
