@@ -4,7 +4,7 @@ Two entry points:
 
 - :func:`simulate_responses` -- a clean, codebook-named sample (no careless
   respondents, no missing answers, no platform quirks), fast enough for the
-  Monte Carlo power study (N = 1,500 in a few milliseconds);
+  Monte Carlo power study (N = 1,500 in about 30 ms);
 - :func:`simulate_to_file` -- a sample in a survey platform's raw export
   format (问卷星, KoboToolbox, codebook CSV), with careless respondents,
   speeders, duplicate submissions, item nonresponse and planted (fake)
