@@ -17,7 +17,7 @@ from .reliability import (
     model_matrices,
     reliability_table,
 )
-from .validity import fornell_larcker, htmt
+from .validity import fornell_larcker, htmt, standardized_solution
 
 __all__ = [
     "item_descriptives", "skewness", "kurtosis", "plot_item_distributions",
@@ -25,7 +25,7 @@ __all__ = [
     "efa", "EFAResult", "oblimin", "parallel_analysis", "ParallelResult",
     "cronbach_alpha", "model_matrices", "cfa_reliability", "higher_order_reliability",
     "reliability_table",
-    "htmt", "fornell_larcker",
+    "htmt", "fornell_larcker", "standardized_solution",
     "harman_single_factor", "chisq_difference", "common_latent_factor", "CLFResult",
     "icc1", "design_effect", "cluster_summary",
 ]

@@ -35,6 +35,7 @@ from ..psychometrics import (
     parallel_analysis,
     plot_item_distributions,
     reliability_table,
+    standardized_solution,
 )
 from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
 
@@ -248,7 +249,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     ``parallel_analysis.csv``, ``reliability.csv``, ``fornell_larcker.csv``,
     ``htmt.csv`` (``reliability.csv`` also has one row per second-order factor:
     alpha over all its items, higher-order omega and CR), ``fit.csv`` (first- and second-order CFA), ``loadings.csv``
-    (``=~`` rows with est, se, std_all), ``modindices.csv`` (top 10 of the
+    (``=~`` rows with est, se, std_all and its delta-method
+    ``std_se``, ``std_ci_lower``, ``std_ci_upper``), ``modindices.csv`` (top 10 of the
     first-order CFA), ``cmb_harman.csv``, ``cmb_clf_fit.csv``,
     ``cmb_clf_loadings.csv``, ``invariance.csv``, ``icc.csv`` and
     ``headline.json``; figure ``measurement_item_distributions.png``.
@@ -319,6 +321,12 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     for name, res in (("first_order", fit1), ("second_order", fit2)):
         e = res.estimates
         e = e.loc[e["op"] == "=~", cols].copy()
+        std = standardized_solution(res)
+        std = std[std["op"] == "=~"].set_index(["lhs", "rhs"])
+        key = list(zip(e["lhs"], e["rhs"]))
+        e["std_se"] = std["se"].reindex(key).to_numpy()
+        e["std_ci_lower"] = std["ci_lower"].reindex(key).to_numpy()
+        e["std_ci_upper"] = std["ci_upper"].reindex(key).to_numpy()
         e.insert(0, "model", name)
         lo.append(e)
     put_csv("loadings", pd.concat(lo, ignore_index=True))

@@ -11,7 +11,7 @@ from analysis.psychometrics.reliability import (
     model_matrices,
     reliability_table,
 )
-from analysis.psychometrics.validity import fornell_larcker
+from analysis.psychometrics.validity import fornell_larcker, standardized_solution
 from analysis.sem import cfa
 
 from psych_ref import HS_MODEL, HS_SCALES, ref
@@ -86,3 +86,14 @@ def test_higher_order_omega_matches_semtools(hs):
     first = cfa_reliability(fit, hs).set_index("factor")
     assert_allclose(first.loc[["visual", "textual", "speed"], "omega"],
                     want.loc[["visual", "textual", "speed"], "omega"], atol=1e-4)
+
+
+def test_standardized_solution_se_match_lavaan(hs_fit):
+    want = ref("std_se_hs.csv")
+    got = standardized_solution(hs_fit).merge(want, on=["lhs", "op", "rhs"], how="inner")
+    assert len(got) == len(want)
+    assert_allclose(got["est_std"], got["est.std"], atol=1e-6)
+    assert_allclose(got["se_x"], got["se_y"], atol=1e-5)
+    free = got["se_y"] > 0
+    assert_allclose(got.loc[free, "ci_lower"], got.loc[free, "ci.lower"], atol=1e-5)
+    assert_allclose(got.loc[free, "pvalue_x"], got.loc[free, "pvalue_y"], atol=1e-6)
