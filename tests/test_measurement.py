@@ -110,6 +110,20 @@ def test_bad_inputs_are_input_errors(tmp_path, small_instrument):
     assert err.value.row == 7 and err.value.column == "PL2"
 
 
+def test_synthetic_flag_from_the_ingest_report(tmp_path):
+    from analysis.study.measurement import _is_synthetic
+
+    path = tmp_path / "analysis.parquet"
+    report = tmp_path / "ingest_report.json"
+    report.write_text(json.dumps({"synthetic": False, "raw_file": "wjx_synthetic.csv"}))
+    assert _is_synthetic(path, None) is False
+    report.write_text(json.dumps({"raw_file": "wjx_synthetic.csv"}))
+    assert _is_synthetic(path, None) is True
+    report.write_text(json.dumps({"raw_file": "fieldwork_2025.csv"}))
+    with pytest.raises(InputError, match="synthetic"):
+        _is_synthetic(path, None)
+
+
 def test_invariance_matches_lavaan_on_holzinger_swineford():
     # lavaan 0.6.14 reference recorded by tests/reference/lavaan_reference.R
     from pathlib import Path

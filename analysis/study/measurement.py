@@ -90,6 +90,12 @@ def _settings(config) -> dict:
 
 
 def _is_synthetic(analysis_data: Path, synthetic) -> bool:
+    """The ``synthetic`` flag of the ingest report beside the analysis data.
+
+    Without the flag, a raw file named ``*synthetic*`` (the simulator's
+    exports under ``data/raw/synthetic/``) counts as synthetic; anything else
+    is an error rather than a guess.
+    """
     if synthetic is not None:
         return bool(synthetic)
     report = analysis_data.parent / "ingest_report.json"
@@ -97,10 +103,13 @@ def _is_synthetic(analysis_data: Path, synthetic) -> bool:
         raise InputError("no ingest report beside the analysis data, so it is unknown whether the "
                          "data are synthetic; run `resilience ingest` and `resilience screen` first",
                          file=report)
-    flag = read_json(report).get("synthetic")
-    if not isinstance(flag, bool):
-        raise InputError("the ingest report has no true/false 'synthetic' flag", file=report)
-    return flag
+    content = read_json(report)
+    flag = content.get("synthetic")
+    if isinstance(flag, bool):
+        return flag
+    if "synthetic" in str(content.get("raw_file", "")).lower():
+        return True
+    raise InputError("the ingest report has no true/false 'synthetic' flag", file=report)
 
 
 def _read(analysis_data: Path, instrument) -> pd.DataFrame:
