@@ -2,6 +2,9 @@
 #   make reproduce   creates .venv, installs the pinned environment and system fonts, runs the whole study
 #   make test        creates .venv if missing, installs the test browser/office tools, runs the tests
 SHELL := /bin/bash
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -11,9 +11,15 @@ Run ``resilience --help`` or ``resilience <command> --help``.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
+
+# One BLAS thread per process: the SEM fits are small dense problems, and the
+# bootstrap and Monte Carlo steps use both cores through joblib workers; a
+# threaded BLAS on top of that oversubscribes a 2-core machine several-fold.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from . import paths
 from .errors import FitError, InputError

@@ -23,6 +23,7 @@ to date)::
     sample      processed + truth           -> results/data/
     measurement analysis.parquet            -> results/measurement/
     structural  analysis.parquet            -> results/structural/
+    robustness  analysis.parquet            -> results/robustness/
     power       population model            -> results/power/
     manifest    results/                    -> results/manifest.json
     report      results/                    -> reports/
@@ -42,7 +43,7 @@ __all__ = ["STEPS", "task_definitions", "run"]
 #: Step names in execution order.
 STEPS = (
     "instrument", "simulate", "ingest", "screen", "sample", "measurement",
-    "structural", "power", "manifest", "report", "book", "privacy",
+    "structural", "robustness", "power", "manifest", "report", "book", "privacy",
 )
 
 _PKG = paths.ROOT / "analysis"
@@ -136,6 +137,14 @@ def _act_structural(layout, settings):
                                      config=settings))
 
 
+def _act_robustness(layout, settings):
+    from .study.robustness import run_robustness
+
+    out = layout.results / "robustness"
+    _write_index(out, run_robustness(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
+                                     config=settings))
+
+
 def _act_power(layout, settings):
     from .study.power import run_power
 
@@ -184,7 +193,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     res = layout.results
     inputs = [str(layout.config)]
     instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
-    index = {s: res / s / "index.json" for s in ("data", "measurement", "structural", "power")}
+    index = {s: res / s / "index.json" for s in ("data", "measurement", "structural", "robustness", "power")}
 
     tasks = {
         "instrument": dict(
@@ -226,6 +235,12 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
             file_dep=inputs + instrument_in + [str(analysis_data)]
             + _modules("sem", "psychometrics", "study/structural.py", "study/diagrams.py", "study/style.py", "results.py"),
             targets=[str(index["structural"])],
+        ),
+        "robustness": dict(
+            actions=[(_act_robustness, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(analysis_data)]
+            + _modules("sem", "study/robustness.py", "results.py"),
+            targets=[str(index["robustness"])],
         ),
         "power": dict(
             actions=[(_act_power, [layout, settings])],
