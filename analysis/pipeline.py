@@ -104,9 +104,11 @@ def _act_ingest(layout, settings):
 
 
 def _act_screen(layout, settings):
+    from .study.ingest import export_labelled
     from .study.screen import screen
 
     screen(layout.processed, settings["screening"])
+    export_labelled(layout.processed)  # .sav / .dta with labels for SPSS/AMOS and Stata users
 
 
 def _act_sample(layout, settings):
@@ -215,7 +217,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         "screen": dict(
             actions=[(_act_screen, [layout, settings])],
             file_dep=inputs + instrument_in + [str(processed / "responses.parquet")]
-            + _modules("study/screen.py", "psychometrics/screening.py"),
+            + _modules("study/screen.py", "study/ingest.py", "psychometrics/screening.py"),
             targets=[str(analysis_data), str(processed / "flags.csv"), str(processed / "screening_report.csv")],
         ),
         "sample": dict(
