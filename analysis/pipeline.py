@@ -260,7 +260,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     )
     tasks["report"] = dict(
         actions=[(_act_report, [layout])],
-        file_dep=results_indexes + _modules("study/report.py", "study/tables.py", "results.py"),
+        file_dep=results_indexes + _modules("study/report.py", "study/tables.py", "study/diagrams.py", "results.py"),
         targets=[str(layout.reports / "stage_report.docx")],
     )
     book_sources = sorted(str(p) for p in layout.book.rglob("*") if p.is_file() and "_build" not in p.parts
@@ -269,7 +269,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         actions=[(_act_book, [layout])],
         file_dep=book_sources + results_indexes + [str(layout.manifest), str(layout.generated_instrument / "index.json"),
                                                    str(processed / "screening_report.csv")]
-        + _modules("bookbuild.py", "study/tables.py", "study/diagrams.py", "results.py"),
+        + _modules("bookbuild.py", "study/tables.py", "study/diagrams.py", "study/booktools.py", "study/glossary.py",
+                   "study/instrument.py", "results.py"),
         targets=[str(layout.book_html / "index.html")],
     )
     tasks["privacy"] = dict(
