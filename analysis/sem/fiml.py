@@ -36,6 +36,7 @@ import pandas as pd
 from .objective import Objective, _safe_inverse
 from .saturated import (
     LOG2PI,
+    _chol_inv_logdet,
     MissingPatterns,
     SaturatedFit,
     em_saturated,
@@ -49,6 +50,7 @@ __all__ = [
     "loglik_missing",
     "gradient_moments",
     "hessian_moments",
+    "theta_hessian",
     "information_moments",
     "casewise_scores",
     "casewise_loglik",
@@ -63,12 +65,10 @@ __all__ = [
 # helpers
 # --------------------------------------------------------------------------
 def _inv(s: np.ndarray) -> np.ndarray:
-    try:
-        c = np.linalg.cholesky(s)
-    except np.linalg.LinAlgError as exc:
-        raise ValueError("An implied covariance block is not positive definite.") from exc
-    ci = np.linalg.solve(c, np.eye(s.shape[0]))
-    return ci.T @ ci
+    inv, _ = _chol_inv_logdet(np.asarray(s, dtype=float))
+    if inv is None:
+        raise ValueError("An implied covariance block is not positive definite.")
+    return inv
 
 
 def _vech_weights(p: int) -> np.ndarray:
@@ -234,6 +234,114 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     if not meanstructure:
         return h_ss
     return np.block([[h_mm, h_sm.T], [h_sm, h_ss]])
+
+
+def theta_hessian(patterns: MissingPatterns, mu, sigma, d_sigma, d_mu=None,
+                  expected: bool = False) -> np.ndarray:
+    r"""``Delta' H Delta``: the moment Hessian of the loglikelihood carried to ``theta``.
+
+    Parameters
+    ----------
+    patterns : MissingPatterns
+    mu : array-like, shape (p,)
+    sigma : array-like, shape (p, p)
+        Must be positive definite.
+    d_sigma : numpy.ndarray, shape (q, p, p)
+        ``dSigma / dtheta_k``.
+    d_mu : numpy.ndarray, shape (q, p), optional
+        ``dmu / dtheta_k`` (None: no mean structure).
+    expected : bool, default False
+        Use the expected moment Hessian (see :func:`hessian_moments`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (q, q)
+        Equal to ``Delta' hessian_moments(...) Delta`` (without the
+        second-derivative term of a nonlinear model).
+
+    Notes
+    -----
+    Computed without forming the ``p* x p*`` moment Hessian: with
+    :math:`\Omega = \Sigma^{-1}`, the zero-embedded inverse of a pattern's
+    observed block is :math:`\tilde W_k = \Omega - L_kL_k'`,
+    :math:`L_k = \Omega_{\cdot m}\,\mathrm{chol}(\Omega_{mm}^{-1})` (``m`` the
+    missing variables), so that
+    :math:`-\tfrac12\sum_k n_k\operatorname{tr}(\partial_a\Sigma\,\tilde A_k\,
+    \partial_b\Sigma\,\tilde W_k) = -\tfrac12\operatorname{tr}(\partial_a\Sigma\,
+    \bar A\,\partial_b\Sigma\,\Omega) + \tfrac12\sum_k n_k \sum_r
+    (\partial_a\Sigma\, l_{kr})'\tilde A_k(\partial_b\Sigma\, l_{kr})` with
+    :math:`\bar A = \sum_k n_k \tilde A_k`; the mean blocks likewise.  The
+    cost per pattern is :math:`O(q^2 p\, |m|)` instead of :math:`O(p^4)`.
+
+    References
+    ----------
+    .. [1] Savalei, V. (2010). Expected versus observed information in SEM
+       with incomplete normal and nonnormal data. *Psychological Methods*,
+       15(4), 352-367.
+    .. [2] Henderson, H. V., & Searle, S. R. (1981). On deriving the inverse
+       of a sum of matrices. *SIAM Review*, 23(1), 53-60.
+    """
+    mu = np.asarray(mu, dtype=float)
+    sigma = np.asarray(sigma, dtype=float)
+    ds = np.asarray(d_sigma, dtype=float)
+    q, p, _ = ds.shape
+    dm = None if d_mu is None else np.asarray(d_mu, dtype=float)
+    omega = _inv(sigma)
+    ds2 = ds.reshape(q * p, p)
+    a_bar = np.zeros((p, p))
+    z_bar = np.zeros(p)
+    n_tot = 0
+    corr = np.zeros((q, q))      # + 1/2 sum n (dS l)' A (dS l)
+    corr_mm = np.zeros((q, q))   # + sum n (L' dmu)' (L' dmu)
+    cross = np.zeros((q, q))     # X[a, b], sigma-param a, mean-param b
+    for o, n, m, s in zip(patterns.observed, patterns.freq, patterns.means, patterns.covs):
+        oi = np.flatnonzero(o)
+        mi = np.flatnonzero(~o)
+        n_tot += n
+        if len(mi):
+            r_inv = _inv(omega[np.ix_(mi, mi)])
+            lk = omega[:, mi] @ np.linalg.cholesky(r_inv)
+            w_t = omega - lk @ lk.T
+        else:
+            lk = None
+            w_t = omega
+        w_o = w_t[np.ix_(oi, oi)]
+        if expected:
+            a_t = w_t
+            z = None
+        else:
+            d = m - mu[oi]
+            a_o = 2.0 * (w_o @ (s + np.outer(d, d)) @ w_o) - w_o
+            a_t = np.zeros((p, p))
+            a_t[np.ix_(oi, oi)] = a_o
+            z = np.zeros(p)
+            z[oi] = w_o @ d
+            z_bar += n * z
+        a_bar += n * a_t
+        if lk is None:
+            continue
+        r = lk.shape[1]
+        pk = (ds2 @ lk).reshape(q, p, r)               # dS_a l
+        apk = (a_t @ pk.transpose(1, 0, 2).reshape(p, q * r)).reshape(p, q, r)
+        corr += 0.5 * n * (pk.transpose(0, 2, 1).reshape(q, r * p)
+                           @ apk.transpose(1, 2, 0).reshape(q, r * p).T)
+        if dm is not None:
+            ml = dm @ lk                               # (q, r)
+            corr_mm += n * ml @ ml.T
+            if z is not None:
+                uk = np.tensordot(pk, z, axes=([1], [0]))   # z' dS_a l, (q, r)
+                cross += n * uk @ ml.T
+    # full-rank parts
+    y = np.matmul(ds, a_bar)                           # dS_a A
+    zz = np.matmul(ds, omega)                          # dS_b Omega
+    h = -0.5 * y.reshape(q, -1) @ zz.transpose(0, 2, 1).reshape(q, -1).T + corr
+    if dm is not None:
+        h += -n_tot * dm @ omega @ dm.T + corr_mm
+        if not expected:
+            u = (ds2 @ z_bar).reshape(q, p)              # z' dS_a (dS_a symmetric)
+            x = -u @ (dm @ omega).T + cross
+            h += x + x.T
+    return 0.5 * (h + h.T)
 
 
 def information_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = True) -> np.ndarray:
@@ -536,6 +644,19 @@ class FIMLObjective(Objective):
         """
         return ([h.cov.to_numpy() for h in self.h1], [h.mean.to_numpy() for h in self.h1])
 
+    def h1_information(self, group: int) -> np.ndarray:
+        """Observed unit information of ``(mu, vech Sigma)`` at the EM moments (cached).
+
+        lavaan's unstructured H1 information under FIML (``A1`` of the
+        Yuan-Bentler test, ``Wm`` of FIML-C).
+        """
+        cache = self.__dict__.setdefault("_h1_info", {})
+        if group not in cache:
+            s, m = self.h1_group(group)
+            mp = self.patterns[group]
+            cache[group] = -hessian_moments(mp, m, s, meanstructure=True) / mp.nobs
+        return cache[group]
+
     def h1_group(self, group: int) -> tuple[np.ndarray, np.ndarray]:
         """EM covariance matrix and mean vector of one group."""
         h = self.h1[group]
@@ -583,7 +704,7 @@ class FIMLObjective(Objective):
         for g, (mp, (sigma, mu)) in enumerate(zip(self.patterns, self._moments(theta))):
             g_mu, g_s = gradient_moments(mp, mu, sigma)
             d_sigma, d_mu = jac[g]
-            grad += np.einsum("kij,ij->k", d_sigma, g_s)
+            grad += d_sigma.reshape(d_sigma.shape[0], -1) @ g_s.ravel()
             if meanstructure and d_mu is not None:
                 grad += np.asarray(d_mu) @ g_mu
         return grad
@@ -619,8 +740,8 @@ class FIMLObjective(Objective):
         \\sum_k (\\partial \\log L_g/\\partial\\gamma_k)\\,
         \\partial^2\\gamma_k/\\partial\\theta\\partial\\theta']` with the
         analytic moment Hessian :math:`H_g` (:func:`hessian_moments`); the
-        second term (observed only) uses a central difference of the
-        model's analytic Jacobian (step ``1e-5``).
+        second term (observed only) uses a forward difference of the
+        model's analytic Jacobian (forward, step ``1e-6``).
         """
         if kind not in ("expected", "observed"):
             raise ValueError(f"Unknown information kind {kind!r}; use 'expected' or 'observed'.")
@@ -638,23 +759,22 @@ class FIMLObjective(Objective):
         grads = []
         for g, (mp, (sigma, mu)) in enumerate(zip(self.patterns, moments)):
             d_sigma, d_mu = jac[g]
-            delta = delta_matrix(d_sigma, d_mu if meanstructure else None, meanstructure=True)
-            h = hessian_moments(mp, mu, sigma, meanstructure=True, expected=expected)
-            hess += delta.T @ h @ delta
+            hess += theta_hessian(mp, mu, sigma, d_sigma, d_mu if meanstructure else None,
+                                  expected=expected)
             if not expected:
                 grads.append(gradient_moments(mp, mu, sigma))
         if not expected:
-            step = 1e-5
+            # second-derivative term: forward difference of the analytic Jacobian
+            step = 1e-6
             for j in range(q):
-                tp, tm = theta.copy(), theta.copy()
+                tp = theta.copy()
                 tp[j] += step
-                tm[j] -= step
-                jp, jm = self.model.jacobian(tp), self.model.jacobian(tm)
+                jp = self.model.jacobian(tp)
                 for g, (g_mu, g_s) in enumerate(grads):
-                    dds = (jp[g][0] - jm[g][0]) / (2.0 * step)
-                    col = np.einsum("kij,ij->k", dds, g_s)
+                    dds = (jp[g][0] - jac[g][0]) / step
+                    col = dds.reshape(q, -1) @ g_s.ravel()
                     if meanstructure and jp[g][1] is not None:
-                        col += ((np.asarray(jp[g][1]) - np.asarray(jm[g][1])) / (2.0 * step)) @ g_mu
+                        col += ((np.asarray(jp[g][1]) - np.asarray(jac[g][1])) / step) @ g_mu
                     hess[:, j] += col
         info = -hess / self.ntotal
         info = 0.5 * (info + info.T)

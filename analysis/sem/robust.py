@@ -47,6 +47,7 @@ from .fiml import (
     hessian_moments,
     independence_fit,
     numeric_hessian,
+    theta_hessian,
 )
 from .saturated import MissingPatterns, missing_patterns, vech_indices
 
@@ -359,7 +360,9 @@ def _h1_matrices(objective, g, cl):
     s, m = _h1_moments(objective, g)
     mp = _patterns(objective)[g]
     if _is_fiml(objective):
-        a1 = -hessian_moments(mp, m, s, meanstructure=ms) / mp.nobs
+        a1 = objective.h1_information(g)
+        if not ms:
+            a1 = a1[mp.nvar:, mp.nvar:]
     else:
         a1 = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
     sc = _moment_scores(mp, m, s, meanstructure=ms)
@@ -406,8 +409,18 @@ def _baseline_parts(objective, cl_all):
         else:
             d = np.zeros((ps, k))
             d[pos[yi, yi], np.arange(k)] = 1.0
-        h = hessian_moments(mp, mu_b, sigma_b, meanstructure=ms)
-        blocks_e.append(-(d.T @ h @ d) / n_tot)
+        dsb = np.zeros((d.shape[1], p, p))
+        dmb = np.zeros((d.shape[1], p)) if ms else None
+        for j in range(d.shape[1]):
+            col = d[:, j]
+            if ms:
+                dmb[j] = col[:p]
+                dsb[j][r, c] = col[p:]
+            else:
+                dsb[j][r, c] = col
+            dsb[j][c, r] = dsb[j][r, c]
+        h = theta_hessian(mp, mu_b, sigma_b, dsb, dmb)
+        blocks_e.append(-h / n_tot)
         sc = _moment_scores(mp, mu_b, sigma_b, meanstructure=ms) @ d
         blocks_b.append(_crossprod_scores(sc, None if cl_all is None else cl_all[g]) / n_tot)
         deltas.append(d)
@@ -686,7 +699,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         s, m = objective.h1_group(g)
         sigma, mu = implied[g]
         xx3 += _ml_chisq(mp.nobs, s, m, sigma, mu, ms)
-        wm = -hessian_moments(mp, m, s, meanstructure=ms) / mp.nobs
+        wm = objective.h1_information(g)
         wc = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
         wmi = np.linalg.inv(wm)
         wm_b.append(fg[g] * wm)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import lapack as _lapack
 
 __all__ = [
     "MissingPatterns",
@@ -230,13 +231,21 @@ def missing_patterns(data) -> MissingPatterns:
     )
 
 
-def _chol_inv_logdet(s: np.ndarray) -> tuple[np.ndarray, float]:
-    try:
-        c = np.linalg.cholesky(s)
-    except np.linalg.LinAlgError:
+def _chol_inv_logdet(s: np.ndarray):
+    """Inverse and log-determinant of a symmetric positive definite matrix.
+
+    Returns ``(None, nan)`` when ``s`` is not positive definite.  Uses LAPACK
+    ``dpotrf``/``dpotri`` directly (the matrices are small and many).
+    """
+    c, info = _lapack.dpotrf(s, lower=1, clean=1)
+    if info != 0:
         return None, np.nan
-    cinv = np.linalg.solve(c, np.eye(s.shape[0]))
-    return cinv.T @ cinv, 2.0 * float(np.log(np.diag(c)).sum())
+    logdet = 2.0 * float(np.log(np.diag(c)).sum())
+    inv, info = _lapack.dpotri(c, lower=1)
+    if info != 0:
+        return None, np.nan
+    inv = np.tril(inv) + np.tril(inv, -1).T
+    return inv, logdet
 
 
 def loglik_missing(patterns: MissingPatterns, mu, sigma) -> float:
