@@ -328,13 +328,13 @@ def _run_chunk(job: _Job, index_chunk: list):
         obj = None
         for b in range(k):
             covs, means, ns = [], [], []
-            for g in range(len(job.data)):
-                rows = index_chunk[g][b]
-                m, c = _moments_for(job, g, rows)
-                covs.append(c)
-                means.append(m)
-                ns.append(len(rows))
             try:
+                for g in range(len(job.data)):
+                    rows = index_chunk[g][b]
+                    m, c = _moments_for(job, g, rows)
+                    covs.append(c)
+                    means.append(m)
+                    ns.append(len(rows))
                 if obj is None:
                     obj = MLMoments(job.model, covs, means, ns)
                 else:

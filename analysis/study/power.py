@@ -106,7 +106,7 @@ class PowerContext:
 
 
 def build_context(population=None, instrument=None, *, seed: int = 0, n_template: int = 3000,
-                  alpha: float = 0.05, mc_draws: int = 2000) -> PowerContext:
+                  alpha: float = 0.05, mc_draws: int = 2000, direct: bool = True) -> PowerContext:
     """Fit the template model once (on a large simulated sample).
 
     Parameters
@@ -119,6 +119,9 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
     alpha : float
     mc_draws : int
         Monte Carlo draws per replication.
+    direct : bool
+        Include the direct path PL -> CR (False: a misspecified model, used
+        to show that the recovery checks detect a wrong model).
 
     Returns
     -------
@@ -132,7 +135,7 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
 
     population = population or load_population()
     instrument = instrument or load_instrument()
-    syntax = instrument.model_syntax("structural", controls=CONTROLS)
+    syntax = instrument.model_syntax("structural", direct=direct, controls=CONTROLS)
     d = _controls(simulate_responses(n_template, max(1, n_template // RESPONDENTS_PER_COMMUNITY),
                                      seed=seed, population=population, instrument=instrument))
     fit = sem(syntax, d)
@@ -225,6 +228,8 @@ def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
     a = ctx.alpha / 2
     z = float(_st.norm.ppf(1 - a))
     for p in PATHS + EFFECTS:
+        if p not in ctx.rows:
+            continue
         i = ctx.rows[p]
         if p in PATHS:
             k_free = int(ctx.partable["free"].iloc[i]) - 1

@@ -124,7 +124,7 @@ def _missing_option(data, instrument) -> str:
 
 
 def exact_moment_data(data: pd.DataFrame, columns, *, group=None, seed: int = 0) -> pd.DataFrame:
-    """Rows whose sample moments equal the EM estimates of ``data`` (per group).
+    r"""Rows whose sample moments equal the EM estimates of ``data`` (per group).
 
     Parameters
     ----------
