@@ -82,7 +82,7 @@ from ..errors import InputError
 from ..io import read_json, write_csv, write_json
 from ..results import SYNTHETIC_NOTE_EN
 
-__all__ = ["Specification", "SPECIFICATIONS", "KEY_LABELS", "fit_specification", "fit_specifications",
+__all__ = ["Specification", "SPECIFICATIONS", "FitOutcome", "KEY_LABELS", "fit_specification", "fit_specifications",
            "key_parameters", "estimator_table", "fit_table", "missing_description",
            "strategy_table", "robustness_headline", "run_robustness"]
 
@@ -281,7 +281,6 @@ def _warm_start(fit, model: str):
 
 
 def _observed(model: str) -> list:
-    from ..sem import parse_syntax  # noqa: F401  (kept for the public dependency)
     from ..sem.partable import build_partable
 
     _, vs = build_partable(model)
@@ -403,7 +402,7 @@ def estimator_table(outcomes: dict, alpha: float = ALPHA) -> pd.DataFrame:
         t["nobs"] = nobs
         ref = tables.get(s.reference)
         if ref is not None:
-            r = ref.set_index("lhs" if False else ["lhs", "op", "rhs"])
+            r = ref.set_index(["lhs", "op", "rhs"])
             idx = pd.MultiIndex.from_frame(t[["lhs", "op", "rhs"]])
             r = r.reindex(idx)
             t["delta_est"] = t["est"].to_numpy() - r["est"].to_numpy()
