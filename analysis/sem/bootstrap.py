@@ -267,9 +267,8 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
             np.put_along_axis(xf, cols, fill, axis=1)
             t1 += xf.sum(axis=0)
             t2 += xf.T @ xf
-            extra = np.zeros((p, p))
-            np.add.at(extra, (cols[:, :, None], cols[:, None, :]), kinv)
-            t2 += extra
+            flat = (cols[:, :, None] * p + cols[:, None, :]).ravel()
+            t2 += np.bincount(flat, weights=kinv.ravel(), minlength=p * p).reshape(p, p)
         mu_new = t1 / n
         sigma_new = t2 / n - np.outer(mu_new, mu_new)
         sigma_new = 0.5 * (sigma_new + sigma_new.T)
@@ -823,7 +822,8 @@ def bootstrap_draws(result, n_boot: int, seed=None, **kwargs) -> np.ndarray:
     return theta
 
 
-def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: float = 0.95) -> pd.DataFrame:
+def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: float = 0.95,
+                        estimates: pd.DataFrame | None = None) -> pd.DataFrame:
     """``result.estimates`` with bootstrap SEs and intervals (lavaan's ``se="bootstrap"``).
 
     Parameters
@@ -832,6 +832,9 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
     boot : BootstrapResult, optional
         Default ``result.bootstrap``.
     level : float
+    estimates : pandas.DataFrame, optional
+        The model-based table to start from (default ``result.estimates``;
+        pass it when calling from inside ``SEMResult.estimates``).
 
     Returns
     -------
@@ -847,7 +850,7 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
     boot = getattr(result, "bootstrap", None) if boot is None else boot
     if boot is None:
         raise ValueError("No bootstrap draws: run analysis.sem.bootstrap.bootstrap(result, ...) first.")
-    est = result.estimates.copy()
+    est = (result.estimates if estimates is None else estimates).copy()
     iv = boot.intervals(level)
     pt = result.partable
     q = result.model.n_free
