@@ -244,7 +244,7 @@ def fit_specification(spec: Specification, data: pd.DataFrame, model: str, items
 
         observed = set(_observed(model))
         cols = [c for c in data.columns if c in observed]
-        fit = sem(model, exact_moment_data(data, cols, seed=seed))
+        fit = sem(model, exact_moment_data(data, cols, seed=seed), meanstructure=True)
         fit.options["missing"] = "two-stage"
         return fit
     fit = sem(model, data, estimator=spec.estimator, missing=spec.missing, start=start)
