@@ -178,3 +178,25 @@ def test_multigroup_resamples_within_groups(hs):
     assert boot.n_failed == 0
     # group sizes are kept: the mean of x1 in group 1 over draws centres on the sample mean
     assert any(n.endswith(".g2") for n in boot.names)
+
+
+def test_cluster_bootstrap_se_of_a_mean():
+    # y = cluster effect + noise; the mean's SE under cluster resampling is
+    # sd(cluster means) / sqrt(G) (equal cluster sizes), under row resampling sd(y) / sqrt(n)
+    rng = np.random.default_rng(4)
+    g, m = 40, 10
+    cl = np.repeat(np.arange(g), m)
+    y = rng.normal(0, 1, g)[cl] + rng.normal(0, 1, g * m)
+    x = rng.normal(size=g * m)
+    data = pd.DataFrame({"y": y, "x": x})
+    fit = sem("y ~ x\ny ~ 1", data)
+    rows = bootstrap(fit, n_boot=400, seed=1, n_jobs=1)
+    clus = bootstrap(fit, n_boot=400, seed=1, n_jobs=1, cluster=cl)
+    k = rows.names.index("y~1")
+    se_rows = np.std(rows.theta[:, k], ddof=1)
+    se_clus = np.std(clus.theta[:, k], ddof=1)
+    cm = pd.Series(y).groupby(cl).mean()
+    # sampling SD of a bootstrap SE from 400 draws is ~ SE / sqrt(800): allow 15%
+    assert se_clus == pytest.approx(np.std(cm, ddof=0) / np.sqrt(g), rel=0.15)
+    assert se_rows == pytest.approx(np.std(y, ddof=0) / np.sqrt(g * m), rel=0.15)
+    assert se_clus > 1.5 * se_rows
