@@ -143,6 +143,17 @@ def test_invariance_matches_lavaan_on_holzinger_swineford():
         assert got.loc[mine, "delta_cfi"] == pytest.approx(fit["cfi"] - prev["cfi"], abs=1e-5)
 
 
+def test_invariance_is_skipped_with_a_reason_when_groups_are_small():
+    from pathlib import Path
+
+    hs = pd.read_csv(Path(__file__).parent / "reference" / "data" / "HolzingerSwineford1939.csv")
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    got = measurement_invariance(model, hs, "school", min_group_n=200)
+    assert list(got["model"]) == ["configural", "metric", "scalar"]
+    assert got["chisq"].isna().all()
+    assert got["status"].str.startswith("skipped").all()
+
+
 def test_first_order_syntax_has_every_item_once():
     ins = load_instrument()
     syntax = first_order_syntax(ins)

@@ -146,7 +146,7 @@ def _fit_row(name, fit):
 
 
 def common_latent_factor(model: str, data: pd.DataFrame, *, method_factor: str = "CMF",
-                         estimator: str = "ML", fitted=None) -> CLFResult:
+                         estimator: str = "ML", missing: str = "listwise", fitted=None) -> CLFResult:
     """Common-latent-factor check: add an equal-loading method factor to a CFA.
 
     Parameters
@@ -158,6 +158,8 @@ def common_latent_factor(model: str, data: pd.DataFrame, *, method_factor: str =
     method_factor : str
         Name of the added factor (must not be a variable of the model).
     estimator : str
+        Passed to ``analysis.sem.cfa``.
+    missing : {"listwise", "fiml"}
         Passed to ``analysis.sem.cfa``.
     fitted : analysis.sem.SEMResult, optional
         The CFA already fitted to ``data`` (saves refitting it).
@@ -189,7 +191,7 @@ def common_latent_factor(model: str, data: pd.DataFrame, *, method_factor: str =
     """
     from ..sem import cfa
 
-    base = fitted if fitted is not None else cfa(model, data, estimator=estimator)
+    base = fitted if fitted is not None else cfa(model, data, estimator=estimator, missing=missing)
     est = base.estimates
     meas = est[est["op"] == "=~"]
     latent = list(dict.fromkeys(meas["lhs"]))
@@ -199,7 +201,7 @@ def common_latent_factor(model: str, data: pd.DataFrame, *, method_factor: str =
     lines = [model.rstrip(), f"{method_factor} =~ " + " + ".join(f"1*{i}" for i in items),
              f"{method_factor} ~~ {method_factor}"]
     lines += [f"{method_factor} ~~ 0*{f}" for f in latent]
-    clf = cfa("\n".join(lines) + "\n", data, estimator=estimator)
+    clf = cfa("\n".join(lines) + "\n", data, estimator=estimator, missing=missing)
 
     def std(result):
         e = result.estimates

@@ -164,8 +164,15 @@ def model_matrices(estimates: pd.DataFrame, group=None) -> dict:
     }
 
 
-def _sample_cov(data: pd.DataFrame, observed) -> pd.DataFrame:
-    frame = _select(data, observed).dropna()
+def _sample_cov(data: pd.DataFrame, observed, result=None) -> pd.DataFrame:
+    """Observed covariances as lavaan's ``sampstat``: complete rows, or EM under FIML."""
+    frame = _select(data, observed)
+    options = getattr(result, "options", None) or {}
+    if options.get("missing") == "fiml" and frame.isna().to_numpy().any():
+        from ..sem.saturated import em_saturated
+
+        return em_saturated(frame.dropna(how="all")).cov.loc[list(observed), list(observed)]
+    frame = frame.dropna()
     if len(frame) < 2:
         raise ValueError("too few complete rows to compute the sample covariance matrix")
     return frame.cov(ddof=0)
@@ -198,7 +205,7 @@ def cfa_reliability(result, data: pd.DataFrame) -> pd.DataFrame:
               AVE_f = \\frac{\\sum\\lambda_i^2\\phi_f}{\\sum_{i\\in I_f} S_{ii}},
 
     with :math:`S` the sample covariance matrix (divisor :math:`N`, complete
-    rows) and :math:`\\hat\\Sigma` the model-implied one. These are semTools
+    rows; under ``missing="fiml"`` the EM estimate, as lavaan's ``sampstat``) and :math:`\\hat\\Sigma` the model-implied one. These are semTools
     0.5.6 ``compRelSEM(fit)`` (its default ``obs.var = TRUE``),
     ``compRelSEM(fit, obs.var = FALSE)`` (Raykov's / Fornell and Larcker's
     composite reliability, the model-implied denominator) and ``AVE(fit)``.
@@ -215,7 +222,7 @@ def cfa_reliability(result, data: pd.DataFrame) -> pd.DataFrame:
     """
     mats = model_matrices(result.estimates)
     lam = mats["lambda"]
-    s = _sample_cov(data, mats["observed"])
+    s = _sample_cov(data, mats["observed"], result)
     implied = mats["implied"]
     phi = mats["cov_lv"]
     rows = []
@@ -270,7 +277,7 @@ def higher_order_reliability(result, data: pd.DataFrame) -> pd.DataFrame:
     """
     mats = model_matrices(result.estimates)
     lam, beta, phi = mats["lambda"], mats["beta"], mats["cov_lv"]
-    s = _sample_cov(data, mats["observed"])
+    s = _sample_cov(data, mats["observed"], result)
     implied = mats["implied"]
     rows = []
     for h in mats["latent"]:

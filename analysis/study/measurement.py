@@ -44,6 +44,7 @@ __all__ = ["run_measurement", "measurement_invariance", "first_order_syntax", "D
 #: Settings used when ``study.yaml``'s ``measurement`` section does not set them.
 DEFAULTS = {
     "estimator": "ML",
+    "missing": "listwise",
     "invariance_groups": ["community_type", "role"],
     "invariance_min_group_n": 100,
     "parallel_iter": 20,
@@ -53,6 +54,9 @@ DEFAULTS = {
     "common_latent_factor": True,
 }
 
+_INV_COLS = ["group_var", "model", "n_groups", "groups", "groups_dropped", "nobs", "chisq", "df", "pvalue",
+             "cfi", "tli", "rmsea", "srmr", "delta_chisq", "delta_df", "delta_pvalue", "delta_cfi",
+             "delta_rmsea", "invariant", "converged", "status"]
 _FIT_COLS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper",
              "srmr", "aic", "bic", "npar", "nobs"]
 
@@ -144,7 +148,7 @@ def _fit_row(model: str, result) -> dict:
 
 
 def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estimator: str = "ML",
-                           min_group_n: int = 100) -> pd.DataFrame:
+                           missing: str = "listwise", min_group_n: int = 100) -> pd.DataFrame:
     """Configural, metric and scalar invariance of a CFA across the levels of ``group``.
 
     Parameters
@@ -154,9 +158,12 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estima
     data : pandas.DataFrame
         Item responses and the grouping column.
     group : str
-        Grouping column; levels with fewer than ``min_group_n`` complete rows
-        are left out (and named in ``groups_dropped``).
+        Grouping column; levels with fewer than ``min_group_n`` usable rows
+        (complete rows, or under FIML rows with any item answered) are left
+        out (and named in ``groups_dropped``).
     estimator : str
+        Passed to ``analysis.sem.cfa``.
+    missing : {"listwise", "fiml"}
         Passed to ``analysis.sem.cfa``.
     min_group_n : int
         Smallest group kept.
@@ -167,8 +174,11 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estima
         One row per model (``configural``, ``metric``, ``scalar``), columns
         ``group_var, model, n_groups, groups, groups_dropped, nobs, chisq, df,
         pvalue, cfi, tli, rmsea, srmr, delta_chisq, delta_df, delta_pvalue,
-        delta_cfi, delta_rmsea, invariant, converged`` (deltas against the
-        previous model; ``invariant`` by Chen's ΔCFI ≥ -.010 and ΔRMSEA ≤ .015).
+        delta_cfi, delta_rmsea, invariant, converged, status`` (deltas against
+        the previous model; ``invariant`` by Chen's ΔCFI ≥ -.010 and ΔRMSEA ≤
+        .015). When fewer than two groups are large enough, the three rows
+        carry NaN statistics and ``status`` says why; otherwise ``status`` is
+        ``"ok"``.
 
     Notes
     -----
@@ -189,18 +199,26 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estima
         raise ValueError(f"grouping column {group!r} not found")
     items = [t for line in model.splitlines() if "=~" in line
              for t in (s.strip() for s in line.split("=~")[1].split("+"))]
-    complete = data.dropna(subset=items + [group])
+    if missing in ("fiml", "ml"):
+        complete = data.dropna(subset=[group]).dropna(subset=items, how="all")
+    else:
+        complete = data.dropna(subset=items + [group])
     sizes = complete[group].value_counts().sort_index()
     keep = [g for g, n in sizes.items() if n >= min_group_n]
     dropped = [g for g in sizes.index if g not in keep]
     if len(keep) < 2:
-        raise ValueError(f"fewer than two groups of {group!r} have at least {min_group_n} complete rows")
+        reason = (f"skipped: fewer than two groups of {group!r} have at least {min_group_n} usable rows "
+                  f"(sizes {dict((str(g), int(n)) for g, n in sizes.items())})")
+        return pd.DataFrame([{"group_var": group, "model": m, "n_groups": len(keep),
+                              "groups": ";".join(map(str, keep)), "groups_dropped": ";".join(map(str, dropped)),
+                              "status": reason} for m in ("configural", "metric", "scalar")],
+                            columns=_INV_COLS)
     sub = complete[complete[group].isin(keep)].copy()
     sub[group] = sub[group].astype(str)
     rows, prev = [], None
     for name, equal in (("configural", ()), ("metric", ("loadings",)),
                         ("scalar", ("loadings", "intercepts"))):
-        res = cfa(model, sub, estimator=estimator, group=group, group_equal=equal)
+        res = cfa(model, sub, estimator=estimator, missing=missing, group=group, group_equal=equal)
         fit = res.fit
         row = {"group_var": group, "model": name, "n_groups": len(keep),
                "groups": ";".join(map(str, keep)), "groups_dropped": ";".join(map(str, dropped)),
@@ -215,9 +233,10 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estima
                        delta_cfi=d["delta_cfi"], delta_rmsea=d["delta_rmsea"],
                        invariant=bool(d["delta_cfi"] >= -0.010 and d["delta_rmsea"] <= 0.015))
         row["converged"] = bool(res.converged)
+        row["status"] = "ok"
         rows.append(row)
         prev = fit
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_INV_COLS)
 
 
 def _matrix_frame(m: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -322,8 +341,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
 
     # --- CFA: first order and second order ---------------------------------
     first = first_order_syntax(ins)
-    fit1 = cfa(first, data, estimator=cfg["estimator"])
-    fit2 = cfa(ins.model_syntax("measurement"), data, estimator=cfg["estimator"])
+    fit1 = cfa(first, data, estimator=cfg["estimator"], missing=cfg["missing"])
+    fit2 = cfa(ins.model_syntax("measurement"), data, estimator=cfg["estimator"], missing=cfg["missing"])
     put_csv("fit", pd.DataFrame([_fit_row("first_order", fit1), _fit_row("second_order", fit2)]))
     cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
     lo = []
@@ -371,7 +390,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     put_csv("cmb_harman", harm)
     clf = None
     if cfg["common_latent_factor"]:
-        clf = common_latent_factor(first, data, estimator=cfg["estimator"], fitted=fit1)
+        clf = common_latent_factor(first, data, estimator=cfg["estimator"], missing=cfg["missing"],
+                                   fitted=fit1)
         comp = clf.comparison.copy()
         for key, val in clf.test.items():
             comp["lrt_" + key] = [np.nan, val]
@@ -380,11 +400,10 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
         put_csv("cmb_clf_loadings", clf.loadings)
 
     # --- measurement invariance ------------------------------------------------
-    inv = [measurement_invariance(first, data, g, estimator=cfg["estimator"],
+    inv = [measurement_invariance(first, data, g, estimator=cfg["estimator"], missing=cfg["missing"],
                                   min_group_n=int(cfg["invariance_min_group_n"]))
            for g in cfg["invariance_groups"]]
-    inv_tab = pd.concat(inv, ignore_index=True) if inv else pd.DataFrame(
-        columns=["group_var", "model", "chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea", "invariant"])
+    inv_tab = pd.concat(inv, ignore_index=True) if inv else pd.DataFrame(columns=_INV_COLS)
     put_csv("invariance", inv_tab)
 
     # --- clustering by community ------------------------------------------------
@@ -402,7 +421,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     headline = {
         "synthetic": is_synth, "note_zh": SYNTHETIC_NOTE_ZH if is_synth else "",
         "note_en": SYNTHETIC_NOTE_EN if is_synth else "",
-        "n": int(len(data)), "n_cfa": int(f1["nobs"]), "n_items": len(items), "n_constructs": n_factors,
+        "n": int(len(data)), "n_cfa": int(f1["nobs"]), "missing": str(cfg["missing"]),
+        "n_complete": int(data[items].notna().all(axis=1).sum()), "n_items": len(items), "n_constructs": n_factors,
         "kmo": float(k["msa"].iloc[-1]), "kmo_min_item": float(k["msa"].iloc[:-1].min()),
         "bartlett_chisq": float(bart["chisq"].iloc[0]), "bartlett_df": float(bart["df"].iloc[0]),
         "bartlett_pvalue": float(bart["pvalue"].iloc[0]),
@@ -427,8 +447,10 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
                         clf_max_abs_loading_change=float(clf.loadings["delta"].abs().max()))
     for g in cfg["invariance_groups"]:
         t = inv_tab[inv_tab["group_var"] == g].set_index("model")
-        headline[f"invariance_{g}_metric_delta_cfi"] = float(t.loc["metric", "delta_cfi"])
-        headline[f"invariance_{g}_scalar_delta_cfi"] = float(t.loc["scalar", "delta_cfi"])
-        headline[f"invariance_{g}_scalar_holds"] = bool(t.loc[["metric", "scalar"], "invariant"].all())
+        ok = bool((t["status"] == "ok").all())
+        headline[f"invariance_{g}_status"] = "ok" if ok else str(t["status"].iloc[0])
+        headline[f"invariance_{g}_metric_delta_cfi"] = float(t.loc["metric", "delta_cfi"]) if ok else None
+        headline[f"invariance_{g}_scalar_delta_cfi"] = float(t.loc["scalar", "delta_cfi"]) if ok else None
+        headline[f"invariance_{g}_scalar_holds"] = bool(t.loc[["metric", "scalar"], "invariant"].all()) if ok else None
     written.append(write_json(out_dir / "headline.json", headline))
     return written

@@ -97,3 +97,14 @@ def test_standardized_solution_se_match_lavaan(hs_fit):
     free = got["se_y"] > 0
     assert_allclose(got.loc[free, "ci_lower"], got.loc[free, "ci.lower"], atol=1e-5)
     assert_allclose(got.loc[free, "pvalue_x"], got.loc[free, "pvalue_y"], atol=1e-6)
+
+
+def test_omega_cr_ave_under_fiml_use_the_em_covariance():
+    from pathlib import Path
+
+    hsm = pd.read_csv(Path(__file__).parents[1] / "reference" / "data" / "HS_missing.csv")
+    fit = cfa(HS_MODEL, hsm, missing="fiml")
+    want = ref("reliability_cfa_hs_fiml.csv").set_index("factor")
+    got = cfa_reliability(fit, hsm).set_index("factor").loc[want.index]
+    for col in ("omega", "cr", "ave"):
+        assert_allclose(got[col], want[col], atol=1e-4, err_msg=col)
