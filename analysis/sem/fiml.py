@@ -37,6 +37,7 @@ from .objective import Objective, _safe_inverse
 from .saturated import (
     LOG2PI,
     _chol_inv_logdet,
+    single_threaded,
     MissingPatterns,
     SaturatedFit,
     em_saturated,
@@ -105,6 +106,7 @@ def delta_matrix(d_sigma: np.ndarray, d_mu: np.ndarray | None, meanstructure: bo
 # --------------------------------------------------------------------------
 # moment-level functions
 # --------------------------------------------------------------------------
+@single_threaded
 def gradient_moments(patterns: MissingPatterns, mu, sigma) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of the FIML loglikelihood w.r.t. ``mu`` and ``Sigma``.
 
@@ -153,6 +155,7 @@ def gradient_moments(patterns: MissingPatterns, mu, sigma) -> tuple[np.ndarray, 
     return g_mu, g_s
 
 
+@single_threaded
 def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = True,
                     expected: bool = False) -> np.ndarray:
     """Analytic Hessian of the FIML loglikelihood w.r.t. ``(mu, vech(Sigma))``.
@@ -236,6 +239,7 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     return np.block([[h_mm, h_sm.T], [h_sm, h_ss]])
 
 
+@single_threaded
 def theta_hessian(patterns: MissingPatterns, mu, sigma, d_sigma, d_mu=None,
                   expected: bool = False) -> np.ndarray:
     r"""``Delta' H Delta``: the moment Hessian of the loglikelihood carried to ``theta``.
@@ -368,6 +372,7 @@ def information_moments(patterns: MissingPatterns, mu, sigma, meanstructure: boo
     return -hessian_moments(patterns, mu, sigma, meanstructure) / patterns.nobs
 
 
+@single_threaded
 def casewise_scores(patterns: MissingPatterns, mu, sigma, meanstructure: bool = True) -> np.ndarray:
     """Casewise scores of the normal loglikelihood w.r.t. ``(mu, vech(Sigma))``.
 
@@ -420,6 +425,7 @@ def casewise_scores(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     return out if meanstructure else out[:, p:]
 
 
+@single_threaded
 def casewise_loglik(patterns: MissingPatterns, mu, sigma) -> np.ndarray:
     """Casewise loglikelihood values (in the order of ``patterns.data``).
 
@@ -679,6 +685,7 @@ class FIMLObjective(Objective):
         return max(2.0 * (self._loglik_h1 - ll0), 0.0), int(df0)
 
     # contract -------------------------------------------------------------
+    @single_threaded
     def loglik(self, theta) -> float:
         total = 0.0
         for mp, (sigma, mu) in zip(self.patterns, self._moments(theta)):
@@ -688,6 +695,7 @@ class FIMLObjective(Objective):
     def loglik_h1(self) -> float:
         return self._loglik_h1
 
+    @single_threaded
     def value(self, theta) -> float:
         ll = 0.0
         for mp, (sigma, mu) in zip(self.patterns, self._moments(theta)):
@@ -696,6 +704,7 @@ class FIMLObjective(Objective):
             return float("inf")
         return float((self._loglik_h1 - ll) / self.ntotal)
 
+    @single_threaded
     def loglik_gradient(self, theta) -> np.ndarray:
         """Analytic gradient of the loglikelihood w.r.t. ``theta``."""
         jac = self.model.jacobian(theta)
@@ -719,6 +728,7 @@ class FIMLObjective(Objective):
             return v, None
         return v, self.gradient(theta)
 
+    @single_threaded
     def information(self, theta, kind: str = "expected") -> np.ndarray:
         """Unit information (per case) of the FIML objective.
 
@@ -791,6 +801,7 @@ class FIMLObjective(Objective):
         return float(max(2.0 * self.ntotal * self.value(theta), 0.0))
 
     # extras used by robust.py and the fit indices --------------------------
+    @single_threaded
     def casewise_scores(self, theta) -> list[np.ndarray]:
         """Per group, the ``(n_g, q)`` casewise scores of ``log L`` w.r.t. ``theta``.
 

@@ -49,13 +49,14 @@ from .fiml import (
     numeric_hessian,
     theta_hessian,
 )
-from .saturated import MissingPatterns, missing_patterns, vech_indices
+from .saturated import MissingPatterns, missing_patterns, single_threaded, vech_indices
 
 __all__ = [
     "observed_information",
     "casewise_scores",
     "first_order_information",
     "robust_vcov",
+    "cluster_labels",
     "scaled_test",
     "yuan_bentler_test",
     "robust_fit_measures",
@@ -183,6 +184,64 @@ def _clusters(objective, cluster):
     return out
 
 
+def cluster_labels(data, ov_names, cluster: str, *, group: str | None = None,
+                   missing: str = "listwise") -> list[np.ndarray]:
+    """Cluster labels aligned with the rows the core keeps (``SampleStats.data``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The data passed to :func:`analysis.sem.sem`.
+    ov_names : list of str
+        Observed variables of the model.
+    cluster : str
+        Column holding the cluster (e.g. community) of each row.
+    group : str, optional
+        Group column, as given to ``sem``.
+    missing : {"listwise", "fiml"}
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One array per group (groups in order of first appearance), the labels
+        of the rows used: complete rows under listwise deletion, rows with at
+        least one observed value under FIML (the rules of
+        :func:`analysis.sem.samplestats.sample_stats`).
+
+    Notes
+    -----
+    Set ``objective.cluster = cluster_labels(...)`` to make :func:`robust_vcov`
+    and :func:`scaled_test` cluster-robust (lavaan ``cluster =`` with a
+    single-level model).
+
+    References
+    ----------
+    .. [1] Rosseel, Y. (2012). lavaan. *Journal of Statistical Software*, 48(2).
+    """
+    import pandas as pd
+
+    if cluster not in data.columns:
+        raise ValueError(f"The cluster column {cluster!r} is not in the data.")
+    if data[cluster].isna().any():
+        rows = (np.flatnonzero(data[cluster].isna().to_numpy()) + 2)[:5].tolist()
+        raise ValueError(f"The cluster column {cluster!r} has missing values (spreadsheet rows {rows}).")
+    frame = data
+    if group is not None:
+        frame = data.loc[data[group].notna()]
+        labels = list(pd.unique(frame[group]))
+    else:
+        labels = [None]
+    x = frame[list(ov_names)].to_numpy(dtype=float)
+    cl = frame[cluster].to_numpy()
+    out = []
+    for lab in labels:
+        sel = np.ones(len(frame), dtype=bool) if group is None else (frame[group].to_numpy() == lab)
+        xg, cg = x[sel], cl[sel]
+        keep = ~np.isnan(xg).any(axis=1) if missing == "listwise" else ~np.isnan(xg).all(axis=1)
+        out.append(cg[keep])
+    return out
+
+
 def pd_isna(a) -> np.ndarray:
     import pandas as pd
 
@@ -217,6 +276,7 @@ def _complete_patterns(mean, cov, n) -> MissingPatterns:
 # --------------------------------------------------------------------------
 # information matrices in theta space
 # --------------------------------------------------------------------------
+@single_threaded
 def observed_information(objective, theta) -> np.ndarray:
     """Observed unit information: the Hessian of lavaan's ``fmin``.
 
@@ -281,6 +341,7 @@ def casewise_scores(objective, theta) -> list[np.ndarray]:
     return out
 
 
+@single_threaded
 def first_order_information(objective, theta, cluster=None) -> np.ndarray:
     """First-order (outer product of scores) unit information ``B``.
 
@@ -317,6 +378,7 @@ def first_order_information(objective, theta, cluster=None) -> np.ndarray:
     return b / _nobs(objective).sum()
 
 
+@single_threaded
 def robust_vcov(objective, theta, cluster=None) -> np.ndarray:
     """Huber-White sandwich covariance matrix of the estimates (lavaan MLR).
 
@@ -713,13 +775,14 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         deltas.append(delta_matrix(d_sigma, d_mu, meanstructure=ms))
     wm_all, wc_all, wmi_all = _block_diag(wm_b), _block_diag(wc_b), _block_diag(wmi_b)
     gamma_all = _block_diag(gam_b) if version == "V3" else None
+    m_all = wmi_all @ wc_all @ wmi_all
 
     def k_value(delta_all):
-        e = delta_all.T @ wm_all @ delta_all
-        u = wm_all - wm_all @ delta_all @ np.linalg.solve(e, delta_all.T @ wm_all)
+        wd = wm_all @ delta_all
+        u = wm_all - wd @ np.linalg.solve(delta_all.T @ wd, wd.T)
         if version == "V3":
-            return float(np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gamma_all))
-        return float(np.trace(wc_all @ wmi_all @ u @ wmi_all))
+            return float(np.sum((u @ m_all @ u) * gamma_all.T))
+        return float(np.sum(u * m_all.T))
 
     delta_all = np.vstack(deltas)
     c3 = k_value(delta_all) / df if df > 0 else np.nan

@@ -25,6 +25,7 @@ References
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,26 @@ __all__ = [
 ]
 
 LOG2PI = float(np.log(2.0 * np.pi))
+
+
+def single_threaded(func):
+    """Run ``func`` with BLAS limited to one thread.
+
+    FIML works with many small matrices (one per missing-data pattern); a
+    multithreaded BLAS spends more time waking threads than computing, and
+    far more on a busy machine.  Uses :mod:`threadpoolctl` when installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return func
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------
@@ -248,6 +269,7 @@ def _chol_inv_logdet(s: np.ndarray):
     return inv, logdet
 
 
+@single_threaded
 def loglik_missing(patterns: MissingPatterns, mu, sigma) -> float:
     """Normal loglikelihood of incomplete data (casewise, by pattern).
 
@@ -352,6 +374,7 @@ def _estep(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
     return t1, t2
 
 
+@single_threaded
 def em_saturated(data, *, max_iter: int = 500, tol: float = 1e-5) -> SaturatedFit:
     """EM estimate of the unrestricted mean vector and covariance matrix.
 

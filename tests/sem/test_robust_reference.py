@@ -153,3 +153,26 @@ def test_bad_cluster_input_is_explained(fits):
         robust.robust_vcov(res.objective, res.theta, cluster=[np.arange(3)])
     with pytest.raises(ValueError, match="at least two clusters"):
         robust.robust_vcov(res.objective, res.theta, cluster=[np.zeros(res.stats.nobs[0])])
+
+
+def test_cluster_labels_follow_the_rows_the_core_keeps(fits, hsm):
+    from analysis.sem import sample_stats
+
+    xs = [f"x{i}" for i in range(1, 10)]
+    d = hsm.assign(cl=np.arange(len(hsm)) // 10)
+    for missing in ("listwise", "fiml"):
+        labs = robust.cluster_labels(d, xs, "cl", missing=missing)
+        st = sample_stats(d, xs, missing=missing)
+        assert len(labs) == 1 and len(labs[0]) == st.nobs[0]
+        keep = d[xs].notna().all(axis=1) if missing == "listwise" else d[xs].notna().any(axis=1)
+        np.testing.assert_array_equal(labs[0], d.loc[keep, "cl"].to_numpy())
+    # attached to the objective, the labels make the default calls cluster-robust
+    res = fits["fiml_extra_hs_mlr_fiml_cluster"]
+    explicit = robust.robust_vcov(res.objective, res.theta, cluster=[_clusters(301)])
+    res.objective.cluster = robust.cluster_labels(d, xs, "cl", missing="fiml")
+    try:
+        np.testing.assert_allclose(robust.robust_vcov(res.objective, res.theta), explicit, rtol=1e-12)
+    finally:
+        del res.objective.cluster
+    with pytest.raises(ValueError, match="not in the data"):
+        robust.cluster_labels(d, xs, "community")
