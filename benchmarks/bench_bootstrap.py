@@ -15,8 +15,14 @@ slower than on an idle one.
 """
 from __future__ import annotations
 
-import argparse
 import os
+
+# one BLAS thread per process (set before numpy loads): multithreaded OpenBLAS
+# on this 2-core machine makes the small matrix operations of a refit far slower
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
 import re
 import shutil
 import subprocess

@@ -10,8 +10,14 @@ Run:  .venv/bin/python benchmarks/bench_power.py [--sample 10] [--full]
 """
 from __future__ import annotations
 
-import argparse
 import os
+
+# one BLAS thread per process (set before numpy loads): multithreaded OpenBLAS
+# on this 2-core machine makes the small matrix operations of a refit far slower
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
 import sys
 import tempfile
 import time

@@ -26,6 +26,13 @@ Run:  .venv/bin/python validation/recovery.py --reps 200 --boot 200 \
 """
 from __future__ import annotations
 
+import os
+
+# one BLAS thread per process (set before numpy loads): multithreaded OpenBLAS
+# on this 2-core machine makes the small matrix operations of a refit far slower
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
 import argparse
 import functools
 import platform
@@ -38,9 +45,9 @@ import pandas as pd
 
 def _replicate_boot(condition, rep, seed, ctx, n_boot):
     """One replication of analysis.study.power.replicate plus a row bootstrap."""
-    from analysis.sem.bootstrap import MLMoments, _Job, _run_chunk, percentile_ci
+    from analysis.sem.bootstrap import _Job, _run_chunk, percentile_ci
     from analysis.sem.montecarlo import defined_matrix
-    from analysis.study.power import EFFECTS, PATHS, _controls, _fit_moments, replicate
+    from analysis.study.power import PATHS, _controls, _fit_moments, replicate
     from analysis.study.simulate import simulate_responses
 
     rows = replicate(condition, rep, seed, ctx)

@@ -49,7 +49,6 @@ References
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
