@@ -166,8 +166,8 @@ def test_wlsmv_and_ml_agree_in_sign_and_size(run):
 
 def test_missing_description_counts(run, sample):
     out, _, _ = run
-    miss = pd.read_csv(out / "missing.csv", keep_default_na=False)
-    m = miss[miss["item"] == ""].set_index("statistic")["value"].astype(float)
+    miss = pd.read_csv(out / "missing.csv")
+    m = miss[miss["scope"] == "data"].set_index("statistic")["value"]
     na = sample[SMALL_ITEMS].isna()
     assert m["n_rows"] == len(sample)
     assert m["n_patterns"] == len({tuple(r) for r in na.to_numpy()})
@@ -182,7 +182,7 @@ def test_missing_description_counts(run, sample):
 def test_missing_description_hand_example():
     df = pd.DataFrame({"x": [1, np.nan, 3, np.nan, 5], "y": [1, 2, np.nan, np.nan, 5]})
     t = rb.missing_description(df, ["x", "y"], {"x": "X", "y": "Y"})
-    v = t[t["item"] == ""].set_index("statistic")["value"]
+    v = t[t["scope"] == "data"].set_index("statistic")["value"]
     assert v["n_complete"] == 2 and v["share_complete"] == pytest.approx(0.4)
     assert v["n_patterns"] == 4  # (o,o) (m,o) (o,m) (m,m)
     assert v["max_items_missing"] == 2

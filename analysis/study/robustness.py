@@ -17,7 +17,7 @@ strategies, and compares the structural paths ``a1..a4, b1..b4, c`` and the
     Fit measures per specification (scaled/robust ones where they apply).
 ``missing.csv``
     The missing data: share missing per item, number of missing-data
-    patterns, share of complete rows (long format ``statistic, item,
+    patterns, share of complete rows (long format ``statistic, scope, item,
     construct, value``).
 ``missing_strategies.csv``
     Indirect effects under listwise deletion, FIML, two-stage ML and
@@ -501,9 +501,10 @@ def missing_description(data: pd.DataFrame, items, construct_of: dict | None = N
     Returns
     -------
     pandas.DataFrame
-        Long format ``statistic, item, construct, value``: per item
-        ``n_missing`` and ``share_missing``; for the whole data (``item``
-        empty) ``n_rows``, ``n_complete``, ``share_complete``,
+        Long format ``statistic, scope, item, construct, value``: per item
+        (``scope == "item"``) ``n_missing`` and ``share_missing``; for the
+        whole data (``scope == "data"``, ``item`` and ``construct`` empty)
+        ``n_rows``, ``n_complete``, ``share_complete``,
         ``n_patterns`` (distinct patterns of missing items),
         ``mean_share_missing`` and ``max_items_missing`` (most items
         missing in one row).
@@ -535,18 +536,20 @@ def missing_description(data: pd.DataFrame, items, construct_of: dict | None = N
     construct_of = construct_of or {}
     rows = []
     for c in items:
-        rows.append(("n_missing", c, construct_of.get(c, ""), float(na[c].sum())))
-        rows.append(("share_missing", c, construct_of.get(c, ""), float(na[c].mean()) if len(na) else np.nan))
+        rows.append(("n_missing", "item", c, construct_of.get(c, ""), float(na[c].sum())))
+        rows.append(("share_missing", "item", c, construct_of.get(c, ""),
+                     float(na[c].mean()) if len(na) else np.nan))
     n = len(na)
     complete = int((~na.any(axis=1)).sum())
     n_patterns = int(len(na.drop_duplicates())) if n else 0
-    rows += [("n_rows", "", "", float(n)),
-             ("n_complete", "", "", float(complete)),
-             ("share_complete", "", "", complete / n if n else np.nan),
-             ("n_patterns", "", "", float(n_patterns)),
-             ("mean_share_missing", "", "", float(na.to_numpy().mean()) if n else np.nan),
-             ("max_items_missing", "", "", float(na.sum(axis=1).max()) if n else np.nan)]
-    return pd.DataFrame(rows, columns=["statistic", "item", "construct", "value"])
+    rows += [(k, "data", "", "", v) for k, v in (
+        ("n_rows", float(n)),
+        ("n_complete", float(complete)),
+        ("share_complete", complete / n if n else np.nan),
+        ("n_patterns", float(n_patterns)),
+        ("mean_share_missing", float(na.to_numpy().mean()) if n else np.nan),
+        ("max_items_missing", float(na.sum(axis=1).max()) if n else np.nan))]
+    return pd.DataFrame(rows, columns=["statistic", "scope", "item", "construct", "value"])
 
 
 STRATEGIES = (("ml_listwise", "listwise deletion (ML)"), ("ml_fiml", "FIML (ML)"),
@@ -640,7 +643,7 @@ def robustness_headline(estimates: pd.DataFrame, fits: pd.DataFrame, missing: pd
         effects), ``all_converged``, ``problems`` (specification ->
         status, for those not ``ok``), ``alpha``.
     """
-    m = missing[missing["item"] == ""].set_index("statistic")["value"]
+    m = missing[missing["scope"] == "data"].set_index("statistic")["value"]
     specs = fits.set_index("specification")
     ind = estimates[(estimates["op"] == ":=") & estimates["lhs"].isin(INDIRECT)
                     & (estimates["specification"] != estimates["reference"])]
