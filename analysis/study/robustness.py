@@ -715,6 +715,16 @@ def _is_synthetic(analysis_data, synthetic) -> bool:
     return "synthetic" in str(content.get("raw_file", "")).lower()
 
 
+def _one_thread():
+    """Limit BLAS to one thread (the fits are many small matrix products)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1)
+    except ImportError:  # pragma: no cover
+        return None
+
+
 def _read(analysis_data) -> pd.DataFrame:
     if isinstance(analysis_data, pd.DataFrame):
         return analysis_data
@@ -755,9 +765,9 @@ def run_robustness(analysis_data=None, out_dir=None, instrument=None, config=Non
         columns ``synthetic`` and ``data_note`` (the synthetic-data label).
     """
     from .instrument import load_instrument
-    from .structural import _limit_threads, control_columns
+    from .structural import control_columns
 
-    limiter = _limit_threads()
+    limiter = _one_thread()
     try:
         analysis_data = paths.DEFAULT.processed / "analysis.parquet" if analysis_data is None else analysis_data
         out = Path(out_dir) if out_dir is not None else paths.DEFAULT.results / "robustness"
