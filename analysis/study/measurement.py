@@ -147,6 +147,13 @@ def _fit_row(model: str, result) -> dict:
     return row
 
 
+def _group_label(value) -> str:
+    """A group code as text: ``2.0`` -> ``"2"``, ``"ZZ03"`` unchanged."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estimator: str = "ML",
                            missing: str = "listwise", min_group_n: int = 100) -> pd.DataFrame:
     """Configural, metric and scalar invariance of a CFA across the levels of ``group``.
@@ -203,18 +210,18 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estima
         complete = data.dropna(subset=[group]).dropna(subset=items, how="all")
     else:
         complete = data.dropna(subset=items + [group])
+    complete = complete.assign(**{group: complete[group].map(_group_label)})
     sizes = complete[group].value_counts().sort_index()
     keep = [g for g, n in sizes.items() if n >= min_group_n]
     dropped = [g for g in sizes.index if g not in keep]
     if len(keep) < 2:
         reason = (f"skipped: fewer than two groups of {group!r} have at least {min_group_n} usable rows "
-                  f"(sizes {dict((str(g), int(n)) for g, n in sizes.items())})")
+                  f"(sizes {', '.join(f'{g}: {int(n)}' for g, n in sizes.items())})")
         return pd.DataFrame([{"group_var": group, "model": m, "n_groups": len(keep),
                               "groups": ";".join(map(str, keep)), "groups_dropped": ";".join(map(str, dropped)),
                               "status": reason} for m in ("configural", "metric", "scalar")],
                             columns=_INV_COLS)
     sub = complete[complete[group].isin(keep)].copy()
-    sub[group] = sub[group].astype(str)
     rows, prev = [], None
     for name, equal in (("configural", ()), ("metric", ("loadings",)),
                         ("scalar", ("loadings", "intercepts"))):
