@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 SYS_REPRODUCE := fonts-noto-cjk
 SYS_TEST := fonts-noto-cjk chromium libreoffice-writer-nogui
 
-.PHONY: reproduce test test-fast book report verify lock sysdeps-reproduce sysdeps-test clean bench
+.PHONY: reproduce test test-slow setup book report verify lock sysdeps-reproduce sysdeps-test clean bench
 
 reproduce: $(STAMP) sysdeps-reproduce
 	$(BIN)/resilience reproduce
@@ -33,6 +33,9 @@ report: $(STAMP) sysdeps-reproduce
 
 verify: $(STAMP) sysdeps-reproduce
 	$(BIN)/resilience verify
+
+# Everything installed, nothing run (CI uses this before building the book).
+setup: $(STAMP) sysdeps-test
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -37,7 +37,8 @@ EXIT_VERIFY = 1
 def _cmd_reproduce(args) -> int:
     from .pipeline import run
 
-    return run(targets=args.steps, layout=paths.DEFAULT, force=args.force, verbose=not args.quiet)
+    return run(targets=args.steps, layout=paths.DEFAULT, force=args.force, verbose=not args.quiet,
+               use_committed=args.use_committed_results)
 
 
 def _cmd_verify(args) -> int:
@@ -182,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("steps", nargs="*", help="steps to bring up to date (default: all)")
     s.add_argument("--force", action="store_true", help="rerun the named steps even if up to date")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--use-committed-results", action="store_true",
+                   help="reuse the committed outputs of the heavy steps (measurement, structural, robustness, power) "
+                        "instead of recomputing them; check them with `resilience verify --no-recompute`")
     s.set_defaults(func=_cmd_reproduce)
 
     s = sub.add_parser("verify", help="recompute the study in a temporary folder and compare with results/manifest.json")

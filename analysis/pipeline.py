@@ -38,7 +38,10 @@ from pathlib import Path
 from . import paths
 from .io import sha256, write_json
 
-__all__ = ["STEPS", "task_definitions", "run"]
+__all__ = ["STEPS", "HEAVY", "task_definitions", "run"]
+
+#: Steps whose committed outputs CI may reuse (``--use-committed-results``): the heavy ones.
+HEAVY = ("measurement", "structural", "robustness", "power", "manifest")
 
 #: Step names in execution order.
 STEPS = (
@@ -299,7 +302,7 @@ def _loader_namespace(layout, settings, skip: tuple = ()):
 
 
 def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, verbose: bool = True,
-        skip: tuple = (), settings: dict | None = None) -> int:
+        skip: tuple = (), settings: dict | None = None, use_committed: bool = False) -> int:
     """Bring ``targets`` (default: every step) up to date; return doit's exit status.
 
     Parameters
@@ -312,6 +315,11 @@ def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, v
         Rerun the named steps even if doit considers them up to date.
     skip : tuple of str
         Steps to leave out entirely (``verify`` skips the book and report).
+    use_committed : bool
+        Take the committed outputs of the heavy steps (:data:`HEAVY`) as they
+        are instead of recomputing them, when their ``index.json`` exists
+        (CI builds the book this way; ``resilience verify`` checks those
+        files against the manifest).
     """
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
@@ -319,6 +327,11 @@ def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, v
     unknown = [t for t in targets if t not in STEPS]
     if unknown:
         raise ValueError(f"unknown step(s) {', '.join(unknown)}; the steps are: {', '.join(STEPS)}")
+    if use_committed:
+        have = {"manifest": layout.manifest.exists()}
+        for step in HEAVY[:-1]:
+            have[step] = (layout.results / step / "index.json").exists()
+        skip = tuple(skip) + tuple(s for s in HEAVY if have[s])
     ns = _loader_namespace(layout, settings, skip)
     layout.root.mkdir(parents=True, exist_ok=True)
     argv = ["run"]
