@@ -61,7 +61,7 @@ def _quantile_se(x, p, b_ref):
     return np.sqrt(var)
 
 
-@pytest.mark.parametrize("n_boot", [600, pytest.param(5000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n_boot", [400, pytest.param(5000, marks=pytest.mark.slow)])
 def test_poldem_indirect_percentile_matches_lavaan(pd_fit, n_boot):
     ref = pd.read_csv(REF / "lavaan" / "poldem_boot_estimates.csv")
     info = pd.read_csv(REF / "lavaan" / "poldem_boot_info.csv").set_index("measure")["value"]
