@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import stats as _st
 
 __all__ = ["BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
-           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments"]
+           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments"]
 
 
 # ---------------------------------------------------------------------------

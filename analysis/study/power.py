@@ -48,7 +48,7 @@ from scipy import stats as _st
 from .. import paths
 from ..io import write_csv, write_json
 
-__all__ = ["run_power", "PowerContext", "build_context", "replicate", "PATHS", "EFFECTS"]
+__all__ = ["run_power", "PowerContext", "build_context", "replicate", "pseudo_truth", "PATHS", "EFFECTS"]
 
 #: Structural paths (labels of the instrument's syntax).
 PATHS = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "c"]

@@ -59,7 +59,7 @@ from .. import paths
 from ..errors import InputError
 from ..io import write_csv, write_json
 
-__all__ = ["run_structural", "prepare_data", "control_columns", "fit_structural",
+__all__ = ["run_structural", "prepare_data", "control_columns", "exact_moment_data", "fit_structural",
            "indirect_table", "rival_table", "estimator_table", "multigroup_table",
            "clustering_table", "CONTROLS"]
 
