@@ -291,6 +291,8 @@ def theta_hessian(patterns: MissingPatterns, mu, sigma, d_sigma, d_mu=None,
     q, p, _ = ds.shape
     dm = None if d_mu is None else np.asarray(d_mu, dtype=float)
     omega = _inv(sigma)
+    if expected:
+        return _theta_hessian_expected(patterns, omega, ds, dm)
     ds2 = ds.reshape(q * p, p)
     a_bar = np.zeros((p, p))
     z_bar = np.zeros(p)
@@ -345,6 +347,54 @@ def theta_hessian(patterns: MissingPatterns, mu, sigma, d_sigma, d_mu=None,
             u = (ds2 @ z_bar).reshape(q, p)              # z' dS_a (dS_a symmetric)
             x = -u @ (dm @ omega).T + cross
             h += x + x.T
+    return 0.5 * (h + h.T)
+
+
+def _theta_hessian_expected(patterns: MissingPatterns, omega, ds, dm) -> np.ndarray:
+    """Expected version of :func:`theta_hessian`, batched over patterns.
+
+    With :math:`\\tilde A_k = \\tilde W_k = \\Omega - L_kL_k'` every
+    pattern term is a product with :math:`\\Omega` or with the small
+    :math:`L_k' \\partial\\Sigma L_k`, so the columns of all :math:`L_k`
+    are stacked and the sums become a few large matrix products.
+    """
+    q, p, _ = ds.shape
+    ds2 = ds.reshape(q * p, p)
+    cols, weights, blocks = [], [], []
+    n_tot = 0
+    start = 0
+    for o, n in zip(patterns.observed, patterns.freq):
+        n_tot += n
+        mi = np.flatnonzero(~o)
+        if not len(mi):
+            continue
+        lk = omega[:, mi] @ np.linalg.cholesky(_inv(omega[np.ix_(mi, mi)]))
+        cols.append(lk)
+        weights.append(np.full(lk.shape[1], float(n)))
+        blocks.append((start, start + lk.shape[1], float(n)))
+        start += lk.shape[1]
+    a_bar = n_tot * omega
+    h = np.zeros((q, q))
+    if cols:
+        l_all = np.hstack(cols)                       # (p, R)
+        w = np.concatenate(weights)                   # (R,)
+        big_r = l_all.shape[1]
+        a_bar = a_bar - (l_all * w) @ l_all.T
+        pk = (ds2 @ l_all).reshape(q, p, big_r)       # dS_a l_c
+        qk = (omega @ pk.transpose(1, 0, 2).reshape(p, q * big_r)).reshape(p, q, big_r)
+        pw = (pk * w[None, None, :]).transpose(0, 2, 1).reshape(q, big_r * p)
+        h += 0.5 * pw @ qk.transpose(1, 2, 0).reshape(q, big_r * p).T
+        for a0, a1, n in blocks:
+            b = np.tensordot(pk[:, :, a0:a1], l_all[:, a0:a1], axes=([1], [0])).reshape(q, -1)
+            h -= 0.5 * n * b @ b.T
+        if dm is not None:
+            ml = dm @ l_all
+            h += (ml * w) @ ml.T
+    y = np.matmul(ds, a_bar)
+    zz = np.matmul(ds, omega)
+    h += -0.5 * y.reshape(q, -1) @ zz.transpose(0, 2, 1).reshape(q, -1).T
+    if dm is not None:
+        h += -n_tot * dm @ omega @ dm.T
     return 0.5 * (h + h.T)
 
 
