@@ -53,17 +53,36 @@ def single_threaded(func):
     multithreaded BLAS spends more time waking threads than computing, and
     far more on a busy machine.  Uses :mod:`threadpoolctl` when installed.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return func
-
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with threadpool_limits(limits=1, user_api="blas"):
+        ctl = _controller()
+        if ctl is None or _SINGLE.depth:
             return func(*args, **kwargs)
+        _SINGLE.depth += 1
+        try:
+            with ctl.limit(limits=1, user_api="blas"):
+                return func(*args, **kwargs)
+        finally:
+            _SINGLE.depth -= 1
 
     return wrapper
+
+
+class _Depth:
+    depth = 0
+
+
+_SINGLE = _Depth()
+
+
+@functools.lru_cache(maxsize=1)
+def _controller():
+    """One cached threadpoolctl controller (scanning the libraries is slow)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - optional
+        return None
+    return ThreadpoolController()
 
 
 # --------------------------------------------------------------------------
