@@ -196,7 +196,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     processed = layout.processed
     analysis_data = processed / "analysis.parquet"
     res = layout.results
-    inputs = [str(layout.config)]
+    inputs = []  # study.yaml is tracked per section (see `sections` below), not as one file
     instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
     index = {s: res / s / "index.json" for s in ("data", "measurement", "structural", "robustness", "power")}
 
@@ -244,7 +244,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         "robustness": dict(
             actions=[(_act_robustness, [layout, settings])],
             file_dep=inputs + instrument_in + [str(analysis_data)]
-            + _modules("sem", "study/robustness.py", "results.py"),
+            + _modules("sem", "study/robustness.py", "study/structural.py", "results.py"),
             targets=[str(index["robustness"])],
         ),
         "power": dict(
@@ -255,7 +255,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         ),
     }
     results_indexes = [str(p) for p in index.values()]
-    manifest_inputs = inputs + [str(layout.instrument), str(layout.population_model), str(export)]
+    manifest_inputs = [str(layout.config), str(layout.instrument), str(layout.population_model), str(export)]
     tasks["manifest"] = dict(
         actions=[(_act_manifest, [layout])],
         file_dep=results_indexes + manifest_inputs + _modules("manifest.py"),
@@ -283,6 +283,17 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         targets=[],
         uptodate=[],
     )
+    # Each step reruns when the study.yaml sections it reads change, and only then.
+    sections = {
+        "simulate": ("synthetic",), "ingest": ("synthetic",), "screen": ("screening",),
+        "measurement": ("measurement",), "structural": ("structural",),
+        "robustness": ("structural", "robustness"), "power": ("power",),
+        "manifest": ("synthetic", "structural", "power"),
+    }
+    from doit.tools import config_changed
+
+    for name, keys in sections.items():
+        tasks[name]["uptodate"] = [config_changed({k: settings.get(k) for k in keys})]
     for name, t in tasks.items():
         t.setdefault("verbosity", 2)
         t["doc"] = name

@@ -171,6 +171,8 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *, estima
     estimator : str
         Passed to ``analysis.sem.cfa``.
     missing : {"listwise", "fiml"}
+        (``run_measurement`` also accepts ``"two-stage"`` in its settings and
+        passes two-stage moment data here with ``"listwise"``.)
         Passed to ``analysis.sem.cfa``.
     min_group_n : int
         Smallest group kept.
@@ -348,8 +350,19 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
 
     # --- CFA: first order and second order ---------------------------------
     first = first_order_syntax(ins)
-    fit1 = cfa(first, data, estimator=cfg["estimator"], missing=cfg["missing"])
-    fit2 = cfa(ins.model_syntax("measurement"), data, estimator=cfg["estimator"], missing=cfg["missing"])
+    # Missing items: "two-stage" fits every model by ML to complete rows whose moments are the EM
+    # (saturated ML) estimates of the incomplete data (Savalei & Bentler 2009), the estimator of the
+    # structural step; FIML gives the same point estimates asymptotically (the robustness step
+    # compares them) but one 48-item FIML fit takes minutes, and the invariance models several.
+    missing = cfg["missing"]
+    model_data = data
+    if missing == "two-stage":
+        from .structural import exact_moment_data
+
+        model_data = exact_moment_data(data, items, seed=int(cfg["seed"]))
+        missing = "listwise"
+    fit1 = cfa(first, model_data, estimator=cfg["estimator"], missing=missing)
+    fit2 = cfa(ins.model_syntax("measurement"), model_data, estimator=cfg["estimator"], missing=missing)
     put_csv("fit", pd.DataFrame([_fit_row("first_order", fit1), _fit_row("second_order", fit2)]))
     cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
     lo = []
@@ -369,13 +382,13 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     put_csv("modindices", mi.head(int(cfg["modindices_top"])).reset_index(drop=True))
 
     # --- reliability and validity ------------------------------------------
-    rel = reliability_table(data, scales, result=fit1)
+    rel = reliability_table(model_data, scales, result=fit1)
     rel.insert(1, "level", "first_order")
-    higher = higher_order_reliability(fit2, data).set_index("factor")
+    higher = higher_order_reliability(fit2, model_data).set_index("factor")
     so_rows = []
     for so in ins.second_order:
         so_items = [i for ch in so.children for i in scales[ch]]
-        a = cronbach_alpha(data, so_items)
+        a = cronbach_alpha(model_data, so_items)
         names[so.code] = (so.name_zh, so.name_en)
         so_rows.append({"scale": so.code, "level": "second_order", "n_items": len(so_items),
                         "alpha": a["alpha"], "ci_lower": a["ci_lower"], "ci_upper": a["ci_upper"],
@@ -386,9 +399,9 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     rel.insert(3, "name_en", rel["scale"].map(lambda c: names[c][1]))
     put_csv("reliability", rel)
     first_rel = rel[rel["level"] == "first_order"]
-    fl = fornell_larcker(fit1, data)
+    fl = fornell_larcker(fit1, model_data)
     put_csv("fornell_larcker", _matrix_frame(fl, "factor"))
-    ht = htmt(data, scales)
+    ht = htmt(model_data, scales)
     put_csv("htmt", _matrix_frame(ht, "factor"))
 
     # --- common method bias --------------------------------------------------
@@ -397,7 +410,7 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     put_csv("cmb_harman", harm)
     clf = None
     if cfg["common_latent_factor"]:
-        clf = common_latent_factor(first, data, estimator=cfg["estimator"], missing=cfg["missing"],
+        clf = common_latent_factor(first, model_data, estimator=cfg["estimator"], missing=missing,
                                    fitted=fit1)
         comp = clf.comparison.copy()
         for key, val in clf.test.items():
@@ -407,9 +420,21 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
         put_csv("cmb_clf_loadings", clf.loadings)
 
     # --- measurement invariance ------------------------------------------------
-    inv = [measurement_invariance(first, data, g, estimator=cfg["estimator"], missing=cfg["missing"],
-                                  min_group_n=int(cfg["invariance_min_group_n"]))
-           for g in cfg["invariance_groups"]]
+    inv = []
+    for g in cfg["invariance_groups"]:
+        group_data = data
+        if cfg["missing"] == "two-stage":
+            from .structural import exact_moment_data
+
+            rows = data.dropna(subset=[g])
+            # EM needs more rows than items in each group: groups below the invariance minimum are
+            # dropped here, as measurement_invariance would drop them (it reports them as dropped).
+            sizes = rows[g].map(rows[g].value_counts())
+            rows = rows[sizes >= int(cfg["invariance_min_group_n"])]
+            group_data = exact_moment_data(rows.assign(**{g: rows[g].map(_group_label)}), items, group=g,
+                                           seed=int(cfg["seed"]))
+        inv.append(measurement_invariance(first, group_data, g, estimator=cfg["estimator"], missing=missing,
+                                          min_group_n=int(cfg["invariance_min_group_n"])))
     inv_tab = pd.concat(inv, ignore_index=True) if inv else pd.DataFrame(columns=_INV_COLS)
     put_csv("invariance", inv_tab)
 
