@@ -153,6 +153,8 @@ def _expected(number) -> str:
         else:
             key, _, want = selector.partition("=")
             value = frame.loc[frame[key].astype(str) == want, column].item()
+    if number.fmt == "s":
+        return str(value)
     if number.fmt == "d":
         return str(int(round(float(value))))
     if number.fmt == "p":

@@ -69,7 +69,8 @@ class Number:
         ``"<column>@max"``, ``"<column>@min"``, or ``"@nrows"``.
     fmt : str
         A format spec: ``".3f"``, ``"d"`` (integer), ``".1%"``, ``"p"`` (a
-        p-value: ``< .001`` or three decimals without the leading zero).
+        p-value: ``< .001`` or three decimals without the leading zero),
+        ``"s"`` (text, shown as it is in the file).
     """
 
     key: str
@@ -129,6 +130,25 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("rob_max_icc", "07_robustness", "results:measurement/headline", "max_icc1", ".3f"),
     _n("rob_mean_deff", "07_robustness", "results:measurement/headline", "mean_design_effect", ".2f"),
     _n("rob_n_clusters", "07_robustness", "results:measurement/headline", "n_clusters", "d"),
+    # chapter 7: missing data and estimators (analysis.study.robustness.run_robustness's outputs)
+    _n("rob_n_specs", "07_robustness", "results:robustness/headline", "n_specifications", "d"),
+    _n("rob_n_rows", "07_robustness", "results:robustness/headline", "n_rows", "d"),
+    _n("rob_n_complete", "07_robustness", "results:robustness/headline", "n_complete", "d"),
+    _n("rob_share_complete", "07_robustness", "results:robustness/headline", "share_complete", ".1%"),
+    _n("rob_mean_missing", "07_robustness", "results:robustness/headline", "mean_share_missing", ".1%"),
+    _n("rob_n_patterns", "07_robustness", "results:robustness/headline", "n_patterns", "d"),
+    _n("rob_max_items_missing", "07_robustness", "results:robustness/missing", "value@statistic=max_items_missing", "d"),
+    _n("rob_se_ratio_mlr", "07_robustness", "results:robustness/headline", "se_ratio_mlr", ".2f"),
+    _n("rob_se_ratio_cluster", "07_robustness", "results:robustness/headline", "se_ratio_cluster", ".2f"),
+    _n("rob_max_delta", "07_robustness", "results:robustness/headline", "max_abs_delta_std_indirect", ".3f"),
+    _n("rob_max_delta_param", "07_robustness", "results:robustness/headline", "max_delta_parameter", "s"),
+    _n("rob_max_delta_spec", "07_robustness", "results:robustness/headline", "max_delta_specification", "s"),
+    _n("rob_harman", "07_robustness", "results:measurement/headline", "harman_share", ".1%"),
+    _n("rob_clf_p", "07_robustness", "results:measurement/headline", "clf_pvalue", "p"),
+    _n("rob_clf_dcfi", "07_robustness", "results:measurement/headline", "clf_delta_cfi", ".4f"),
+    _n("rob_clf_var", "07_robustness", "results:measurement/headline", "clf_method_variance", ".3f"),
+    _n("rob_clf_dload", "07_robustness", "results:measurement/headline", "clf_max_abs_loading_change", ".3f"),
+    _n("rob_n_sig_changes", "07_robustness", "results:robustness/estimators", "significance_changed@sum", "d"),
     # chapter 8: power (analysis.study.power.run_power's headline.json)
     _n("pow_replications", "08_power", "results:power/headline", "replications", "d"),
     _n("pow_n80", "08_power", "results:power/headline", "n_for_80", "d"),
@@ -243,8 +263,8 @@ def format_number(value, fmt: str) -> str:
     if fmt == "p":
         value = float(value)
         return "< .001" if value < 0.001 else f"{value:.3f}".lstrip("0")
-    if isinstance(value, str):
-        return value
+    if fmt == "s" or isinstance(value, str):
+        return str(value)
     return format(float(value), fmt)
 
 
