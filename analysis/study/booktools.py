@@ -100,6 +100,9 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("meas_n_items", "05_measurement", "results:measurement/headline", "n_items", "d"),
     _n("meas_kmo", "05_measurement", "results:measurement/headline", "kmo", ".3f"),
     _n("meas_parallel", "05_measurement", "results:measurement/headline", "parallel_n_factors", "d"),
+    _n("meas_missing", "05_measurement", "results:measurement/headline", "missing", "s"),
+    _n("meas_n_cfa", "05_measurement", "results:measurement/headline", "n_cfa", "d"),
+    _n("meas_n_complete", "05_measurement", "results:measurement/headline", "n_complete", "d"),
     _n("meas_cfi", "05_measurement", "results:measurement/headline", "second_order_cfi", ".3f"),
     _n("meas_tli", "05_measurement", "results:measurement/headline", "second_order_tli", ".3f"),
     _n("meas_rmsea", "05_measurement", "results:measurement/headline", "second_order_rmsea", ".3f"),
@@ -114,6 +117,8 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("meas_harman", "05_measurement", "results:measurement/headline", "harman_share", ".1%"),
     # chapter 6: structural model and mediation (analysis.study.structural.run_structural's headline.json)
     _n("str_n", "06_structural", "results:structural/headline", "n", "d"),
+    _n("str_missing", "06_structural", "results:structural/headline", "missing", "s"),
+    _n("str_boot_method", "06_structural", "results:structural/headline", "bootstrap_method", "s"),
     _n("str_cfi", "06_structural", "results:structural/headline", "cfi", ".3f"),
     _n("str_tli", "06_structural", "results:structural/headline", "tli", ".3f"),
     _n("str_rmsea", "06_structural", "results:structural/headline", "rmsea", ".3f"),
@@ -150,6 +155,7 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("rob_clf_dload", "07_robustness", "results:measurement/headline", "clf_max_abs_loading_change", ".3f"),
     _n("rob_n_sig_changes", "07_robustness", "results:robustness/estimators", "significance_changed@sum", "d"),
     # chapter 8: power (analysis.study.power.run_power's headline.json)
+    _n("pow_alpha", "08_power", "results:power/headline", "alpha", ".2f"),
     _n("pow_replications", "08_power", "results:power/headline", "replications", "d"),
     _n("pow_n80", "08_power", "results:power/headline", "n_for_80", "d"),
     _n("pow_deff", "08_power", "results:power/headline", "design_effect", ".2f"),
