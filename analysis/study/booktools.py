@@ -285,6 +285,8 @@ def missing_sources(chapter: str, layout=paths.DEFAULT) -> list[str]:
     for number in chapter_numbers(chapter):
         path = source_path(number.source, layout)
         if not path.exists():
+            if number.source.startswith("results:") and "@" in number.field:
+                path = path.with_suffix(".csv")  # a CSV selector: name the CSV, not a JSON
             rel = path.relative_to(layout.root) if path.is_relative_to(layout.root) else path
             if str(rel) not in missing:
                 missing.append(str(rel))
