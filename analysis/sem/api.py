@@ -57,7 +57,10 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     se : {"standard", "robust", "bootstrap", "none"}
         Standard errors; "standard" is the expected information for ML.
     bootstrap : int
-        Number of bootstrap draws when ``se="bootstrap"``.
+        Number of bootstrap draws; ``bootstrap > 0`` (or ``se="bootstrap"``)
+        gives bootstrap SEs and percentile intervals in ``.estimates`` (plus
+        bias-corrected ``boot_ci_*_bc`` columns) and the counts of failed and
+        improper draws in ``.fit``.
     seed : int, optional
         Seed of the bootstrap.
     start : ndarray, optional
@@ -129,12 +132,14 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
                    group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=bool(ms),
                    se=se, bootstrap=bootstrap, seed=seed, ordered=ordered)
     result = SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options)
-    if se == "bootstrap":
+    if se == "bootstrap" or bootstrap > 0:
         if bootstrap <= 0:
             raise ValueError("se='bootstrap' needs bootstrap > 0 draws.")
         from . import bootstrap as _boot  # lazy: written by the bootstrap engineer
 
-        result.boot = _boot.bootstrap_draws(result, n_boot=bootstrap, seed=seed)
+        # As lavaan: draws that fail are dropped, improper ones (negative variances) are kept in the
+        # intervals; both are counted in .fit (n_boot_failed, n_boot_improper).
+        result.boot = _boot.bootstrap_draws(result, n_boot=bootstrap, seed=seed, exclude_improper=False)
     return result
 
 

@@ -163,6 +163,10 @@ class SEMResult:
             "ci_upper": est + _Z975 * se,
             "std_all": _std_all(self.model, self.theta, pt, self.defined),
         })
+        if getattr(self, "bootstrap", None) is not None:
+            from .bootstrap import bootstrap_estimates  # percentile SEs/intervals, as lavaan's se="bootstrap"
+
+            df = bootstrap_estimates(self, estimates=df)
         return df
 
     # ---------------------------------------------------------------
@@ -317,7 +321,10 @@ class SEMResult:
             return v
         est = [{k: clean(v) for k, v in row.items()}
                for row in self.estimates.to_dict(orient="records")]
-        return {"fit": {k: clean(v) for k, v in self.fit.items()},
+        fit = {k: clean(v) for k, v in self.fit.items()}
+        if getattr(self, "bootstrap", None) is not None:
+            fit.update({k: clean(v) for k, v in self.bootstrap.counts().items()})
+        return {"fit": fit,
                 "estimates": est, "converged": self.converged, "issues": list(self.issues)}
 
     def summary(self) -> str:
