@@ -131,7 +131,7 @@ def _act_measurement(layout, settings):
 
     out = layout.results / "measurement"
     _write_index(out, run_measurement(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
-                                      config=settings))
+                                      config=settings, figures_dir=layout.figures))
 
 
 def _act_structural(layout, settings):
@@ -139,7 +139,7 @@ def _act_structural(layout, settings):
 
     out = layout.results / "structural"
     _write_index(out, run_structural(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
-                                     config=settings))
+                                     config=settings, figures_dir=layout.figures))
 
 
 def _act_robustness(layout, settings):
@@ -154,7 +154,7 @@ def _act_power(layout, settings):
     from .study.power import run_power
 
     out = layout.results / "power"
-    _write_index(out, run_power(out_dir=out, config=settings))
+    _write_index(out, run_power(out_dir=out, config=settings, figures_dir=layout.figures))
 
 
 def _act_manifest(layout):
