@@ -32,6 +32,7 @@ to date)::
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def _write_index(out_dir: Path, written) -> Path:
     entries = {}
     for p in sorted({Path(p) for p in written or []}):
         if p.exists() and p.name != "index.json":
-            entries[p.relative_to(out_dir).as_posix() if p.is_relative_to(out_dir) else str(p)] = sha256(p)
+            # relative to the step's folder (``../figures/x.png`` for a figure), never absolute, so the
+            # index is the same in any clone
+            entries[Path(os.path.relpath(p, out_dir)).as_posix()] = sha256(p)
     return write_json(out_dir / "index.json", {"files": entries})
 
 
