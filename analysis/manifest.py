@@ -210,6 +210,31 @@ def compare_results(committed_dir: Path, fresh_dir: Path, rtol: float = 1e-6, at
     return diffs, notes
 
 
+def _diff_against_git(layout: paths.Layout, rel: str, digest: str) -> list[str]:
+    """Cell-level differences between ``results/rel`` and its committed copy, if that copy is the
+    one the manifest describes (so a hand edit is named down to the number without recomputing)."""
+    import hashlib
+    import subprocess
+
+    path = layout.results / rel
+    if path.suffix not in _TABLE | _NUMBERS:
+        return []
+    try:
+        git_path = path.resolve().relative_to(paths.ROOT).as_posix()
+        blob = subprocess.run(["git", "-C", str(paths.ROOT), "show", f"HEAD:{git_path}"],
+                              capture_output=True, check=True).stdout
+    except (ValueError, OSError, subprocess.CalledProcessError):
+        return []
+    if hashlib.sha256(blob).hexdigest() != digest:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        original = Path(tmp) / path.name
+        original.write_bytes(blob)
+        compare = _compare_csv if path.suffix in _TABLE else _compare_json
+        return [d.replace(": committed ", ": found ").replace("recomputed", "manifest's")
+                for d in compare(rel, path, original, 0.0, 0.0)]
+
+
 def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, rtol: float = 1e-6,
            atol: float = 1e-9, keep: bool = False) -> VerifyReport:
     """Check the committed results against the manifest and a fresh recomputation.
@@ -236,7 +261,11 @@ def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, rtol: f
             if not p.exists():
                 report.differences.append(f"results/{rel}: listed in the manifest but missing")
             elif sha256(p) != digest:
-                report.differences.append(f"results/{rel}: sha256 differs from the manifest (edited after the run?)")
+                cells = _diff_against_git(layout, rel, digest)
+                if cells:
+                    report.differences.extend(f"results/{d} (edited after the run?)" for d in cells)
+                else:
+                    report.differences.append(f"results/{rel}: sha256 differs from the manifest (edited after the run?)")
     current = build_manifest(layout)
     for rel, digest in manifest.get("inputs", {}).items():
         if current["inputs"].get(rel) != digest:
