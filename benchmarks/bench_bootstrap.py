@@ -81,13 +81,13 @@ def main(argv=None) -> int:
 
     # semopy: refit from scratch (no := in semopy's syntax)
     import semopy
+    from _semopy import semopy_syntax
 
     if args.semopy <= 0:
         print(f"load average at end: {os.getloadavg()}")
         return 0
 
-    desc = "\n".join(l for l in syntax.splitlines() if ":=" not in l and not l.strip().startswith("#"))
-    desc = re.sub(r"\b[a-z]\d\*", "", desc).replace("c*PL", "PL")
+    desc = semopy_syntax(syntax)
     rng = np.random.default_rng(2)
     c0 = time.process_time()
     for _ in range(args.semopy):

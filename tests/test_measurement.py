@@ -172,3 +172,19 @@ def test_full_instrument_run(tmp_path):
     assert fit.loc["first_order", "df"] == 1176 - 162
     assert head["first_order_cfi"] > 0.95 and head["cfa_converged"]
     assert len(files) == 19
+
+
+def test_two_stage_invariance_names_the_groups_dropped_before_em(tmp_path, small_instrument):
+    path, data = _processed(tmp_path / "processed")
+    cfg = {"measurement": {"missing": "two-stage", "invariance_groups": ["role"], "invariance_min_group_n": 50,
+                           "parallel_iter": 3, "seed": 1}}
+    run_measurement(path, out_dir=tmp_path / "measurement", instrument=small_instrument, config=cfg,
+                    figures_dir=tmp_path / "figures")
+    inv = pd.read_csv(tmp_path / "measurement" / "invariance.csv", dtype={"groups": str, "groups_dropped": str})
+    sizes = data["role"].value_counts()
+    small = sorted(str(int(k)) for k, n in sizes.items() if n < 50)
+    kept = sorted(str(int(k)) for k, n in sizes.items() if n >= 50)
+    assert small and len(kept) >= 2
+    assert (inv["groups_dropped"] == ";".join(small)).all()
+    assert (inv["groups"] == ";".join(kept)).all()
+    assert (inv["nobs"] == sizes[sizes >= 50].sum()).all()

@@ -91,8 +91,10 @@ def test_fit_and_tables(fits):
     assert riv.loc["no c", "delta_chisq"] == pytest.approx(no_c.fit["chisq"] - full.fit["chisq"])
     assert riv.loc["no c", "delta_df"] == 1
     cb = bootstrap(full, n_boot=6, seed=3, n_jobs=1, rows=rows, cluster=data["community"].to_numpy())
-    tab = S.estimator_table(full, boot, cb)
-    assert set(tab["method"]) == {"ML", "bootstrap", "cluster bootstrap"}
+    tab = S.estimator_table(full, {"rows": boot, "communities": cb})
+    assert set(tab["method"]) == {"ML", "rows", "communities"}
+    paths = tab[tab["lhs"] == "GRID~PL"].set_index("method")
+    assert paths.loc["rows", "se"] == pytest.approx(boot.draws["a1"].std(ddof=1))
 
 
 def test_clustering_table_matches_icc1(sample, instrument):

@@ -44,39 +44,44 @@ import pandas as pd
 
 
 def _replicate_boot(condition, rep, seed, ctx, n_boot):
-    """One replication of analysis.study.power.replicate plus a row bootstrap."""
-    from analysis.sem.bootstrap import _Job, _run_chunk, percentile_ci
+    """One replication of analysis.study.power.replicate plus a row and a cluster bootstrap."""
+    from analysis.sem.bootstrap import _Job, _run_chunk, percentile_ci, resample_indices
     from analysis.sem.montecarlo import defined_matrix
-    from analysis.study.power import PATHS, _controls, _fit_moments, replicate
+    from analysis.study.power import PATHS, RESPONDENTS_PER_COMMUNITY, _controls, _fit_moments, replicate
     from analysis.study.simulate import simulate_responses
 
     rows = replicate(condition, rep, seed, ctx)
+    kinds = ("boot", "cboot")
     if not rows[0]["converged"]:
         for r in rows:
-            r.update(boot_lower=np.nan, boot_upper=np.nan, boot_failed=n_boot, boot_improper=0)
+            for kind in kinds:
+                r.update({f"{kind}_lower": np.nan, f"{kind}_upper": np.nan, f"{kind}_failed": n_boot,
+                          f"{kind}_improper": 0})
         return rows
     n = int(condition["n"])
-    d = _controls(simulate_responses(n, max(1, n // 20), seed=seed, population=ctx.population,
-                                     instrument=ctx.instrument))  # the same sample (same seed)
+    # the same sample as replicate() draws (same seed and community count)
+    d = _controls(simulate_responses(n, max(1, n // RESPONDENTS_PER_COMMUNITY), seed=seed,
+                                     population=ctx.population, instrument=ctx.instrument))
     x = d[ctx.ov_names].to_numpy(float)
     obj, th, _ = _fit_moments(ctx, x)
     info_inv = np.linalg.inv(obj.information(th))
     job = _Job(model=ctx.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False)
-    idx = np.random.default_rng([seed, 1]).integers(0, n, size=(n_boot, n), dtype=np.int32)
-    theta, status, _ = _run_chunk(job, [idx])
-    ok = status == 0
-    dm = defined_matrix(ctx.defined, theta[ok])
     names = list(ctx.defined.names)
-    for r in rows:
-        p = r["param"]
-        if p in PATHS:
-            k = int(ctx.partable["free"].iloc[ctx.rows[p]]) - 1
-            col = theta[ok][:, [k]]
-        else:
-            col = dm[:, [names.index(p)]]
-        lo, hi = percentile_ci(col, 0.95)
-        r.update(boot_lower=float(lo[0]), boot_upper=float(hi[0]), boot_failed=int(np.sum(status == 1)),
-                 boot_improper=int(np.sum(status == 2)))
+    for kind, cluster, stream in (("boot", None, 1), ("cboot", d["community"].to_numpy(), 2)):
+        idx = resample_indices(np.random.default_rng([seed, stream]), n_boot, n, cluster=cluster)
+        theta, status, _ = _run_chunk(job, [idx])
+        ok = status == 0
+        dm = defined_matrix(ctx.defined, theta[ok])
+        for r in rows:
+            p = r["param"]
+            if p in PATHS:
+                k = int(ctx.partable["free"].iloc[ctx.rows[p]]) - 1
+                col = theta[ok][:, [k]]
+            else:
+                col = dm[:, [names.index(p)]]
+            lo, hi = percentile_ci(col, 0.95)
+            r.update({f"{kind}_lower": float(lo[0]), f"{kind}_upper": float(hi[0]),
+                      f"{kind}_failed": int(np.sum(status == 1)), f"{kind}_improper": int(np.sum(status == 2))})
     return rows
 
 
@@ -87,6 +92,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=9100)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--truth-n", type=int, default=1_000_000,
+                    help="rows of the sample whose ML solution is the pseudo-truth")
     args = ap.parse_args(argv)
 
     from threadpoolctl import threadpool_limits
@@ -99,7 +106,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     pop = load_population()
     ctx = build_context(pop, seed=args.seed, mc_draws=2000)
-    truth_u = pseudo_truth(ctx, seed=args.seed + 1)
+    truth_u = pseudo_truth(ctx, n=args.truth_n, seed=args.seed + 1)
     truth_s = dict(zip(pop.true_effects()["label"], pop.true_effects()["est"]))
     reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot), [{"n": args.n}],
                        args.reps, seed=args.seed + 2, n_jobs=args.jobs, chunk_size=2, progress=False)
@@ -109,11 +116,13 @@ def main(argv=None) -> int:
     rw = recovery_table(reps, truth_u)
     rm = recovery_table(reps, truth_u, lower="mc_lower", upper="mc_upper")
     rb = recovery_table(reps, truth_u, lower="boot_lower", upper="boot_upper")
+    rc = recovery_table(reps, truth_u, lower="cboot_lower", upper="cboot_upper")
     tab = pd.DataFrame({
         "param": rs["param"], "truth_std": rs["truth"], "mean_std": rs["mean"],
         "relbias_std": rs["rel_bias"], "truth_unstd": rw["truth"], "relbias_unstd": rw["rel_bias"],
         "rmse_unstd": rw["rmse"], "cover_wald": rw["coverage"], "cover_mc": rm["coverage"],
-        "cover_boot": rb["coverage"], "cover_mc_se": rb["coverage_mc_se"], "n_valid": rw["n_valid"],
+        "cover_boot": rb["coverage"], "cover_cboot": rc["coverage"], "cover_mc_se": rc["coverage_mc_se"],
+        "n_valid": rw["n_valid"],
     })
     order = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "c", "ind_GRID", "ind_RES", "ind_ORG",
              "ind_LIST", "total_indirect", "total"]
@@ -123,23 +132,27 @@ def main(argv=None) -> int:
     print("Parameter recovery of the structural pipeline (validation/recovery.py)")
     print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
     print(f"N = {args.n}, replications = {args.reps}, bootstrap draws per replication = {args.boot}, "
-          f"seed = {args.seed}, workers = {args.jobs}")
+          f"seed = {args.seed}, workers = {args.jobs}, pseudo-truth sample = {args.truth_n:,} rows")
     print(f"non-converged replications: {int((~first['converged']).sum())}; improper (negative variance): "
-          f"{int(first['improper'].sum())}; bootstrap draws failed: {int(first['boot_failed'].sum())}, "
-          f"improper: {int(first['boot_improper'].sum())}")
+          f"{int(first['improper'].sum())}; row bootstrap draws failed: {int(first['boot_failed'].sum())}, "
+          f"improper: {int(first['boot_improper'].sum())}; cluster bootstrap draws failed: "
+          f"{int(first['cboot_failed'].sum())}, improper: {int(first['cboot_improper'].sum())}")
     print(f"elapsed: {elapsed:.0f} s")
     print()
     print(tab.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print()
     bias_ok = (tab["relbias_unstd"].abs() < 0.05)
-    cov_ok = tab["cover_boot"].between(0.93, 0.97)
+    cov_ok = tab["cover_cboot"].between(0.93, 0.97)
+    row_ok = tab["cover_boot"].between(0.93, 0.97)
     print(f"|relative bias| < 5% (unstandardized, pseudo-truth): {int(bias_ok.sum())}/{len(tab)}; "
           f"failing: {list(tab.loc[~bias_ok, 'param'])}")
     print(f"|relative bias| < 5% (standardized, declared truth): "
           f"{int((tab['relbias_std'].abs() < 0.05).sum())}/{len(tab)}; failing: "
           f"{list(tab.loc[tab['relbias_std'].abs() >= 0.05, 'param'])}")
-    print(f"bootstrap coverage in [0.93, 0.97]: {int(cov_ok.sum())}/{len(tab)}; outside: "
+    print(f"cluster bootstrap coverage in [0.93, 0.97]: {int(cov_ok.sum())}/{len(tab)}; outside: "
           f"{list(tab.loc[~cov_ok, 'param'])} (Monte Carlo SE of a coverage ~ {tab['cover_mc_se'].median():.3f})")
+    print(f"row bootstrap coverage in [0.93, 0.97] (ignores the communities): {int(row_ok.sum())}/{len(tab)}; "
+          f"outside: {list(tab.loc[~row_ok, 'param'])}")
     return 0
 
 

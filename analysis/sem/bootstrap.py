@@ -46,7 +46,8 @@ import pandas as pd
 from scipy import stats as _st
 
 __all__ = ["BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
-           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments"]
+           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments",
+           "resample_indices"]
 
 
 # ---------------------------------------------------------------------------
@@ -751,12 +752,9 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
         cl = np.asarray(cluster)
         if len(cl) != len(job.data[0]):
             raise ValueError(f"cluster has {len(cl)} values for {len(job.data[0])} rows.")
-        labels, inv = np.unique(cl, return_inverse=True)
-        members = [np.flatnonzero(inv == k).astype(np.int32) for k in range(len(labels))]
-        picks = rng.integers(0, len(labels), size=(n_boot, len(labels)))
-        indices = [[np.concatenate([members[k] for k in row]) for row in picks]]
+        indices = [resample_indices(rng, n_boot, len(cl), cluster=cl)]
     else:
-        indices = [rng.integers(0, len(x), size=(n_boot, len(x)), dtype=np.int32) for x in job.data]
+        indices = [resample_indices(rng, n_boot, len(x)) for x in job.data]
     workers = max(1, int(n_jobs)) if n_jobs and n_jobs > 0 else 2
     if chunk_size is None:
         chunk_size = max(1, int(np.ceil(n_boot / (8 * workers))))
@@ -772,6 +770,37 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
                            estimate=est, n_iter=iters, seed=seed,
                            exclude_improper=exclude_improper, accel=accel,
                            method="two-stage-em" if job.em else "ml")
+
+
+def resample_indices(rng, n_boot: int, n: int, cluster=None):
+    """Row indices of ``n_boot`` bootstrap resamples of ``n`` rows.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n_boot, n : int
+    cluster : array-like, optional
+        Cluster of each row: resample whole clusters with replacement (as
+        many clusters as the data have), keeping every row of a drawn
+        cluster [1]_; resamples then differ in size.
+
+    Returns
+    -------
+    numpy.ndarray or list of numpy.ndarray
+        ``(n_boot, n)`` int32 array of row indices (rows), or a list of
+        ``n_boot`` index arrays (clusters).
+
+    References
+    ----------
+    .. [1] Field, C. A., & Welsh, A. H. (2007). Bootstrapping clustered
+       data. *Journal of the Royal Statistical Society B*, 69(3), 369-390.
+    """
+    if cluster is None:
+        return rng.integers(0, n, size=(n_boot, n), dtype=np.int32)
+    labels, inv = np.unique(np.asarray(cluster), return_inverse=True)
+    members = [np.flatnonzero(inv == k).astype(np.int32) for k in range(len(labels))]
+    picks = rng.integers(0, len(labels), size=(n_boot, len(labels)))
+    return [np.concatenate([members[k] for k in row]) for row in picks]
 
 
 def _jackknife_accel(result, job, n_jobs, backend, progress):

@@ -422,19 +422,25 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     # --- measurement invariance ------------------------------------------------
     inv = []
     for g in cfg["invariance_groups"]:
-        group_data = data
+        group_data, dropped_before = data, []
         if cfg["missing"] == "two-stage":
             from .structural import exact_moment_data
 
             rows = data.dropna(subset=[g])
             # EM needs more rows than items in each group: groups below the invariance minimum are
-            # dropped here, as measurement_invariance would drop them (it reports them as dropped).
-            sizes = rows[g].map(rows[g].value_counts())
-            rows = rows[sizes >= int(cfg["invariance_min_group_n"])]
+            # dropped here, as measurement_invariance would drop them, and named in groups_dropped.
+            counts = rows[g].value_counts()
+            dropped_before = sorted(_group_label(k) for k, n in counts.items()
+                                    if n < int(cfg["invariance_min_group_n"]))
+            rows = rows[rows[g].map(counts) >= int(cfg["invariance_min_group_n"])]
             group_data = exact_moment_data(rows.assign(**{g: rows[g].map(_group_label)}), items, group=g,
                                            seed=int(cfg["seed"]))
-        inv.append(measurement_invariance(first, group_data, g, estimator=cfg["estimator"], missing=missing,
-                                          min_group_n=int(cfg["invariance_min_group_n"])))
+        res = measurement_invariance(first, group_data, g, estimator=cfg["estimator"], missing=missing,
+                                     min_group_n=int(cfg["invariance_min_group_n"]))
+        if dropped_before:
+            res["groups_dropped"] = [";".join(dropped_before + [x for x in str(v).split(";") if x and x != "nan"])
+                                     for v in res["groups_dropped"].fillna("")]
+        inv.append(res)
     inv_tab = pd.concat(inv, ignore_index=True) if inv else pd.DataFrame(columns=_INV_COLS)
     put_csv("invariance", inv_tab)
 
