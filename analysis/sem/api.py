@@ -7,6 +7,8 @@ References
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -17,6 +19,7 @@ from .partable import build_partable, fill_fixed_x
 from .results import SEMResult
 from .samplestats import sample_stats
 from .start import start_values
+from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa"]
 
@@ -27,7 +30,7 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         missing: str = "listwise", group: str | None = None, group_equal=(),
         std_lv: bool = False, meanstructure: bool | None = None, se: str = "standard",
         bootstrap: int = 0, seed: int | None = None, start=None,
-        max_iter: int = 500) -> SEMResult:
+        max_iter: int = 500, cluster: str | None = None, fixed_x: bool = True) -> SEMResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -67,10 +70,26 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         Warm start for the free parameters.
     max_iter : int
         Maximum number of scoring iterations (lavaan's ``iter.max``).
+    cluster : str, optional
+        Column naming each row's cluster (lavaan's ``cluster =``).  With
+        ``level: 1`` / ``level: 2`` blocks in the syntax: a two-level model
+        estimated by ML (:mod:`analysis.sem.twolevel`; complete data, rows
+        with a missing model variable or cluster dropped listwise and counted
+        in ``.notes`` and ``.fit["n_dropped"]``).  Without level blocks: the
+        single-level model with cluster-robust standard errors and the
+        Yuan-Bentler scaled test (lavaan's ``se = "robust.cluster"``, ``test
+        = "yuan.bentler.mplus"``, mean structure on), i.e. MLR with the
+        casewise scores summed within clusters (:mod:`analysis.sem.robust`).
+    fixed_x : bool
+        lavaan's ``fixed.x``: True (default) fixes the moments of exogenous
+        observed covariates at their sample values (for a two-level model:
+        at the EM saturated estimates, as lavaan); False estimates them.
+        False is implemented for two-level models only.
 
     Returns
     -------
     SEMResult
+        :class:`~analysis.sem.twolevel.TwoLevelResult` for a two-level model.
 
     Notes
     -----
@@ -87,6 +106,22 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     >>> round(float(fit.fit["df"]), 1)
     0.0
     """
+    if cluster is not None and not isinstance(cluster, str):
+        raise TypeError(f"cluster must be a column name, not {type(cluster).__name__}.")
+    formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    if any(getattr(f, "level", 0) for f in formulas):
+        return _sem_twolevel(formulas, data, cluster=cluster, estimator=estimator,
+                             ordered=ordered, missing=missing, group=group,
+                             group_equal=group_equal, std_lv=std_lv, se=se,
+                             bootstrap=bootstrap, start=start, max_iter=max_iter,
+                             fixed_x=fixed_x)
+    if not fixed_x:
+        raise NotImplementedError("fixed_x=False is implemented for two-level models only.")
+    if cluster is not None:
+        return _sem_cluster(formulas, data, cluster=cluster, estimator=estimator,
+                            ordered=ordered, missing=missing, group=group,
+                            group_equal=group_equal, std_lv=std_lv, se=se,
+                            bootstrap=bootstrap, start=start, max_iter=max_iter)
     est = get_estimator(estimator)
     if ordered is not None and ordered is not False and est.name in ("ML", "MLR"):
         if str(estimator).upper() != "ML":
@@ -118,7 +153,7 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     ms = meanstructure
     if ms is None:
         ms = ngroups > 1 or missing == "fiml"
-    pt, vs = build_partable(model, ngroups=ngroups, std_lv=std_lv, meanstructure=bool(ms),
+    pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=std_lv, meanstructure=bool(ms),
                             group_equal=tuple(group_equal))
     if any(pt["op"] == "~1"):
         ms = True
@@ -141,6 +176,75 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         # intervals; both are counted in .fit (n_boot_failed, n_boot_improper).
         result.boot = _boot.bootstrap_draws(result, n_boot=bootstrap, seed=seed, exclude_improper=False)
     return result
+
+
+def _sem_twolevel(formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
+                  std_lv, se, bootstrap, start, max_iter, fixed_x):
+    """``sem()`` of a model with ``level:`` blocks: checks, then :func:`~analysis.sem.twolevel.sem_twolevel`."""
+    if cluster is None:
+        raise ValueError("The model has 'level:' blocks: give the cluster column, "
+                         "e.g. sem(model, data, cluster='community').")
+    if str(estimator).upper() != "ML":
+        raise NotImplementedError(f"Two-level models are estimated by ML only, not {estimator!r}.")
+    if ordered not in (None, False):
+        raise NotImplementedError("Two-level models with ordered variables are not supported.")
+    if missing != "listwise":
+        raise NotImplementedError("Two-level models use complete data (listwise deletion); "
+                                  f"missing={missing!r} is not supported.")
+    if group is not None or group_equal:
+        raise NotImplementedError("Multigroup two-level models are not supported.")
+    if se not in ("standard", "none"):
+        raise NotImplementedError(f"se={se!r} is not available for two-level models "
+                                  "(standard errors: observed information, as lavaan).")
+    if bootstrap:
+        raise NotImplementedError("The bootstrap is not available for two-level models.")
+    from .twolevel import sem_twolevel  # lazy: keeps the single-level import light
+
+    return sem_twolevel(formulas, data, cluster, std_lv=std_lv, se=se, start=start,
+                        max_iter=max_iter, fixed_x=fixed_x)
+
+
+def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
+                 std_lv, se, bootstrap, start, max_iter):
+    """Single-level ``sem(..., cluster=)``: ML estimates, cluster-robust SEs and test.
+
+    As lavaan 0.6.14: ``estimator = "ML"`` (or ``"MLR"``) with ``cluster``
+    gives ``se = "robust.cluster"`` (the sandwich of :func:`analysis.sem.robust.robust_vcov`
+    with the scores summed within clusters, times ``G/(G-1)``) and
+    ``test = "yuan.bentler.mplus"``, and switches the mean structure on.
+    Rows whose cluster is missing are dropped (counted in ``stats.n_dropped``).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("data must be a pandas DataFrame.")
+    if cluster not in data.columns:
+        raise ValueError(f"The cluster column {cluster!r} is not in the data "
+                         f"(columns: {list(map(str, data.columns))[:12]}).")
+    if str(estimator).upper() not in ("ML", "MLR") or ordered not in (None, False):
+        raise NotImplementedError("cluster= with a single-level model is available for ML/MLR "
+                                  f"(cluster-robust SEs), not estimator={estimator!r}"
+                                  + (" with ordered variables" if ordered not in (None, False) else "")
+                                  + ".")
+    if bootstrap or se == "bootstrap":
+        raise NotImplementedError("cluster= with the bootstrap is not supported (resample whole "
+                                  "clusters instead).")
+    if se not in ("standard", "robust", "robust.cluster", "robust.huber.white", "none"):
+        raise ValueError(f"se={se!r} cannot be combined with cluster=.")
+    from . import robust
+
+    bad = data[cluster].isna().to_numpy()
+    frame = data.loc[~bad]
+    fit = sem(formulas, frame, estimator="MLR", missing=missing, group=group,
+              group_equal=group_equal, std_lv=std_lv, meanstructure=True,
+              se="none" if se == "none" else "robust", start=start, max_iter=max_iter)
+    labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
+                                   missing=fit.options["missing"])
+    fit.objective.cluster = labels
+    if bad.any():
+        fit.objective.stats = replace(fit.objective.stats,
+                                      n_dropped=fit.objective.stats.n_dropped + int(bad.sum()))
+    fit.options.update(cluster=cluster, se="none" if se == "none" else "robust.cluster",
+                       test="yuan.bentler.mplus")
+    return fit
 
 
 def cfa(model: str, data: pd.DataFrame, **kwargs) -> SEMResult:

@@ -24,7 +24,8 @@ import pandas as pd
 
 from .syntax import Formula, parse_syntax
 
-__all__ = ["VariableSets", "build_partable", "fill_fixed_x", "GROUP_EQUAL_TYPES"]
+__all__ = ["VariableSets", "build_partable", "build_partable_levels", "fill_fixed_x",
+           "GROUP_EQUAL_TYPES"]
 
 #: Parameter types accepted by ``group_equal``.
 GROUP_EQUAL_TYPES = ("loadings", "intercepts", "means", "residuals",
@@ -138,7 +139,8 @@ def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
         Parameter types held equal across groups, from
         :data:`GROUP_EQUAL_TYPES`.
     fixed_x : bool
-        Treat exogenous observed covariates as fixed (lavaan's default).
+        Treat exogenous observed covariates as fixed (lavaan's default);
+        with False their variances and covariances are free parameters.
     auto_cov_y : bool
         Free residual covariances among purely dependent variables.
 
@@ -155,6 +157,9 @@ def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
     variables : VariableSets
     """
     formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    if any(getattr(f, "level", 0) for f in formulas):
+        raise ValueError("The model syntax has 'level:' blocks: build its table with "
+                         "build_partable_levels() (sem() does this when given cluster=).")
     bad = [t for t in group_equal if t not in GROUP_EQUAL_TYPES]
     if bad:
         raise ValueError(
@@ -242,11 +247,19 @@ def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
                 for b in pure_y[i + 1:]:
                     if not have(a, "~~", b, g):
                         add(a, "~~", b, 0, g, 1, np.nan)
-        # 5. covariances among fixed x
+        # 5. covariances among fixed x (free covariances among the exogenous
+        #    observed variables when fixed_x is False, as lavaan's fixed.x = FALSE)
         for i, a in enumerate(vs.ov_x):
             for b in vs.ov_x[i + 1:]:
                 if not have(a, "~~", b, g):
                     add(a, "~~", b, 0, g, 0, np.nan, exo=1)
+        if not fixed_x:
+            exo_ov = [v for v in vs.ov if v in x_names and v not in y_names
+                      and v not in indicators]
+            for i, a in enumerate(exo_ov):
+                for b in exo_ov[i + 1:]:
+                    if not have(a, "~~", b, g):
+                        add(a, "~~", b, 0, g, 1, np.nan)
         # 6. mean structure
         if meanstructure:
             for v in vs.ov:
@@ -274,6 +287,100 @@ def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
     pt = _assign_free(pt, vs, group_equal, eq_pairs)
     return pt, vs
+
+
+def build_partable_levels(model: str | list, *, std_lv: bool = False, fixed_x: bool = True):
+    """Parameter table of a two-level model (``level: 1`` / ``level: 2`` blocks).
+
+    Each level is built as a one-group model with a mean structure by
+    :func:`build_partable` (same defaults) and becomes one block, as in
+    lavaan: block 1 = level 1 (within), block 2 = level 2 (between).  The
+    within-level intercepts of the observed variables are fixed at 0 (the
+    means live at level 2, where they are free); latent means are fixed at 0
+    at both levels.  Labels shared across levels are one parameter;
+    ``:=`` and ``==`` apply to the whole model.
+
+    Parameters
+    ----------
+    model : str or list of Formula
+        lavaan syntax with ``level:`` headers (or its parsed form).
+    std_lv : bool
+        As :func:`build_partable`, at both levels.
+    fixed_x : bool
+        Exogenous observed covariates of a level have fixed moments there
+        (``exo`` rows, filled later from the saturated two-level model); with
+        False their variances, covariances and level-2 means are free
+        (lavaan's ``fixed.x = FALSE``).
+
+    Returns
+    -------
+    partable : pandas.DataFrame
+        The columns of :func:`build_partable` plus ``level`` (1, 2; 0 for
+        ``:=`` rows); ``group`` holds the block (1 within, 2 between; 0 for
+        ``:=`` rows).
+    levels : list of VariableSets
+        The variables of level 1 and of level 2.
+
+    Raises
+    ------
+    ValueError
+        When a level block is missing or empty, or a within-level intercept
+        of an observed variable is set free.
+
+    References
+    ----------
+    .. [1] Rosseel, Y. (2021). Evaluating the observed log-likelihood
+       function in two-level structural equation modeling with missing data:
+       from formulas to R code. *Psych*, 3(2), 197-232.
+    """
+    formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    body = [f for f in formulas if f.op not in (":=", "==")]
+    parts, levels = [], []
+    for lev in (1, 2):
+        sub = [f for f in body if f.level == lev]
+        if not sub:
+            raise ValueError(f"The two-level model has no formulas under 'level: {lev}'; "
+                             "write both a 'level: 1' (within) and a 'level: 2' (between) block.")
+        plain = [Formula(f.lhs, f.op, f.rhs, f.modifier, f.line) for f in sub]
+        pt_l, vs_l = build_partable(plain, ngroups=1, std_lv=std_lv, meanstructure=True,
+                                    fixed_x=fixed_x)
+        pt_l = pt_l.copy()
+        pt_l["group"] = lev
+        pt_l["level"] = lev
+        if lev == 1:
+            ov = set(vs_l.ov)
+            wint = (pt_l["op"] == "~1") & pt_l["lhs"].isin(ov)
+            bad = pt_l[wint & (pt_l["free"] > 0) & (pt_l["user"] == 1)]
+            if len(bad):
+                raise ValueError(
+                    f"Model syntax: the intercepts of {sorted(bad['lhs'])} are written under "
+                    "'level: 1'; in a two-level model the means are estimated at level 2.")
+            pt_l.loc[wint, "free"] = 0
+            pt_l.loc[wint, "ustart"] = 0.0
+        parts.append(pt_l)
+        levels.append(vs_l)
+    pt = pd.concat(parts, ignore_index=True)
+    eq_pairs = []
+    extra = []
+    for f in formulas:
+        if f.op == ":=":
+            extra.append(dict(lhs=f.lhs, op=":=", rhs=f.rhs, user=2, group=0, free=0,
+                              ustart=np.nan, start=np.nan, exo=0, label=f.lhs, level=0))
+        elif f.op == "==":
+            eq_pairs.append((f.lhs.strip(), f.rhs.strip(), f.line))
+    if extra:
+        pt = pd.concat([pt, pd.DataFrame(extra)], ignore_index=True)
+    pt["id"] = np.arange(1, len(pt) + 1)
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    pt["label"] = pt["label"].fillna("").astype(str)
+    pt["free"] = np.where(pt["free"].to_numpy() > 0, 1, 0)
+    lv = list(dict.fromkeys(levels[0].lv + levels[1].lv))
+    both = VariableSets(ov=list(dict.fromkeys(levels[0].ov + levels[1].ov)), lv=lv,
+                        ov_x=[], lv_x=[])
+    pt = _assign_free(pt.drop(columns=["eq_key"]), both, (), eq_pairs)
+    cols = ["id", "lhs", "op", "rhs", "user", "group", "level", "free", "ustart", "start",
+            "exo", "label", "plabel", "eq_key"]
+    return pt[cols], levels
 
 
 def _assign_free(pt, vs, group_equal, eq_pairs):

@@ -10,6 +10,9 @@ Supported: operators ``=~ ~ ~~ ~1 := |`` (and ``==`` between labels),
 variable joined by ``*``: a label (``a*x``), a fixed value (``1*x``,
 ``0*x``), ``NA*x`` (free), per-group vectors ``c(a, b)*x`` /
 ``c(1, NA)*x``, ``start(0.5)*x``, ``label("a")*x`` and ``equal("a")*x``.
+Two-level models: the block headers ``level: 1`` (or ``level: within``) and
+``level: 2`` (``level: between``) set the level of the formulas that follow
+(:attr:`Formula.level`; 0 when the syntax has no level blocks).
 
 References
 ----------
@@ -22,13 +25,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Formula", "Modifier", "parse_syntax", "OPERATORS"]
+__all__ = ["Formula", "Modifier", "parse_syntax", "OPERATORS", "LEVEL_NAMES"]
 
 #: Operators recognised, longest first (the order in which they are tried).
 OPERATORS = ("=~", "~~", ":=", "==", "<~", "~", "|", "<", ">")
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_HEADER = re.compile(r"^(level|group|class)\s*:\s*(.*)$", flags=re.I)
+#: Accepted labels of ``level:`` headers and the level they mean.
+LEVEL_NAMES = {"1": 1, "within": 1, "2": 2, "between": 2}
 
 
 @dataclass
@@ -66,6 +72,10 @@ class Formula:
     modifier : Modifier
     line : int
         1-based line of the model text where the formula starts.
+    level : int
+        1 (within) or 2 (between) under a ``level:`` header; 0 when the
+        syntax has no level blocks.  ``:=`` and ``==`` rows keep the level
+        they were written under but apply to the whole model (as lavaan).
     """
 
     lhs: str
@@ -73,6 +83,7 @@ class Formula:
     rhs: str
     modifier: Modifier
     line: int
+    level: int = 0
 
 
 def _strip_comment(line: str) -> str:
@@ -252,6 +263,8 @@ def parse_syntax(model: str) -> list[Formula]:
     --------
     >>> [(f.lhs, f.op, f.rhs) for f in parse_syntax("f =~ x1 + a*x2; x1 ~~ x2")]
     [('f', '=~', 'x1'), ('f', '=~', 'x2'), ('x1', '~~', 'x2')]
+    >>> [(f.lhs, f.level) for f in parse_syntax("level: 1\\n fw =~ y1 + y2\\nlevel: 2\\n fb =~ y1 + y2")]
+    [('fw', 1), ('fw', 1), ('fb', 2), ('fb', 2)]
     """
     if not isinstance(model, str) or not model.strip():
         raise ValueError("The model syntax is empty.")
@@ -259,7 +272,28 @@ def parse_syntax(model: str) -> list[Formula]:
     statements = _statements(model)
     if not statements:
         raise ValueError("The model syntax is empty (only comments or blank lines).")
+    level = 0
+    seen_levels: list[int] = []
     for stmt, line in statements:
+        header = _HEADER.match(stmt)
+        if header and _find_operator(stmt) is None:
+            kind, value = header.group(1).lower(), header.group(2).strip()
+            if kind != "level":
+                raise ValueError(
+                    f"Model syntax, line {line}: '{kind}:' blocks are not supported "
+                    "(use the group= argument for multigroup models).")
+            if value.lower() not in LEVEL_NAMES:
+                raise ValueError(
+                    f"Model syntax, line {line}: unknown level {value!r}; write 'level: 1' "
+                    "(within) or 'level: 2' (between).")
+            level = LEVEL_NAMES[value.lower()]
+            if level in seen_levels:
+                raise ValueError(f"Model syntax, line {line}: 'level: {value}' appears twice.")
+            if not seen_levels and out:
+                raise ValueError(f"Model syntax, line {line}: with level blocks, every formula "
+                                 "must follow a 'level:' line (the first is above it).")
+            seen_levels.append(level)
+            continue
         found = _find_operator(stmt)
         if found is None:
             raise ValueError(
@@ -274,13 +308,13 @@ def parse_syntax(model: str) -> list[Formula]:
             )
         if op == ":=":
             out.append(Formula(_check_name(lhs_text, line, "left of :="), ":=",
-                               re.sub(r"\s+", "", rhs_text), Modifier(), line))
+                               re.sub(r"\s+", "", rhs_text), Modifier(), line, level))
             continue
         if op in ("==", "<", ">"):
             if op != "==":
                 raise ValueError(
                     f"Model syntax, line {line}: inequality constraints are not supported.")
-            out.append(Formula(lhs_text, "==", rhs_text, Modifier(), line))
+            out.append(Formula(lhs_text, "==", rhs_text, Modifier(), line, level))
             continue
         if op == "<~":
             raise ValueError(f"Model syntax, line {line}: formative '<~' is not supported.")
@@ -295,14 +329,14 @@ def parse_syntax(model: str) -> list[Formula]:
                 var = pieces[-1]
                 mod = _parse_modifier(pieces[:-1], line)
                 if op == "~" and var == "1":
-                    out.append(Formula(lhs, "~1", "", mod, line))
+                    out.append(Formula(lhs, "~1", "", mod, line, level))
                     continue
                 if op == "|":
                     if not re.match(r"^t\d+$", var):
                         raise ValueError(
                             f"Model syntax, line {line}: thresholds are written t1, t2, ... (got {var!r}).")
-                    out.append(Formula(lhs, "|", var, mod, line))
+                    out.append(Formula(lhs, "|", var, mod, line, level))
                     continue
                 _check_name(var, line, "right-hand side")
-                out.append(Formula(lhs, op, var, mod, line))
+                out.append(Formula(lhs, op, var, mod, line, level))
     return out
