@@ -138,6 +138,8 @@ def _cmd_fit(args) -> int:
         group_equal=group_equal,
         bootstrap=args.bootstrap,
         seed=args.seed,
+        cluster=args.cluster,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
     )
     payload = result.to_dict()
     if args.json:
@@ -232,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--group-equal", default=None, help="e.g. loadings,intercepts")
     s.add_argument("--bootstrap", type=int, default=0, help="number of bootstrap resamples")
     s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--cluster", default=None,
+                   help="cluster column: a two-level model when the syntax has level: blocks, "
+                        "else cluster-robust standard errors (lavaan's cluster =)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar of the bootstrap (default: when the terminal shows it)")
     s.add_argument("--json", default=None, help="write fit and estimates as JSON here")
     s.add_argument("--quiet", action="store_true", help="do not print the summary")
     s.set_defaults(func=_cmd_fit)

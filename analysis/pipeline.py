@@ -241,7 +241,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         "structural": dict(
             actions=[(_act_structural, [layout, settings])],
             file_dep=inputs + instrument_in + [str(analysis_data)]
-            + _modules("sem", "psychometrics", "study/structural.py", "study/diagrams.py", "study/style.py", "results.py"),
+            + _modules("sem", "psychometrics", "study/structural.py", "study/multilevel.py", "study/diagrams.py", "study/style.py", "results.py"),
             targets=[str(index["structural"])],
         ),
         "robustness": dict(

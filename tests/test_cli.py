@@ -61,3 +61,33 @@ def test_fit_bootstrap_json_matches_lavaan_percentile_interval(tmp_path):
     assert abs(ind["ci_upper"] - lav["ci_upper"]) < 0.2
     assert abs(ind["se"] - lav["se"]) < 0.05
     assert ind["ci_lower"] < ind["est"] < ind["ci_upper"]
+
+
+def test_fit_two_level_model_with_cluster_matches_lavaan(tmp_path):
+    """`resilience fit --cluster` with level: blocks gives lavaan's two-level estimates (paths_sat)."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    ref_dir = Path(__file__).parent / "reference"
+    lav = pd.read_csv(ref_dir / "lavaan" / "twolevel_paths_sat_estimates.csv")
+    lav = lav[lav["op"] == "~"]
+    lines = []
+    for level in (1, 2):
+        lines.append(f"level: {level}")
+        for lhs, sub in lav[lav["level"] == level].groupby("lhs", sort=False):
+            lines.append(f"  {lhs} ~ " + " + ".join(sub["rhs"]))
+        lines.append("  m1 ~~ m2 + m3 + m4\n  m2 ~~ m3 + m4\n  m3 ~~ m4")
+    model = tmp_path / "twolevel.lav"
+    model.write_text("\n".join(lines) + "\n")
+    data = ref_dir / "data" / "twolevel_paths.csv"
+    out = tmp_path / "fit.json"
+    proc = _run("fit", str(model), str(data), "--cluster", "cluster", "--json", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    est = pd.DataFrame(json.loads(out.read_text())["estimates"])
+    got = est[est["op"] == "~"].set_index(["level", "lhs", "rhs"])["est"]
+    want = lav.set_index(["level", "lhs", "rhs"])["est"]
+    pd.testing.assert_series_equal(got.loc[want.index], want, rtol=1e-3, check_names=False)
+    no_cluster = _run("fit", str(model), str(data), "--quiet")
+    assert no_cluster.returncode == 2 and "cluster" in no_cluster.stderr and "Traceback" not in no_cluster.stderr

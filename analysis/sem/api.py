@@ -30,7 +30,8 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         missing: str = "listwise", group: str | None = None, group_equal=(),
         std_lv: bool = False, meanstructure: bool | None = None, se: str = "standard",
         bootstrap: int = 0, seed: int | None = None, start=None,
-        max_iter: int = 500, cluster: str | None = None, fixed_x: bool = True) -> SEMResult:
+        max_iter: int = 500, cluster: str | None = None, fixed_x: bool = True,
+        progress: bool = False) -> SEMResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -70,6 +71,8 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         Warm start for the free parameters.
     max_iter : int
         Maximum number of scoring iterations (lavaan's ``iter.max``).
+    progress : bool
+        Show a progress bar while the bootstrap runs.
     cluster : str, optional
         Column naming each row's cluster (lavaan's ``cluster =``).  With
         ``level: 1`` / ``level: 2`` blocks in the syntax: a two-level model
@@ -174,7 +177,8 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
 
         # As lavaan: draws that fail are dropped, improper ones (negative variances) are kept in the
         # intervals; both are counted in .fit (n_boot_failed, n_boot_improper).
-        result.boot = _boot.bootstrap_draws(result, n_boot=bootstrap, seed=seed, exclude_improper=False)
+        result.boot = _boot.bootstrap_draws(result, n_boot=bootstrap, seed=seed, exclude_improper=False,
+                                            progress=progress)
     return result
 
 

@@ -941,11 +941,12 @@ class TwoLevelResult(SEMResult):
                   "~1": "Intercepts", ":=": "Defined Parameters"}
         fmt = lambda v: f"{v:>10.3f}" if np.isfinite(v) else f"{'':>10}"  # noqa: E731
         for lev, head in ((1, "Level 1 [within]:"), (2, f"Level 2 [{self.options.get('cluster')}]:"),
-                          (0, "Defined parameters:")):
+                          (0, "")):
             sub_l = est[est["level"] == lev]
             if sub_l.empty:
                 continue
-            lines += [head, ""]
+            if lev:
+                lines += [head, ""]
             for op, title in titles.items():
                 sub = sub_l[sub_l["op"] == op]
                 if sub.empty:

@@ -33,6 +33,10 @@ under ``results/structural/``:
     Structural paths free vs equal across community types.
 ``clustering.csv``
     ICC(1) of the scale scores by community and design effects.
+``twolevel.csv``
+    Two-level path model of the scale scores: within- and
+    between-community paths and indirect effects
+    (:mod:`analysis.study.multilevel`).
 ``headline.json``
     Key numbers for the book and the report.
 
@@ -472,14 +476,11 @@ def clustering_table(data, instrument, cluster="community") -> pd.DataFrame:
        organizations* (pp. 349-381). Jossey-Bass.
     """
     from ..psychometrics.clustering import cluster_summary
+    from .multilevel import scale_scores
 
-    scores = pd.DataFrame({cluster: data[cluster]})
-    for c in instrument.constructs:
-        scores[c.code] = data[instrument.item_codes(c.code)].mean(axis=1)
-    for s in instrument.second_order:
-        items = [i for ch in s.children for i in instrument.item_codes(ch)]
-        scores[s.code] = data[items].mean(axis=1)
-    cols = [c for c in scores.columns if c != cluster]
+    scores = scale_scores(data, instrument)
+    cols = list(scores.columns)
+    scores[cluster] = data[cluster].to_numpy()
     return cluster_summary(scores, cols, cluster)
 
 
@@ -566,6 +567,7 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
     from ..sem.bootstrap import bootstrap, bootstrap_estimates
     from ..sem.montecarlo import montecarlo_ci
     from .instrument import load_instrument
+    from .multilevel import fit_twolevel, twolevel_table
     from .settings import load_settings
 
     limiter = _limit_threads()
@@ -637,6 +639,19 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         written.append(write_csv(out_dir / "multigroup.csv", mg))
         clus = clustering_table(raw, instrument)
         written.append(write_csv(out_dir / "clustering.csv", clus))
+        tl_summary = None
+        try:
+            tl_fit = fit_twolevel(raw, instrument)
+            tl_tab, tl_summary = twolevel_table(tl_fit)
+            written.append(write_csv(out_dir / "twolevel.csv", tl_tab))
+            notes.append(f"Two-level path model of the scale scores (PL, GRID, RES, ORG, LIST, CR; "
+                         f"{tl_summary['nobs']} respondents in {tl_summary['nclusters']} communities, "
+                         f"{tl_summary['n_dropped']} rows dropped for a missing score; converged: "
+                         f"{tl_summary['converged']}): within-community and between-community paths "
+                         "(twolevel.csv). Scale scores carry measurement error, so its within paths are "
+                         "attenuated compared with the latent model.")
+        except (ValueError, np.linalg.LinAlgError, NotImplementedError) as exc:
+            notes.append(f"two-level model not estimated: {exc}")
         try:
             written.append(_diagram(est, instrument, figures_dir / "structural_paths.png"))
         except ValueError as exc:
@@ -644,6 +659,7 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         head = _headline(fit, boot, unit, ind, notes, len(raw))
         head["rival_models"] = int(len(rivals))
         head["max_design_effect"] = float(clus["design_effect"].max())
+        head["twolevel"] = tl_summary
         written.append(write_json(out_dir / "headline.json", head))
         return written
     finally:
