@@ -94,7 +94,7 @@ def test_fit_and_tables(fits):
     tab = S.estimator_table(full, {"rows": boot, "communities": cb})
     assert set(tab["method"]) == {"ML", "rows", "communities"}
     paths = tab[tab["lhs"] == "GRID~PL"].set_index("method")
-    assert paths.loc["rows", "se"] == pytest.approx(boot.draws["a1"].std(ddof=1))
+    assert paths.loc["rows", "se"] == pytest.approx(boot.draws["GRID~PL"].std(ddof=1))
 
 
 def test_clustering_table_matches_icc1(sample, instrument):
