@@ -128,3 +128,35 @@ def test_recovery_right_model_passes_wrong_model_fails():
     wrong = _recovery(False)
     bad = wrong.loc[["ind_GRID", "ind_RES", "ind_ORG", "ind_LIST", "total_indirect"], "bias"].abs()
     assert (bad >= 0.04).any(), wrong[["truth", "mean", "bias"]]
+
+
+# --- the whole step on a small sample ----------------------------------------------
+def test_run_structural_reports_the_resampling_unit_and_both_levels(tmp_path, sample, instrument):
+    import json
+
+    cfg = {"structural": {"bootstrap": 16, "bootstrap_unit": "community", "comparison_bootstrap": 8,
+                          "montecarlo": 400, "seed": 3}}
+    files = S.run_structural(sample, out_dir=tmp_path / "structural", instrument=instrument, config=cfg,
+                             figures_dir=tmp_path / "figures", n_jobs=1)
+    names = {f.name for f in files}
+    assert {"estimates.csv", "indirect.csv", "estimators.csv", "bootstrap.csv", "twolevel.csv",
+            "headline.json"} <= names
+    head = json.loads((tmp_path / "structural" / "headline.json").read_text())
+    assert head["bootstrap_unit"] == "community" and head["bootstrap"] == 16
+    boot = pd.read_csv(tmp_path / "structural" / "bootstrap.csv").iloc[0]
+    assert boot["unit"] == "community"
+    assert boot["n_boot_ok"] + boot["n_boot_failed"] + boot["n_boot_improper"] == 16
+    est = pd.read_csv(tmp_path / "structural" / "estimators.csv")
+    assert set(est["method"]) == {"ML", "bootstrap (respondents)", "cluster bootstrap (communities)"}
+    tl = pd.read_csv(tmp_path / "structural" / "twolevel.csv")
+    assert set(tl["level"]) == {"within", "between"}
+    assert head["twolevel"]["nclusters"] == sample["community"].nunique()
+    # the reported interval is the cluster bootstrap's: estimates.csv's se equals its SD
+    a1 = pd.read_csv(tmp_path / "structural" / "estimates.csv").query("label == 'a1'").iloc[0]
+    cl = est[(est["lhs"] == "GRID~PL") & (est["method"] == "cluster bootstrap (communities)")].iloc[0]
+    assert a1["se"] == pytest.approx(cl["se"])
+    bad = {"structural": {**cfg["structural"], "bootstrap_unit": "city"}}
+    from analysis.errors import InputError
+
+    with pytest.raises(InputError, match="bootstrap_unit"):
+        S.run_structural(sample, out_dir=tmp_path / "bad", instrument=instrument, config=bad, n_jobs=1)
