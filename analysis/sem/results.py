@@ -36,6 +36,44 @@ FIT_KEYS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
 _Z975 = float(_st.norm.ppf(0.975))
 
 
+
+_SECTION_TITLES = {"=~": "Latent Variables", "~": "Regressions", "~~": "Covariances / Variances",
+                   "~1": "Intercepts", ":=": "Defined Parameters"}
+
+
+def estimate_sections(est: pd.DataFrame) -> list:
+    """Lines of the estimate sections of a lavaan-style ``summary()``.
+
+    Parameters
+    ----------
+    est : pandas.DataFrame
+        Rows of ``.estimates`` (one group or level).
+
+    Returns
+    -------
+    list of str
+        One section per operator present (latent variables, regressions,
+        covariances, intercepts, defined parameters), each a header, a
+        column line and one line per parameter; fixed parameters show no SE.
+    """
+    fmt = lambda v: f"{v:>10.3f}" if np.isfinite(v) else f"{'':>10}"  # noqa: E731
+    lines = []
+    for op, title in _SECTION_TITLES.items():
+        sub = est[est["op"] == op]
+        if sub.empty:
+            continue
+        lines.append(f"{title}:")
+        lines.append(f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}{'P(>|z|)':>10}{'Std.all':>10}")
+        for r in sub.itertuples(index=False):
+            name = f"{r.lhs} {r.op} {r.rhs}".strip()
+            if r.label:
+                name += f" ({r.label})"
+            se = r.se if (r.se > 0 or r.op == ":=") else np.nan
+            lines.append(f"  {name:<24}{fmt(r.est)}{fmt(se)}{fmt(r.z)}{fmt(r.pvalue)}{fmt(r.std_all)}")
+        lines.append("")
+    return lines
+
+
 class SEMResult:
     """A fitted structural equation model.
 
@@ -350,30 +388,12 @@ class SEMResult:
         if self.issues:
             lines += ["Warnings:"] + [f"  - {m}" for m in self.issues] + [""]
         est = self.estimates
-        titles = {"=~": "Latent Variables", "~": "Regressions", "~~": "Covariances / Variances",
-                  "~1": "Intercepts", ":=": "Defined Parameters"}
         groups = sorted(est["group"].unique(), key=lambda v: (v == 0, v))  # ':=' (group 0) last
         for g in groups:
-            sub_g = est[est["group"] == g]
             if len(groups) > 1:
                 lines += ([f"Group {g} [{st.group_labels[g - 1]}]:", ""] if g > 0
                           else ["Across groups:", ""])
-            for op, title in titles.items():
-                sub = sub_g[sub_g["op"] == op]
-                if sub.empty:
-                    continue
-                lines.append(f"{title}:")
-                lines.append(f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}"
-                             f"{'P(>|z|)':>10}{'Std.all':>10}")
-                for r in sub.itertuples(index=False):
-                    name = f"{r.lhs} {r.op} {r.rhs}".strip()
-                    if r.label:
-                        name += f" ({r.label})"
-                    fmt = lambda v: f"{v:>10.3f}" if np.isfinite(v) else f"{'':>10}"  # noqa: E731
-                    se = r.se if (r.se > 0 or r.op == ":=") else np.nan
-                    lines.append(f"  {name:<24}{fmt(r.est)}{fmt(se)}{fmt(r.z)}{fmt(r.pvalue)}"
-                                 f"{fmt(r.std_all)}")
-                lines.append("")
+            lines += estimate_sections(est[est["group"] == g])
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -60,7 +60,7 @@ from .model import SEMModel
 from .objective import Objective, _collapse, _safe_inverse
 from .optimize import minimize
 from .partable import VariableSets, build_partable_levels, fill_fixed_x
-from .results import SEMResult
+from .results import SEMResult, estimate_sections
 from .start import start_values
 
 __all__ = ["ClusterData", "cluster_data", "loglik_twolevel", "SaturatedTwoLevel",
@@ -937,9 +937,6 @@ class TwoLevelResult(SEMResult):
         if self.issues:
             lines += ["Warnings:"] + [f"  - {m}" for m in self.issues] + [""]
         est = self.estimates
-        titles = {"=~": "Latent Variables", "~": "Regressions", "~~": "Covariances / Variances",
-                  "~1": "Intercepts", ":=": "Defined Parameters"}
-        fmt = lambda v: f"{v:>10.3f}" if np.isfinite(v) else f"{'':>10}"  # noqa: E731
         for lev, head in ((1, "Level 1 [within]:"), (2, f"Level 2 [{self.options.get('cluster')}]:"),
                           (0, "")):
             sub_l = est[est["level"] == lev]
@@ -947,21 +944,7 @@ class TwoLevelResult(SEMResult):
                 continue
             if lev:
                 lines += [head, ""]
-            for op, title in titles.items():
-                sub = sub_l[sub_l["op"] == op]
-                if sub.empty:
-                    continue
-                lines.append(f"{title}:")
-                lines.append(f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}"
-                             f"{'P(>|z|)':>10}{'Std.all':>10}")
-                for r in sub.itertuples(index=False):
-                    name = f"{r.lhs} {r.op} {r.rhs}".strip()
-                    if r.label:
-                        name += f" ({r.label})"
-                    se = r.se if (r.se > 0 or r.op == ":=") else np.nan
-                    lines.append(f"  {name:<24}{fmt(r.est)}{fmt(se)}{fmt(r.z)}{fmt(r.pvalue)}"
-                                 f"{fmt(r.std_all)}")
-                lines.append("")
+            lines += estimate_sections(sub_l)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
