@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from analysis.sem.bootstrap import em_moments
+from analysis.sem.twostage import exact_moment_data
 from analysis.study.instrument import load_instrument
 from analysis.study import structural as S
 
@@ -54,7 +55,7 @@ def test_control_columns(sample):
 
 def test_exact_moment_data_reproduces_em_moments(sample, instrument):
     cols = instrument.item_codes()[:10]
-    rows = S.exact_moment_data(sample, cols)
+    rows = exact_moment_data(sample, cols)
     x = sample[cols].to_numpy(float)
     mu, sigma, _ = em_moments(x, np.nanmean(x, 0), np.diag(np.nanvar(x, 0)), tol=1e-10)
     y = rows.to_numpy(float)

@@ -357,7 +357,7 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     missing = cfg["missing"]
     model_data = data
     if missing == "two-stage":
-        from .structural import exact_moment_data
+        from ..sem.twostage import exact_moment_data
 
         model_data = exact_moment_data(data, items, seed=int(cfg["seed"]))
         missing = "listwise"
@@ -424,7 +424,7 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     for g in cfg["invariance_groups"]:
         group_data, dropped_before = data, []
         if cfg["missing"] == "two-stage":
-            from .structural import exact_moment_data
+            from ..sem.twostage import exact_moment_data
 
             rows = data.dropna(subset=[g])
             # EM needs more rows than items in each group: groups below the invariance minimum are

@@ -240,7 +240,7 @@ def fit_specification(spec: Specification, data: pd.DataFrame, model: str, items
         return sem(model, data[list(items)], estimator="WLSMV", ordered=list(items),
                    missing=spec.missing)
     if spec.missing == "two-stage":
-        from .structural import exact_moment_data
+        from ..sem.twostage import exact_moment_data
 
         observed = set(_observed(model))
         cols = [c for c in data.columns if c in observed]

@@ -66,7 +66,7 @@ from .. import paths
 from ..errors import InputError
 from ..io import write_csv, write_json
 
-__all__ = ["run_structural", "prepare_data", "control_columns", "exact_moment_data", "fit_structural",
+__all__ = ["run_structural", "prepare_data", "control_columns", "fit_structural",
            "indirect_table", "rival_table", "estimator_table", "multigroup_table",
            "clustering_table", "CONTROLS"]
 
@@ -137,60 +137,6 @@ def _missing_option(data, instrument) -> str:
     return "two-stage" if data[items].isna().to_numpy().any() else "listwise"
 
 
-def exact_moment_data(data: pd.DataFrame, columns, *, group=None, seed: int = 0) -> pd.DataFrame:
-    r"""Rows whose sample moments equal the EM estimates of ``data`` (per group).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-    columns : list of str
-        Variables of the model (NaN allowed).
-    group : str, optional
-        Group column (moments per group).
-    seed : int
-        Seed of the (irrelevant) rotation of the rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        As many complete rows per group as the group has rows, whose mean
-        and N-divisor covariance matrix are exactly the EM (saturated ML)
-        estimates: fitting a model to them by ML is the two-stage ML
-        estimator [1]_.
-
-    Notes
-    -----
-    :math:`X = 1\hat\mu^\top + ZL^\top` with :math:`Z` centred and
-    whitened to identity covariance and :math:`LL^\top = \hat\Sigma_{EM}`.
-
-    References
-    ----------
-    .. [1] Savalei, V., & Bentler, P. M. (2009). A two-stage approach to
-       missing data: Theory and application to auxiliary variables.
-       *Structural Equation Modeling*, 16(3), 477-497.
-    """
-    from ..sem.bootstrap import em_moments
-
-    rng = np.random.default_rng(seed)
-    parts = []
-    groups = [(None, data)] if group is None else list(data.groupby(group, sort=False))
-    for key, sub in groups:
-        x = sub[list(columns)].to_numpy(float)
-        m0 = np.nanmean(x, axis=0)
-        c0 = np.diag(np.nanvar(x, axis=0))
-        mu, sigma, _ = em_moments(x, m0, c0, tol=1e-8)
-        z = rng.standard_normal(x.shape)
-        z -= z.mean(axis=0)
-        cz = z.T @ z / len(z)
-        z = z @ np.linalg.inv(np.linalg.cholesky(cz)).T
-        xs = mu + z @ np.linalg.cholesky(sigma).T
-        frame = pd.DataFrame(xs, columns=list(columns))
-        if group is not None:
-            frame[group] = key
-        parts.append(frame)
-    return pd.concat(parts, ignore_index=True)
-
-
 def fit_structural(data, instrument, *, controls=(), direct=True, serial=False, missing=None,
                    group=None, group_equal=()):
     """Fit one variant of the structural model by ML.
@@ -215,12 +161,13 @@ def fit_structural(data, instrument, *, controls=(), direct=True, serial=False, 
     Notes
     -----
     ``missing="two-stage"`` fits by ML to the EM moments of the incomplete
-    data (:func:`exact_moment_data`): the two-stage estimator, consistent
+    data (:func:`analysis.sem.twostage.exact_moment_data`): the two-stage estimator, consistent
     under MAR; its model-based standard errors and chi-square treat the EM
     moments as complete data (slightly liberal), so the study reports
     bootstrap intervals that resample the incomplete rows.
     """
     from ..sem import sem
+    from ..sem.twostage import exact_moment_data
 
     syntax = instrument.model_syntax("structural", direct=direct, serial=serial, controls=tuple(controls))
     missing = missing or _missing_option(data, instrument)
