@@ -43,20 +43,44 @@ import numpy as np
 import pandas as pd
 
 
-def _replicate_boot(condition, rep, seed, ctx, n_boot):
+def expanded_percentile_ci(draws, n_units, level=0.95):
+    """Expanded percentile interval for a bootstrap over ``n_units`` resampled units.
+
+    The percentile interval at :math:`\alpha' / 2 = \Phi(-\sqrt{n/(n-1)}\,
+    t_{n-1,1-\alpha/2})` instead of :math:`\alpha/2`: it widens the
+    percentile interval by the small-sample factor of a t interval, here
+    with :math:`n` the number of clusters (Hesterberg 2015, sec. 5.2).
+
+    References
+    ----------
+    Hesterberg, T. C. (2015). What teachers should know about the bootstrap:
+    Resampling in the undergraduate statistics curriculum. *The American
+    Statistician*, 69(4), 371-386.
+    """
+    from scipy import stats
+
+    from analysis.sem.bootstrap import percentile_ci
+
+    a = 1 - level
+    adj = stats.norm.cdf(-np.sqrt(n_units / (n_units - 1)) * stats.t.ppf(1 - a / 2, n_units - 1))
+    return percentile_ci(draws, 1 - 2 * adj)
+
+
+def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     """One replication of analysis.study.power.replicate plus a row and a cluster bootstrap."""
-    from analysis.sem.bootstrap import _Job, _run_chunk, percentile_ci, resample_indices
+    from analysis.sem.bootstrap import _Job, _run_chunk, bc_ci, percentile_ci, resample_indices
     from analysis.sem.montecarlo import defined_matrix
     from analysis.study.power import PATHS, RESPONDENTS_PER_COMMUNITY, _controls, _fit_moments, replicate
     from analysis.study.simulate import simulate_responses
 
     rows = replicate(condition, rep, seed, ctx)
-    kinds = ("boot", "cboot")
+    kinds = ("boot", "cboot") if row_boot else ("cboot",)
     if not rows[0]["converged"]:
         for r in rows:
             for kind in kinds:
                 r.update({f"{kind}_lower": np.nan, f"{kind}_upper": np.nan, f"{kind}_failed": n_boot,
                           f"{kind}_improper": 0})
+            r.update(cboot_bc_lower=np.nan, cboot_bc_upper=np.nan, cboot_xp_lower=np.nan, cboot_xp_upper=np.nan)
         return rows
     n = int(condition["n"])
     # the same sample as replicate() draws (same seed and community count)
@@ -67,7 +91,8 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot):
     info_inv = np.linalg.inv(obj.information(th))
     job = _Job(model=ctx.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False)
     names = list(ctx.defined.names)
-    for kind, cluster, stream in (("boot", None, 1), ("cboot", d["community"].to_numpy(), 2)):
+    plan = [("boot", None, 1), ("cboot", d["community"].to_numpy(), 2)]
+    for kind, cluster, stream in (plan if row_boot else plan[1:]):
         idx = resample_indices(np.random.default_rng([seed, stream]), n_boot, n, cluster=cluster)
         theta, status, _ = _run_chunk(job, [idx])
         ok = status == 0
@@ -82,6 +107,11 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot):
             lo, hi = percentile_ci(col, 0.95)
             r.update({f"{kind}_lower": float(lo[0]), f"{kind}_upper": float(hi[0]),
                       f"{kind}_failed": int(np.sum(status == 1)), f"{kind}_improper": int(np.sum(status == 2))})
+            if cluster is not None:
+                blo, bhi = bc_ci(col, np.array([r["est"]]), 0.95)
+                xlo, xhi = expanded_percentile_ci(col, len(np.unique(cluster)), 0.95)
+                r.update(cboot_bc_lower=float(blo[0]), cboot_bc_upper=float(bhi[0]),
+                         cboot_xp_lower=float(xlo[0]), cboot_xp_upper=float(xhi[0]))
     return rows
 
 
@@ -92,6 +122,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=9100)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--no-row-boot", action="store_true",
+                    help="skip the row bootstrap (cluster bootstrap intervals only)")
     ap.add_argument("--truth-n", type=int, default=1_000_000,
                     help="rows of the sample whose ML solution is the pseudo-truth")
     args = ap.parse_args(argv)
@@ -108,21 +140,25 @@ def main(argv=None) -> int:
     ctx = build_context(pop, seed=args.seed, mc_draws=2000)
     truth_u = pseudo_truth(ctx, n=args.truth_n, seed=args.seed + 1)
     truth_s = dict(zip(pop.true_effects()["label"], pop.true_effects()["est"]))
-    reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot), [{"n": args.n}],
+    reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot, row_boot=not args.no_row_boot), [{"n": args.n}],
                        args.reps, seed=args.seed + 2, n_jobs=args.jobs, chunk_size=2, progress=False)
     elapsed = time.perf_counter() - t0
 
     rs = recovery_table(reps, truth_s, est="std_est", lower=None, upper=None)
     rw = recovery_table(reps, truth_u)
     rm = recovery_table(reps, truth_u, lower="mc_lower", upper="mc_upper")
-    rb = recovery_table(reps, truth_u, lower="boot_lower", upper="boot_upper")
     rc = recovery_table(reps, truth_u, lower="cboot_lower", upper="cboot_upper")
+    cover = {"cover_wald": rw["coverage"], "cover_mc": rm["coverage"]}
+    if not args.no_row_boot:
+        cover["cover_boot"] = recovery_table(reps, truth_u, lower="boot_lower", upper="boot_upper")["coverage"]
+    cover["cover_cboot"] = rc["coverage"]
+    for kind in ("bc", "xp"):
+        cover[f"cover_cboot_{kind}"] = recovery_table(reps, truth_u, lower=f"cboot_{kind}_lower",
+                                                      upper=f"cboot_{kind}_upper")["coverage"]
     tab = pd.DataFrame({
         "param": rs["param"], "truth_std": rs["truth"], "mean_std": rs["mean"],
         "relbias_std": rs["rel_bias"], "truth_unstd": rw["truth"], "relbias_unstd": rw["rel_bias"],
-        "rmse_unstd": rw["rmse"], "cover_wald": rw["coverage"], "cover_mc": rm["coverage"],
-        "cover_boot": rb["coverage"], "cover_cboot": rc["coverage"], "cover_mc_se": rc["coverage_mc_se"],
-        "n_valid": rw["n_valid"],
+        "rmse_unstd": rw["rmse"], **cover, "cover_mc_se": rc["coverage_mc_se"], "n_valid": rw["n_valid"],
     })
     order = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "c", "ind_GRID", "ind_RES", "ind_ORG",
              "ind_LIST", "total_indirect", "total"]
@@ -133,17 +169,22 @@ def main(argv=None) -> int:
     print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
     print(f"N = {args.n}, replications = {args.reps}, bootstrap draws per replication = {args.boot}, "
           f"seed = {args.seed}, workers = {args.jobs}, pseudo-truth sample = {args.truth_n:,} rows")
+    row = ("row bootstrap: not run" if args.no_row_boot else
+           f"row bootstrap draws failed: {int(first['boot_failed'].sum())}, "
+           f"improper: {int(first['boot_improper'].sum())}")
     print(f"non-converged replications: {int((~first['converged']).sum())}; improper (negative variance): "
-          f"{int(first['improper'].sum())}; row bootstrap draws failed: {int(first['boot_failed'].sum())}, "
-          f"improper: {int(first['boot_improper'].sum())}; cluster bootstrap draws failed: "
+          f"{int(first['improper'].sum())}; {row}; cluster bootstrap draws failed: "
           f"{int(first['cboot_failed'].sum())}, improper: {int(first['cboot_improper'].sum())}")
+    print("intervals: wald = delta method, mc = Monte Carlo, boot = row bootstrap percentile, cboot = cluster "
+          "bootstrap percentile, cboot_bc = its bias-corrected, cboot_xp = its expanded percentile "
+          "(t with G - 1 df, Hesterberg 2015)")
     print(f"elapsed: {elapsed:.0f} s")
     print()
     print(tab.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print()
     bias_ok = (tab["relbias_unstd"].abs() < 0.05)
     cov_ok = tab["cover_cboot"].between(0.93, 0.97)
-    row_ok = tab["cover_boot"].between(0.93, 0.97)
+
     print(f"|relative bias| < 5% (unstandardized, pseudo-truth): {int(bias_ok.sum())}/{len(tab)}; "
           f"failing: {list(tab.loc[~bias_ok, 'param'])}")
     print(f"|relative bias| < 5% (standardized, declared truth): "
@@ -151,8 +192,13 @@ def main(argv=None) -> int:
           f"{list(tab.loc[tab['relbias_std'].abs() >= 0.05, 'param'])}")
     print(f"cluster bootstrap coverage in [0.93, 0.97]: {int(cov_ok.sum())}/{len(tab)}; outside: "
           f"{list(tab.loc[~cov_ok, 'param'])} (Monte Carlo SE of a coverage ~ {tab['cover_mc_se'].median():.3f})")
-    print(f"row bootstrap coverage in [0.93, 0.97] (ignores the communities): {int(row_ok.sum())}/{len(tab)}; "
-          f"outside: {list(tab.loc[~row_ok, 'param'])}")
+    for col, what in (("cover_boot", "row bootstrap (ignores the communities)"),
+                      ("cover_cboot_bc", "cluster bootstrap, bias-corrected"),
+                      ("cover_cboot_xp", "cluster bootstrap, expanded percentile")):
+        if col in tab:
+            ok = tab[col].between(0.93, 0.97)
+            print(f"{what} coverage in [0.93, 0.97]: {int(ok.sum())}/{len(tab)}; outside: "
+                  f"{list(tab.loc[~ok, 'param'])}")
     return 0
 
 
