@@ -38,7 +38,7 @@ verify: $(STAMP) sysdeps-reproduce
 setup: $(STAMP) sysdeps-test
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_bootstrap.py --draws 5000
+	$(BIN)/python benchmarks/bench_bootstrap.py --draws 5000 --semopy 3 --lavaan 10
 	$(BIN)/python benchmarks/bench_power.py --full
 
 $(STAMP): pyproject.toml requirements.lock
