@@ -439,9 +439,9 @@ def _unit_note(unit, n_boot, boot, n_other, other) -> str:
              "not independent; the comparison resamples respondents" if unit == "community" else
              f"The reported bootstrap intervals resample respondents ({n_boot} draws; {boot.n_failed} failed, "
              f"{boot.n_improper} improper); the comparison resamples whole communities (cluster bootstrap")
-    return (f"{first} ({n_other} draws; {other.n_failed} failed, {other.n_improper} improper). In the recovery "
-            "study (validation/recovery_output.txt) only the cluster bootstrap keeps 95% coverage for every path "
-            "and effect.")
+    return (f"{first} ({n_other} draws; {other.n_failed} failed, {other.n_improper} improper). The recovery "
+            "study (validation/recovery.py, recorded in validation/recovery_output.txt) compares the coverage of "
+            "both bootstraps on samples simulated from the population model.")
 
 
 def _headline(fit, boot, unit: str, ind: pd.DataFrame, notes: list, n_rows: int) -> dict:
