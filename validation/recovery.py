@@ -70,7 +70,7 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     """One replication of analysis.study.power.replicate plus a row and a cluster bootstrap."""
     from analysis.sem.bootstrap import _Job, _run_chunk, bc_ci, percentile_ci, resample_indices
     from analysis.sem.montecarlo import defined_matrix
-    from analysis.study.power import PATHS, RESPONDENTS_PER_COMMUNITY, _controls, _fit_moments, replicate
+    from analysis.study.power import PATHS, _controls, _fit_moments, n_communities, replicate
     from analysis.study.simulate import simulate_responses
 
     rows = replicate(condition, rep, seed, ctx)
@@ -84,7 +84,7 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
         return rows
     n = int(condition["n"])
     # the same sample as replicate() draws (same seed and community count)
-    d = _controls(simulate_responses(n, max(1, n // RESPONDENTS_PER_COMMUNITY), seed=seed,
+    d = _controls(simulate_responses(n, n_communities(condition), seed=seed,
                                      population=ctx.population, instrument=ctx.instrument))
     x = d[ctx.ov_names].to_numpy(float)
     obj, th, _ = _fit_moments(ctx, x)
@@ -122,6 +122,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=9100)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--communities", type=int, default=None,
+                    help="communities per sample (default: one per 20 respondents)")
     ap.add_argument("--no-row-boot", action="store_true",
                     help="skip the row bootstrap (cluster bootstrap intervals only)")
     ap.add_argument("--truth-n", type=int, default=1_000_000,
@@ -140,7 +142,9 @@ def main(argv=None) -> int:
     ctx = build_context(pop, seed=args.seed, mc_draws=2000)
     truth_u = pseudo_truth(ctx, n=args.truth_n, seed=args.seed + 1)
     truth_s = dict(zip(pop.true_effects()["label"], pop.true_effects()["est"]))
-    reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot, row_boot=not args.no_row_boot), [{"n": args.n}],
+    condition = {"n": args.n} | ({"communities": args.communities} if args.communities else {})
+    reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot, row_boot=not args.no_row_boot),
+                       [condition],
                        args.reps, seed=args.seed + 2, n_jobs=args.jobs, chunk_size=2, progress=False)
     elapsed = time.perf_counter() - t0
 
@@ -167,6 +171,7 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 200)
     print("Parameter recovery of the structural pipeline (validation/recovery.py)")
     print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
+    print(f"communities per sample = {args.communities or max(1, args.n // 20)}")
     print(f"N = {args.n}, replications = {args.reps}, bootstrap draws per replication = {args.boot}, "
           f"seed = {args.seed}, workers = {args.jobs}, pseudo-truth sample = {args.truth_n:,} rows")
     row = ("row bootstrap: not run" if args.no_row_boot else

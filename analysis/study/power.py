@@ -176,13 +176,20 @@ def _defined_jacobian(defined, theta):
     return ((vals[:q] - vals[q:]) / (2 * h)[:, None]).T
 
 
+def n_communities(condition: dict) -> int:
+    """Communities of a simulated sample: ``condition["communities"]``, else one per 20 respondents."""
+    n = int(condition["n"])
+    return int(condition.get("communities", max(1, n // RESPONDENTS_PER_COMMUNITY)))
+
+
 def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
     """One replication: simulate, fit, test every path and effect.
 
     Parameters
     ----------
     condition : dict
-        ``{"n": sample size}``.
+        ``{"n": sample size}``, optionally ``"communities"`` (default
+        :func:`n_communities`).
     rep : int
     seed : int
     ctx : PowerContext
@@ -200,7 +207,7 @@ def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
     from .simulate import simulate_responses
 
     n = int(condition["n"])
-    k = max(1, n // RESPONDENTS_PER_COMMUNITY)
+    k = n_communities(condition)
     d = _controls(simulate_responses(n, k, seed=seed, population=ctx.population, instrument=ctx.instrument))
     x = d[ctx.ov_names].to_numpy(float)
     try:
