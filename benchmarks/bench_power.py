@@ -61,13 +61,13 @@ def main(argv=None) -> int:
         import semopy
         from _semopy import semopy_syntax
 
-        from analysis.study.power import CONTROLS, RESPONDENTS_PER_COMMUNITY, _controls
+        from analysis.study.power import CONTROLS, _controls, n_communities
         from analysis.study.simulate import simulate_responses
 
         desc = semopy_syntax(ctx.instrument.model_syntax("structural", controls=CONTROLS))
         c0 = time.process_time()
         for r in range(args.semopy):
-            d = _controls(simulate_responses(1200, 1200 // RESPONDENTS_PER_COMMUNITY, seed=2000 + r,
+            d = _controls(simulate_responses(1200, n_communities({"n": 1200}), seed=2000 + r,
                                              population=ctx.population, instrument=ctx.instrument))
             m = semopy.Model(desc)
             m.fit(d)

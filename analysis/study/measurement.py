@@ -438,7 +438,7 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
         res = measurement_invariance(first, group_data, g, estimator=cfg["estimator"], missing=missing,
                                      min_group_n=int(cfg["invariance_min_group_n"]))
         if dropped_before:
-            res["groups_dropped"] = [";".join(dropped_before + [x for x in str(v).split(";") if x and x != "nan"])
+            res["groups_dropped"] = [";".join(dropped_before + [x for x in str(v).split(";") if x])
                                      for v in res["groups_dropped"].fillna("")]
         inv.append(res)
     inv_tab = pd.concat(inv, ignore_index=True) if inv else pd.DataFrame(columns=_INV_COLS)

@@ -136,7 +136,7 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
     population = population or load_population()
     instrument = instrument or load_instrument()
     syntax = instrument.model_syntax("structural", direct=direct, controls=CONTROLS)
-    d = _controls(simulate_responses(n_template, max(1, n_template // RESPONDENTS_PER_COMMUNITY),
+    d = _controls(simulate_responses(n_template, n_communities({"n": n_template}),
                                      seed=seed, population=population, instrument=instrument))
     fit = sem(syntax, d)
     pt = fit.partable
@@ -266,7 +266,7 @@ def pseudo_truth(ctx: PowerContext, *, n: int = 100_000, seed: int = 1) -> dict:
     """
     from .simulate import simulate_responses
 
-    d = _controls(simulate_responses(n, n // RESPONDENTS_PER_COMMUNITY, seed=seed,
+    d = _controls(simulate_responses(n, n_communities({"n": n}), seed=seed,
                                      population=ctx.population, instrument=ctx.instrument))
     _, th, conv = _fit_moments(ctx, d[ctx.ov_names].to_numpy(float))
     if not conv:
@@ -285,7 +285,7 @@ def _design_effect(ctx, n, seed):
     from ..psychometrics.clustering import cluster_summary
     from .simulate import simulate_responses
 
-    d = simulate_responses(n, max(1, n // RESPONDENTS_PER_COMMUNITY), seed=seed,
+    d = simulate_responses(n, n_communities({"n": n}), seed=seed,
                            population=ctx.population, instrument=ctx.instrument)
     ins = ctx.instrument
     scores = pd.DataFrame({"community": d["community"]})

@@ -528,13 +528,6 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         raw = prepare_data(analysis_data)
         data, controls = control_columns(raw)
         notes = []
-        fit = fit_structural(data, instrument, controls=controls)
-        rows = data[list(fit.stats.ov_names)].to_numpy(float)
-        if fit.options.get("missing") == "two-stage":
-            notes.append("Items have missing values: two-stage ML (EM moments of the incomplete data, then ML; "
-                         "Savalei & Bentler 2009). Model-based SEs and the chi-square treat the EM moments as "
-                         "complete data; the bootstrap resamples the incomplete rows and recomputes the EM "
-                         "moments in every draw, so its intervals account for the missing data.")
         unit = str(cfg.get("bootstrap_unit", "respondent"))
         if unit not in _UNITS:
             raise InputError(f"structural.bootstrap_unit must be one of {sorted(_UNITS)}, not {unit!r}",
@@ -543,6 +536,13 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
             raise InputError("column 'community' is missing from the analysis data (needed for the cluster "
                              "bootstrap and the clustering analysis)", file=analysis_data
                              if not isinstance(analysis_data, pd.DataFrame) else None)
+        fit = fit_structural(data, instrument, controls=controls)
+        rows = data[list(fit.stats.ov_names)].to_numpy(float)
+        if fit.options.get("missing") == "two-stage":
+            notes.append("Items have missing values: two-stage ML (EM moments of the incomplete data, then ML; "
+                         "Savalei & Bentler 2009). Model-based SEs and the chi-square treat the EM moments as "
+                         "complete data; the bootstrap resamples the incomplete rows and recomputes the EM "
+                         "moments in every draw, so its intervals account for the missing data.")
         community = data["community"].to_numpy()
         boot = bootstrap(fit, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress, rows=rows,
                          cluster=community if unit == "community" else None)
