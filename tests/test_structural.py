@@ -135,8 +135,8 @@ def test_recovery_right_model_passes_wrong_model_fails():
 def test_run_structural_reports_the_resampling_unit_and_both_levels(tmp_path, sample, instrument):
     import json
 
-    cfg = {"structural": {"bootstrap": 16, "bootstrap_unit": "community", "comparison_bootstrap": 8,
-                          "montecarlo": 400, "seed": 3}}
+    cfg = {"structural": {"bootstrap": 16, "bootstrap_unit": "community", "bootstrap_interval": "symmetric-t",
+                          "comparison_bootstrap": 8, "montecarlo": 400, "seed": 3}}
     files = S.run_structural(sample, out_dir=tmp_path / "structural", instrument=instrument, config=cfg,
                              figures_dir=tmp_path / "figures", n_jobs=1)
     names = {f.name for f in files}
@@ -156,8 +156,18 @@ def test_run_structural_reports_the_resampling_unit_and_both_levels(tmp_path, sa
     a1 = pd.read_csv(tmp_path / "structural" / "estimates.csv").query("label == 'a1'").iloc[0]
     cl = est[(est["lhs"] == "GRID~PL") & (est["method"] == "cluster bootstrap (communities)")].iloc[0]
     assert a1["se"] == pytest.approx(cl["se"])
-    bad = {"structural": {**cfg["structural"], "bootstrap_unit": "city"}}
+    # ... and its interval the configured one (symmetric about the estimate), in every table
+    assert head["bootstrap_interval"] == "symmetric-t" and boot["interval"] == "symmetric-t"
+    assert (a1["ci_lower"], a1["ci_upper"]) == (a1["boot_ci_lower_st"], a1["boot_ci_upper_st"])
+    assert a1["ci_upper"] - a1["est"] == pytest.approx(a1["est"] - a1["ci_lower"])
+    assert (cl["ci_lower"], cl["ci_upper"]) == pytest.approx((a1["ci_lower"], a1["ci_upper"]))
+    ind = pd.read_csv(tmp_path / "structural" / "indirect.csv").set_index("lhs")
+    assert head["effects"]["ind_GRID"]["ci_boot"] == pytest.approx(
+        [ind.loc["ind_GRID", "ci_lower_boot"], ind.loc["ind_GRID", "ci_upper_boot"]])
+    assert boot["n_boot_no_se"] == 0
     from analysis.errors import InputError
 
-    with pytest.raises(InputError, match="bootstrap_unit"):
-        S.run_structural(sample, out_dir=tmp_path / "bad", instrument=instrument, config=bad, n_jobs=1)
+    for key, value in (("bootstrap_unit", "city"), ("bootstrap_interval", "abc")):
+        bad = {"structural": {**cfg["structural"], key: value}}
+        with pytest.raises(InputError, match=key):
+            S.run_structural(sample, out_dir=tmp_path / "bad", instrument=instrument, config=bad, n_jobs=1)

@@ -42,6 +42,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from analysis.sem.bootstrap import INTERVAL_COLUMNS
+
 
 def expanded_percentile_ci(draws, n_units, level=0.95):
     """Expanded percentile interval for a bootstrap over ``n_units`` resampled units.
@@ -66,10 +68,15 @@ def expanded_percentile_ci(draws, n_units, level=0.95):
     return percentile_ci(draws, 1 - 2 * adj)
 
 
+#: The two resampling units and their names in the output.
+UNITS = {"boot": "row bootstrap", "cboot": "cluster bootstrap"}
+#: Interval methods recorded: the core's, plus the expanded percentile of this script.
+METHODS = (*INTERVAL_COLUMNS, "expanded")
+
+
 def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     """One replication of analysis.study.power.replicate plus a row and a cluster bootstrap."""
-    from analysis.sem.bootstrap import _Job, _run_chunk, bc_ci, percentile_ci, resample_indices
-    from analysis.sem.montecarlo import defined_matrix
+    from analysis.sem.bootstrap import _Job, resample_indices, run_job
     from analysis.study.power import PATHS, _controls, _fit_moments, n_communities, replicate
     from analysis.study.simulate import simulate_responses
 
@@ -78,9 +85,8 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     if not rows[0]["converged"]:
         for r in rows:
             for kind in kinds:
-                r.update({f"{kind}_lower": np.nan, f"{kind}_upper": np.nan, f"{kind}_failed": n_boot,
-                          f"{kind}_improper": 0})
-            r.update(cboot_bc_lower=np.nan, cboot_bc_upper=np.nan, cboot_xp_lower=np.nan, cboot_xp_upper=np.nan)
+                r.update({f"{kind}_{m}_{side}": np.nan for m in METHODS for side in ("lower", "upper")})
+                r.update({f"{kind}_failed": n_boot, f"{kind}_improper": 0})
         return rows
     n = int(condition["n"])
     # the same sample as replicate() draws (same seed and community count)
@@ -89,30 +95,39 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     x = d[ctx.ov_names].to_numpy(float)
     obj, th, _ = _fit_moments(ctx, x)
     info_inv = np.linalg.inv(obj.information(th))
-    job = _Job(model=ctx.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False)
-    names = list(ctx.defined.names)
+    names = [f"p{k}" for k in range(len(th))]
     plan = [("boot", None, 1), ("cboot", d["community"].to_numpy(), 2)]
     for kind, cluster, stream in (plan if row_boot else plan[1:]):
+        job = _Job(model=ctx.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False,
+                   cluster=cluster)
         idx = resample_indices(np.random.default_rng([seed, stream]), n_boot, n, cluster=cluster)
-        theta, status, _ = _run_chunk(job, [idx])
-        ok = status == 0
-        dm = defined_matrix(ctx.defined, theta[ok])
+        boot = run_job(job, [idx], ctx.defined, names, n_jobs=1, bca=True, studentize=True)
+        iv = boot.intervals(0.95)
+        n_units = n if cluster is None else len(np.unique(cluster))
+        xlo, xhi = expanded_percentile_ci(boot.draws.to_numpy(), n_units, 0.95)
         for r in rows:
             p = r["param"]
             if p in PATHS:
-                k = int(ctx.partable["free"].iloc[ctx.rows[p]]) - 1
-                col = theta[ok][:, [k]]
+                i = int(ctx.partable["free"].iloc[ctx.rows[p]]) - 1
             else:
-                col = dm[:, [names.index(p)]]
-            lo, hi = percentile_ci(col, 0.95)
-            r.update({f"{kind}_lower": float(lo[0]), f"{kind}_upper": float(hi[0]),
-                      f"{kind}_failed": int(np.sum(status == 1)), f"{kind}_improper": int(np.sum(status == 2))})
-            if cluster is not None:
-                blo, bhi = bc_ci(col, np.array([r["est"]]), 0.95)
-                xlo, xhi = expanded_percentile_ci(col, len(np.unique(cluster)), 0.95)
-                r.update(cboot_bc_lower=float(blo[0]), cboot_bc_upper=float(bhi[0]),
-                         cboot_xp_lower=float(xlo[0]), cboot_xp_upper=float(xhi[0]))
+                i = len(th) + list(ctx.defined.names).index(p)
+            for m, (lo, hi) in INTERVAL_COLUMNS.items():
+                r[f"{kind}_{m}_lower"] = float(iv[lo].iloc[i])
+                r[f"{kind}_{m}_upper"] = float(iv[hi].iloc[i])
+            r.update({f"{kind}_expanded_lower": float(xlo[i]), f"{kind}_expanded_upper": float(xhi[i]),
+                      f"{kind}_failed": boot.n_failed, f"{kind}_improper": boot.n_improper,
+                      f"{kind}_no_se": boot.n_no_se})
     return rows
+
+
+def _study_interval() -> str:
+    """The study's reported bootstrap interval (study.yaml ``structural.bootstrap_interval``)."""
+    import yaml
+
+    from analysis.paths import ROOT
+
+    cfg = yaml.safe_load((ROOT / "study.yaml").read_text(encoding="utf-8"))
+    return str(cfg["structural"].get("bootstrap_interval", "percentile"))
 
 
 def main(argv=None) -> int:
@@ -126,6 +141,8 @@ def main(argv=None) -> int:
                     help="communities per sample (default: one per 20 respondents)")
     ap.add_argument("--no-row-boot", action="store_true",
                     help="skip the row bootstrap (cluster bootstrap intervals only)")
+    ap.add_argument("--interval", default=None,
+                    help="the study's reported interval (default: study.yaml structural.bootstrap_interval)")
     ap.add_argument("--truth-n", type=int, default=1_000_000,
                     help="rows of the sample whose ML solution is the pseudo-truth")
     args = ap.parse_args(argv)
@@ -151,22 +168,25 @@ def main(argv=None) -> int:
     rs = recovery_table(reps, truth_s, est="std_est", lower=None, upper=None)
     rw = recovery_table(reps, truth_u)
     rm = recovery_table(reps, truth_u, lower="mc_lower", upper="mc_upper")
-    rc = recovery_table(reps, truth_u, lower="cboot_lower", upper="cboot_upper")
-    cover = {"cover_wald": rw["coverage"], "cover_mc": rm["coverage"]}
-    if not args.no_row_boot:
-        cover["cover_boot"] = recovery_table(reps, truth_u, lower="boot_lower", upper="boot_upper")["coverage"]
-    cover["cover_cboot"] = rc["coverage"]
-    for kind in ("bc", "xp"):
-        cover[f"cover_cboot_{kind}"] = recovery_table(reps, truth_u, lower=f"cboot_{kind}_lower",
-                                                      upper=f"cboot_{kind}_upper")["coverage"]
-    tab = pd.DataFrame({
-        "param": rs["param"], "truth_std": rs["truth"], "mean_std": rs["mean"],
-        "relbias_std": rs["rel_bias"], "truth_unstd": rw["truth"], "relbias_unstd": rw["rel_bias"],
-        "rmse_unstd": rw["rmse"], **cover, "cover_mc_se": rc["coverage_mc_se"], "n_valid": rw["n_valid"],
-    })
     order = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "c", "ind_GRID", "ind_RES", "ind_ORG",
              "ind_LIST", "total_indirect", "total"]
-    tab = tab.set_index("param").loc[[p for p in order if p in set(tab["param"])]].reset_index()
+    bias = pd.DataFrame({
+        "param": rs["param"], "truth_std": rs["truth"], "mean_std": rs["mean"],
+        "relbias_std": rs["rel_bias"], "truth_unstd": rw["truth"], "relbias_unstd": rw["rel_bias"],
+        "rmse_unstd": rw["rmse"], "n_valid": rw["n_valid"]})
+    cover = {"param": rw["param"], "wald": rw["coverage"], "mc": rm["coverage"]}
+    kinds = ("cboot",) if args.no_row_boot else ("boot", "cboot")
+    for kind in kinds:
+        for m in METHODS:
+            cover[f"{kind}_{m}"] = recovery_table(reps, truth_u, lower=f"{kind}_{m}_lower",
+                                                  upper=f"{kind}_{m}_upper")["coverage"]
+    cover["mc_se"] = rw["coverage_mc_se"]
+    cover = pd.DataFrame(cover)
+
+    def ordered(tab):
+        return tab.set_index("param").loc[[p for p in order if p in set(tab["param"])]].reset_index()
+
+    bias, cover = ordered(bias), ordered(cover)
     first = reps.drop_duplicates("rep")
     pd.set_option("display.width", 200)
     print("Parameter recovery of the structural pipeline (validation/recovery.py)")
@@ -174,36 +194,34 @@ def main(argv=None) -> int:
     print(f"communities per sample = {args.communities or max(1, args.n // 20)}")
     print(f"N = {args.n}, replications = {args.reps}, bootstrap draws per replication = {args.boot}, "
           f"seed = {args.seed}, workers = {args.jobs}, pseudo-truth sample = {args.truth_n:,} rows")
-    row = ("row bootstrap: not run" if args.no_row_boot else
-           f"row bootstrap draws failed: {int(first['boot_failed'].sum())}, "
-           f"improper: {int(first['boot_improper'].sum())}")
     print(f"non-converged replications: {int((~first['converged']).sum())}; improper (negative variance): "
-          f"{int(first['improper'].sum())}; {row}; cluster bootstrap draws failed: "
-          f"{int(first['cboot_failed'].sum())}, improper: {int(first['cboot_improper'].sum())}")
-    print("intervals: wald = delta method, mc = Monte Carlo, boot = row bootstrap percentile, cboot = cluster "
-          "bootstrap percentile, cboot_bc = its bias-corrected, cboot_xp = its expanded percentile "
-          "(t with G - 1 df, Hesterberg 2015)")
+          f"{int(first['improper'].sum())}")
+    for kind in kinds:
+        print(f"{UNITS[kind]} draws failed: {int(first[f'{kind}_failed'].sum())}, improper: "
+              f"{int(first[f'{kind}_improper'].sum())}, without a standard error: {int(first[f'{kind}_no_se'].sum())}")
     print(f"elapsed: {elapsed:.0f} s")
     print()
-    print(tab.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(bias.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print()
-    bias_ok = (tab["relbias_unstd"].abs() < 0.05)
-    cov_ok = tab["cover_cboot"].between(0.93, 0.97)
-
-    print(f"|relative bias| < 5% (unstandardized, pseudo-truth): {int(bias_ok.sum())}/{len(tab)}; "
-          f"failing: {list(tab.loc[~bias_ok, 'param'])}")
+    print("95% coverage of the pseudo-true values. wald = delta method, mc = Monte Carlo; boot = row bootstrap, "
+          "cboot = cluster bootstrap, each as percentile, bc bias-corrected, bca BCa (jackknife acceleration, "
+          "clusters left out for cboot), t bootstrap-t and symmetric-t (sandwich SE per draw, cluster-robust for "
+          "cboot), expanded percentile (t with G - 1 df, Hesterberg 2015)")
+    print(cover.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print()
+    bias_ok = bias["relbias_unstd"].abs() < 0.05
+    print(f"|relative bias| < 5% (unstandardized, pseudo-truth): {int(bias_ok.sum())}/{len(bias)}; "
+          f"failing: {list(bias.loc[~bias_ok, 'param'])}")
     print(f"|relative bias| < 5% (standardized, declared truth): "
-          f"{int((tab['relbias_std'].abs() < 0.05).sum())}/{len(tab)}; failing: "
-          f"{list(tab.loc[tab['relbias_std'].abs() >= 0.05, 'param'])}")
-    print(f"cluster bootstrap coverage in [0.93, 0.97]: {int(cov_ok.sum())}/{len(tab)}; outside: "
-          f"{list(tab.loc[~cov_ok, 'param'])} (Monte Carlo SE of a coverage ~ {tab['cover_mc_se'].median():.3f})")
-    for col, what in (("cover_boot", "row bootstrap (ignores the communities)"),
-                      ("cover_cboot_bc", "cluster bootstrap, bias-corrected"),
-                      ("cover_cboot_xp", "cluster bootstrap, expanded percentile")):
-        if col in tab:
-            ok = tab[col].between(0.93, 0.97)
-            print(f"{what} coverage in [0.93, 0.97]: {int(ok.sum())}/{len(tab)}; outside: "
-                  f"{list(tab.loc[~ok, 'param'])}")
+          f"{int((bias['relbias_std'].abs() < 0.05).sum())}/{len(bias)}; failing: "
+          f"{list(bias.loc[bias['relbias_std'].abs() >= 0.05, 'param'])}")
+    reported = f"cboot_{args.interval or _study_interval()}"
+    for col in cover.columns[1:-1]:
+        ok = cover[col].between(0.93, 0.97)
+        mark = "   <- the study's reported interval" if col == reported else ""
+        print(f"coverage in [0.93, 0.97], {col:>10}: {int(ok.sum())}/{len(cover)}; outside: "
+              f"{list(cover.loc[~ok, 'param'])}{mark}")
+    print(f"(Monte Carlo SE of a coverage near .95: {cover['mc_se'].median():.3f})")
     return 0
 
 

@@ -39,15 +39,29 @@ References
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-__all__ = ["BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
-           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments",
+from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
+
+__all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
+           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments", "em_completion",
            "resample_indices"]
+
+
+#: Bootstrap interval methods and their (lower, upper) columns in
+#: :meth:`BootstrapResult.intervals` ("bca" needs ``bca=True``, the
+#: bootstrap-t methods ``studentize=True``).
+INTERVAL_COLUMNS = {
+    "percentile": ("ci_lower", "ci_upper"),
+    "bc": ("boot_ci_lower_bc", "boot_ci_upper_bc"),
+    "bca": ("boot_ci_lower_bca", "boot_ci_upper_bca"),
+    "t": ("boot_ci_lower_t", "boot_ci_upper_t"),
+    "symmetric-t": ("boot_ci_lower_st", "boot_ci_upper_st"),
+}
 
 
 # ---------------------------------------------------------------------------
@@ -241,16 +255,10 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
     x = np.asarray(x, float)
     miss = np.isnan(x)
     n, p = x.shape
-    nmiss = miss.sum(axis=1)
-    complete = x[nmiss == 0]
+    complete = x[~miss.any(axis=1)]
     c_sum = complete.sum(axis=0)
     c_cross = complete.T @ complete
-    # rows batched by their number of missing values (vectorised E-step)
-    batches = []
-    for k in np.unique(nmiss[nmiss > 0]):
-        rows = np.flatnonzero(nmiss == k)
-        cols = np.nonzero(miss[rows])[1].reshape(len(rows), k)
-        batches.append((rows, cols))
+    batches = _missing_batches(miss)
     x0 = np.where(miss, 0.0, x)
     mu, sigma = np.array(mean0, float), np.array(cov0, float)
     for it in range(1, max_iter + 1):
@@ -258,14 +266,7 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
         t1 = c_sum.copy()
         t2 = c_cross.copy()
         for rows, cols in batches:
-            xr = x0[rows]
-            dev = np.where(miss[rows], 0.0, xr - mu)              # x_o - mu_o, 0 at m
-            r = np.take_along_axis(dev @ kmat, cols, axis=1)       # K_mo (x_o - mu_o)
-            kmm = kmat[cols[:, :, None], cols[:, None, :]]         # (n_k, k, k)
-            kinv = np.linalg.inv(kmm)
-            fill = mu[cols] - np.einsum("nij,nj->ni", kinv, r)
-            xf = xr.copy()
-            np.put_along_axis(xf, cols, fill, axis=1)
+            xf, kinv = _e_step(x0, miss, rows, cols, mu, kmat)
             t1 += xf.sum(axis=0)
             t2 += xf.T @ xf
             flat = (cols[:, :, None] * p + cols[:, None, :]).ravel()
@@ -278,6 +279,76 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
         if delta < tol:
             return mu, sigma, it
     return mu, sigma, max_iter
+
+
+def _missing_batches(miss):
+    """Incomplete rows batched by their number of missing values (vectorised E-step)."""
+    nmiss = miss.sum(axis=1)
+    batches = []
+    for k in np.unique(nmiss[nmiss > 0]):
+        rows = np.flatnonzero(nmiss == k)
+        cols = np.nonzero(miss[rows])[1].reshape(len(rows), k)
+        batches.append((rows, cols))
+    return batches
+
+
+def _e_step(x0, miss, rows, cols, mu, kmat):
+    """Rows with their missing values replaced by the conditional means, and the conditional covariances."""
+    xr = x0[rows]
+    dev = np.where(miss[rows], 0.0, xr - mu)              # x_o - mu_o, 0 at m
+    r = np.take_along_axis(dev @ kmat, cols, axis=1)       # K_mo (x_o - mu_o)
+    kmm = kmat[cols[:, :, None], cols[:, None, :]]         # (n_k, k, k)
+    kinv = np.linalg.inv(kmm)
+    fill = mu[cols] - np.einsum("nij,nj->ni", kinv, r)
+    xf = xr.copy()
+    np.put_along_axis(xf, cols, fill, axis=1)
+    return xf, kinv
+
+
+def em_completion(x, mean, cov, cluster_id, n_clusters: int):
+    r"""EM-completed rows: conditional means, and conditional covariances summed per cluster.
+
+    Parameters
+    ----------
+    x : ndarray (n, p)
+        Rows with NaN for missing values.
+    mean, cov : ndarray
+        The normal moments to condition on (the EM solution of ``x``).
+    cluster_id : ndarray (n,) of int
+        Cluster of each row, ``0 .. n_clusters - 1``.
+    n_clusters : int
+
+    Returns
+    -------
+    rows : ndarray (n, p)
+        :math:`E(x_i \mid x_{i,o})`.
+    cond_cov : ndarray (n_clusters, p, p)
+        :math:`\sum_{i\in k}\operatorname{Cov}(x_i\mid x_{i,o})`, zero
+        outside each row's missing block.
+
+    Notes
+    -----
+    The E-step of :func:`em_moments` at fixed moments [1]_.
+
+    References
+    ----------
+    .. [1] Little, R. J. A., & Rubin, D. B. (2002). *Statistical analysis
+       with missing data* (2nd ed., ch. 11). Wiley.
+    """
+    x = np.asarray(x, float)
+    miss = np.isnan(x)
+    p = x.shape[1]
+    x0 = np.where(miss, 0.0, x)
+    out = x0.copy()
+    kmat = np.linalg.inv(np.asarray(cov, float))
+    cc = np.zeros(n_clusters * p * p)
+    for rows, cols in _missing_batches(miss):
+        xf, kinv = _e_step(x0, miss, rows, cols, np.asarray(mean, float), kmat)
+        out[rows] = xf
+        flat = (np.asarray(cluster_id)[rows][:, None, None] * p * p
+                + cols[:, :, None] * p + cols[:, None, :]).ravel()
+        cc += np.bincount(flat, weights=kinv.ravel(), minlength=n_clusters * p * p)
+    return out, cc.reshape(n_clusters, p, p)
 
 
 def _complete_moments(x):
@@ -299,6 +370,9 @@ class _Job:
     em: bool
     em_start: list = field(default_factory=list)  # per group (mean, cov)
     gtol: float = 1e-6
+    cluster: np.ndarray | None = None  # cluster label per row (single group); None: rows
+    studentize: bool = False           # also the sandwich SE of every draw
+    defined: object = None             # DefinedParameters (studentize)
 
 
 def _moments_for(job: _Job, g: int, rows: np.ndarray):
@@ -312,8 +386,30 @@ def _moments_for(job: _Job, g: int, rows: np.ndarray):
     return _complete_moments(x)
 
 
+def _sandwich_se(job: _Job, obj: MLMoments, theta, index, moments):
+    """Sandwich SE (free then defined) of one draw, scores summed per resampled cluster."""
+    scores, factors = [], []
+    for g, rows in enumerate(index):
+        x = job.data[g][rows]
+        labels = job.cluster if g == 0 else None
+        starts = cluster_starts(rows, labels)
+        cond_cov = None
+        if job.em and np.isnan(x).any():
+            cid = np.zeros(len(rows), dtype=np.int64)
+            cid[starts[1:]] = 1
+            x, cond_cov = em_completion(x, *moments[g], np.cumsum(cid), len(starts))
+        scores.append(score_sums(job.model, theta, x, starts, cond_cov, g))
+        factors.append(len(starts) / (len(starts) - 1) if labels is not None else 1.0)
+    info = obj.information(theta) * sum(len(rows) for rows in index)
+    return sandwich_se(job.model, theta, info, scores, defined=job.defined, small_sample=factors)
+
+
 def _run_chunk(job: _Job, index_chunk: list):
-    """Refit the draws of one chunk; returns (theta (k, q), status (k,), iters (k,))."""
+    """Refit the draws of one chunk.
+
+    Returns ``(theta (k, q), status (k,), iters (k,), se)``; ``se`` is
+    ``(k, q + d)`` sandwich standard errors when ``job.studentize``, else None.
+    """
     try:
         from threadpoolctl import threadpool_limits
         limiter = threadpool_limits(1)
@@ -325,16 +421,19 @@ def _run_chunk(job: _Job, index_chunk: list):
         thetas = np.full((k, q), np.nan)
         status = np.zeros(k, dtype=np.int8)  # 0 ok, 1 failed, 2 improper
         iters = np.zeros(k, dtype=np.int32)
+        ses = None
+        if job.studentize:
+            ses = np.full((k, q + len(job.defined.names)), np.nan)
         obj = None
         for b in range(k):
-            covs, means, ns = [], [], []
+            moments = []
             try:
                 for g in range(len(job.data)):
                     rows = index_chunk[g][b]
-                    m, c = _moments_for(job, g, rows)
-                    covs.append(c)
-                    means.append(m)
-                    ns.append(len(rows))
+                    moments.append(_moments_for(job, g, rows))
+                covs = [c for _, c in moments]
+                means = [m for m, _ in moments]
+                ns = [len(index_chunk[g][b]) for g in range(len(job.data))]
                 if obj is None:
                     obj = MLMoments(job.model, covs, means, ns)
                 else:
@@ -351,7 +450,12 @@ def _run_chunk(job: _Job, index_chunk: list):
             thetas[b] = th
             if len(job.var_idx) and np.any(th[job.var_idx] < 0):
                 status[b] = 2
-        return thetas, status, iters
+            if ses is not None:
+                try:
+                    ses[b] = _sandwich_se(job, obj, th, [ix[b] for ix in index_chunk], moments)
+                except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+                    pass  # stays NaN: counted as a draw without a standard error
+        return thetas, status, iters, ses
     finally:
         if limiter is not None:
             limiter.unregister() if hasattr(limiter, "unregister") else limiter.restore_original_limits()
@@ -507,6 +611,13 @@ class BootstrapResult:
         Jackknife acceleration per column (``bca=True``).
     method : str
         ``"ml"`` or ``"two-stage-em"``.
+    se : ndarray (B, q + d) or None
+        Sandwich standard error of every parameter in every draw
+        (``studentize=True``; NaN where it could not be computed).
+    se_hat : ndarray (q + d,) or None
+        The same standard errors in the full sample.
+    unit : str
+        What was resampled: ``"row"`` or ``"cluster"``.
     """
 
     theta: np.ndarray
@@ -519,6 +630,9 @@ class BootstrapResult:
     exclude_improper: bool = True
     accel: np.ndarray | None = None
     method: str = "ml"
+    se: np.ndarray | None = None
+    se_hat: np.ndarray | None = None
+    unit: str = "row"
 
     @property
     def n_boot(self) -> int:
@@ -552,10 +666,20 @@ class BootstrapResult:
         x = np.hstack([self.theta, self.defined])[self.used]
         return pd.DataFrame(x, columns=self.names)
 
+    @property
+    def n_no_se(self) -> int:
+        """Used draws whose standard errors could not be computed (left out of the bootstrap-t)."""
+        if self.se is None:
+            return 0
+        return int(np.sum(~np.all(np.isfinite(self.se[self.used]), axis=1)))
+
     def counts(self) -> dict:
-        """``n_boot, n_boot_ok, n_boot_failed, n_boot_improper``."""
-        return {"n_boot": self.n_boot, "n_boot_ok": self.n_ok, "n_boot_failed": self.n_failed,
-                "n_boot_improper": self.n_improper}
+        """``n_boot, n_boot_ok, n_boot_failed, n_boot_improper`` (and ``n_boot_no_se`` when studentized)."""
+        out = {"n_boot": self.n_boot, "n_boot_ok": self.n_ok, "n_boot_failed": self.n_failed,
+               "n_boot_improper": self.n_improper}
+        if self.se is not None:
+            out["n_boot_no_se"] = self.n_no_se
+        return out
 
     def intervals(self, level: float = 0.95) -> pd.DataFrame:
         """Bootstrap SE and intervals per parameter.
@@ -565,8 +689,13 @@ class BootstrapResult:
         pandas.DataFrame
             ``name, est, boot_se, ci_lower, ci_upper`` (percentile),
             ``boot_ci_lower_bc, boot_ci_upper_bc`` (bias-corrected,
-            lavaan's bca.simple) and, when the acceleration is known,
-            ``boot_ci_lower_bca, boot_ci_upper_bca``.
+            lavaan's bca.simple), when the acceleration is known
+            ``boot_ci_lower_bca, boot_ci_upper_bca``, and when the draws
+            were studentized ``se_sandwich`` (the full-sample sandwich SE,
+            cluster-robust for a cluster bootstrap),
+            ``boot_ci_lower_t, boot_ci_upper_t`` (equal-tailed bootstrap-t)
+            and ``boot_ci_lower_st, boot_ci_upper_st`` (symmetric
+            bootstrap-t; :func:`analysis.sem.studentized.studentized_ci`).
         """
         x = self.draws.to_numpy()
         lo, hi = percentile_ci(x, level) if len(x) else (np.full(len(self.names), np.nan),) * 2
@@ -579,6 +708,14 @@ class BootstrapResult:
             alo, ahi = bca_ci(x, self.estimate, self.accel, level)
             out["boot_ci_lower_bca"] = alo
             out["boot_ci_upper_bca"] = ahi
+        if self.se is not None:
+            tlo, thi = studentized_ci(x, self.se[self.used], self.estimate, self.se_hat, level)
+            out["se_sandwich"] = self.se_hat
+            out["boot_ci_lower_t"] = tlo
+            out["boot_ci_upper_t"] = thi
+            slo, shi = studentized_ci(x, self.se[self.used], self.estimate, self.se_hat, level, symmetric=True)
+            out["boot_ci_lower_st"] = slo
+            out["boot_ci_upper_st"] = shi
         return out
 
     def __repr__(self) -> str:
@@ -660,11 +797,11 @@ def _run(job, indices, n_jobs, backend, chunk_size, progress, desc):
     theta = np.vstack([p[0] for p in parts])
     status = np.concatenate([p[1] for p in parts])
     iters = np.concatenate([p[2] for p in parts])
-    return theta, status, iters
+    se = np.vstack([p[3] for p in parts]) if job.studentize else None
+    return theta, status, iters, se
 
 
-def _defined_values(result, theta):
-    d = result.defined
+def _defined_values(d, theta):
     out = np.full((theta.shape[0], len(d.names)), np.nan)
     for b in range(theta.shape[0]):
         if np.all(np.isfinite(theta[b])):
@@ -674,7 +811,7 @@ def _defined_values(result, theta):
 
 def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend=None,
               chunk_size: int | None = None, exclude_improper: bool = True, bca: bool = False,
-              progress: bool = False, rows=None, cluster=None) -> BootstrapResult:
+              progress: bool = False, rows=None, cluster=None, studentize: bool = False) -> BootstrapResult:
     """Nonparametric bootstrap of a fitted ML model.
 
     Parameters
@@ -699,7 +836,7 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
         keeps them: pass False to reproduce lavaan).
     bca : bool
         Also compute the jackknife acceleration for BCa intervals (one
-        leave-one-out refit per row).
+        leave-one-out refit per row; per cluster with ``cluster``).
     progress : bool
         Show a tqdm progress bar.
     rows : ndarray or list of ndarray, optional
@@ -710,6 +847,10 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
     cluster : array-like, optional
         Cluster of each row (single-group models): resample whole clusters
         with replacement (the cluster bootstrap [3]_) instead of rows.
+    studentize : bool
+        Also compute every draw's sandwich standard errors (cluster-robust
+        with ``cluster``) for bootstrap-t intervals
+        (:mod:`analysis.sem.studentized`); costs about a third more time.
 
     Returns
     -------
@@ -753,23 +894,61 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
         if len(cl) != len(job.data[0]):
             raise ValueError(f"cluster has {len(cl)} values for {len(job.data[0])} rows.")
         indices = [resample_indices(rng, n_boot, len(cl), cluster=cl)]
+        job.cluster = cl
     else:
         indices = [resample_indices(rng, n_boot, len(x)) for x in job.data]
+    return run_job(job, indices, result.defined, parameter_names(result), seed=seed, n_jobs=n_jobs,
+                   backend=backend, chunk_size=chunk_size, exclude_improper=exclude_improper, bca=bca,
+                   progress=progress, studentize=studentize)
+
+
+def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs: int = 2, backend=None,
+            chunk_size: int | None = None, exclude_improper: bool = True, bca: bool = False,
+            progress: bool = False, studentize: bool = False) -> BootstrapResult:
+    """Refit the resamples ``indices`` of a prepared job (the work of :func:`bootstrap`).
+
+    Parameters
+    ----------
+    job : _Job
+        Model, rows, centre and options (``job.cluster`` for a cluster
+        bootstrap).
+    indices : list
+        Per group, the row indices of every draw (:func:`resample_indices`).
+    defined : analysis.sem.defined.DefinedParameters
+    names : list of str
+        Free-parameter names.
+    seed, n_jobs, backend, chunk_size, exclude_improper, bca, progress, studentize
+        As in :func:`bootstrap`.
+
+    Returns
+    -------
+    BootstrapResult
+    """
+    n_boot = len(indices[0])
     workers = max(1, int(n_jobs)) if n_jobs and n_jobs > 0 else 2
     if chunk_size is None:
         chunk_size = max(1, int(np.ceil(n_boot / (8 * workers))))
-    theta, status, iters = _run(job, indices, n_jobs, backend, chunk_size, progress, "bootstrap")
+    job = replace(job, studentize=bool(studentize), defined=defined if studentize else None)
+    se_hat = _full_sample_se(job) if studentize else None
+    theta, status, iters, se = _run(job, indices, n_jobs, backend, chunk_size, progress, "bootstrap")
     labels = np.array(["ok", "failed", "improper"])[status]
-    defined = _defined_values(result, theta)
-    names = parameter_names(result) + list(result.defined.names)
-    est = np.concatenate([job.theta_hat, result.defined.values(job.theta_hat)])
+    est = np.concatenate([job.theta_hat, defined.values(job.theta_hat)])
     accel = None
     if bca:
-        accel = _jackknife_accel(result, job, n_jobs, backend, progress)
-    return BootstrapResult(theta=theta, defined=defined, status=labels, names=names,
-                           estimate=est, n_iter=iters, seed=seed,
+        accel = _jackknife_accel(defined, replace(job, studentize=False), n_jobs, backend, progress)
+    return BootstrapResult(theta=theta, defined=_defined_values(defined, theta), status=labels,
+                           names=list(names) + list(defined.names), estimate=est, n_iter=iters, seed=seed,
                            exclude_improper=exclude_improper, accel=accel,
-                           method="two-stage-em" if job.em else "ml")
+                           method="two-stage-em" if job.em else "ml", se=se, se_hat=se_hat,
+                           unit="row" if job.cluster is None else "cluster")
+
+
+def _full_sample_se(job: _Job) -> np.ndarray:
+    """Sandwich SE at the centre, from all rows (the EM moments for incomplete rows)."""
+    index = [np.arange(len(x)) for x in job.data]
+    moments = job.em_start if job.em else [_complete_moments(x) for x in job.data]
+    obj = MLMoments(job.model, [c for _, c in moments], [m for m, _ in moments], [len(x) for x in job.data])
+    return _sandwich_se(job, obj, job.theta_hat, index, moments)
 
 
 def resample_indices(rng, n_boot: int, n: int, cluster=None):
@@ -803,19 +982,27 @@ def resample_indices(rng, n_boot: int, n: int, cluster=None):
     return [np.concatenate([members[k] for k in row]) for row in picks]
 
 
-def _jackknife_accel(result, job, n_jobs, backend, progress):
-    """Acceleration :math:`a = \\sum(\\bar\\theta-\\theta_{(i)})^3 / (6[\\sum(\\bar\\theta-\\theta_{(i)})^2]^{3/2})`."""
+def _jackknife_accel(defined, job, n_jobs, backend, progress):
+    """Jackknife acceleration (leave one row out, or one cluster with ``job.cluster``).
+
+    :math:`a = \\sum(\\bar\\theta-\\theta_{(i)})^3 /
+    (6[\\sum(\\bar\\theta-\\theta_{(i)})^2]^{3/2})` (Efron 1987, eq. 6.6).
+    """
     sizes = [len(x) for x in job.data]
-    # leave-one-out within the row's own group; the other groups keep all rows
     thetas = []
-    for g, n in enumerate(sizes):
-        loo = np.array([np.delete(np.arange(n), i) for i in range(n)], dtype=np.int32)
-        idx = [np.tile(np.arange(m, dtype=np.int32), (n, 1)) if h != g else loo
-               for h, m in enumerate(sizes)]
-        th, _, _ = _run(job, idx, n_jobs, backend, max(1, n // 16), progress, "jackknife")
-        thetas.append(th)
+    if job.cluster is not None:
+        labels = np.unique(job.cluster)
+        idx = [[np.flatnonzero(job.cluster != k).astype(np.int32) for k in labels]]
+        thetas.append(_run(job, idx, n_jobs, backend, max(1, len(labels) // 16), progress, "jackknife")[0])
+    else:
+        # leave-one-out within the row's own group; the other groups keep all rows
+        for g, n in enumerate(sizes):
+            loo = np.array([np.delete(np.arange(n), i) for i in range(n)], dtype=np.int32)
+            idx = [np.tile(np.arange(m, dtype=np.int32), (n, 1)) if h != g else loo
+                   for h, m in enumerate(sizes)]
+            thetas.append(_run(job, idx, n_jobs, backend, max(1, n // 16), progress, "jackknife")[0])
     th = np.vstack(thetas)
-    vals = np.hstack([th, _defined_values(result, th)])
+    vals = np.hstack([th, _defined_values(defined, th)])
     vals = vals[np.all(np.isfinite(vals), axis=1)]
     dev = vals.mean(axis=0) - vals
     num = np.sum(dev ** 3, axis=0)
@@ -852,7 +1039,7 @@ def bootstrap_draws(result, n_boot: int, seed=None, **kwargs) -> np.ndarray:
 
 
 def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: float = 0.95,
-                        estimates: pd.DataFrame | None = None) -> pd.DataFrame:
+                        estimates: pd.DataFrame | None = None, interval: str = "percentile") -> pd.DataFrame:
     """``result.estimates`` with bootstrap SEs and intervals (lavaan's ``se="bootstrap"``).
 
     Parameters
@@ -864,6 +1051,9 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
     estimates : pandas.DataFrame, optional
         The model-based table to start from (default ``result.estimates``;
         pass it when calling from inside ``SEMResult.estimates``).
+    interval : str
+        The interval in ``ci_lower/ci_upper``: a key of
+        :data:`INTERVAL_COLUMNS` (default ``"percentile"``, as lavaan).
 
     Returns
     -------
@@ -871,7 +1061,8 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
         The columns of :attr:`SEMResult.estimates` (``lhs, op, rhs, group,
         label, est, se, z, pvalue, ci_lower, ci_upper, std_all``) with
         ``se`` the standard deviation of the draws, ``z``/``pvalue`` from
-        it, ``ci_lower/ci_upper`` the percentile interval, plus
+        it, ``ci_lower/ci_upper`` the ``interval`` (percentile by default), plus
+        every interval of :meth:`BootstrapResult.intervals`:
         ``boot_ci_lower_bc, boot_ci_upper_bc`` (bias-corrected) and, with
         ``bca=True``, ``boot_ci_lower_bca, boot_ci_upper_bca``.  Fixed
         rows keep ``se`` 0 and NaN intervals columns become ``est``.
@@ -881,6 +1072,11 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
         raise ValueError("No bootstrap draws: run analysis.sem.bootstrap.bootstrap(result, ...) first.")
     est = (result.estimates if estimates is None else estimates).copy()
     iv = boot.intervals(level)
+    if interval not in INTERVAL_COLUMNS or INTERVAL_COLUMNS[interval][0] not in iv.columns:
+        have = [k for k, (lo, _) in INTERVAL_COLUMNS.items() if lo in iv.columns]
+        raise ValueError(f"interval {interval!r} is not available from these draws; available: {have} "
+                         "('bca' needs bca=True, 't' and 'symmetric-t' need studentize=True).")
+    lo_col, hi_col = INTERVAL_COLUMNS[interval]
     pt = result.partable
     q = result.model.n_free
     free = pt["free"].to_numpy()
@@ -890,14 +1086,14 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
     dnames = list(result.defined.names)
     for i in np.flatnonzero(is_def):
         pos[i] = q + dnames.index(pt["lhs"].iloc[i])
-    extra = [c for c in iv.columns if c.startswith("boot_ci")]
+    extra = [c for c in iv.columns if c.startswith("boot_ci") or c == "se_sandwich"]
     for c in extra:
-        est[c] = est["est"]
+        est[c] = 0.0 if c == "se_sandwich" else est["est"]
     sel = pos >= 0
     take = iv.iloc[pos[sel]]
     est.loc[sel, "se"] = take["boot_se"].to_numpy()
-    est.loc[sel, "ci_lower"] = take["ci_lower"].to_numpy()
-    est.loc[sel, "ci_upper"] = take["ci_upper"].to_numpy()
+    est.loc[sel, "ci_lower"] = take[lo_col].to_numpy()
+    est.loc[sel, "ci_upper"] = take[hi_col].to_numpy()
     for c in extra:
         est.loc[sel, c] = take[c].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,16 +12,18 @@ under ``results/structural/``:
     Fit measures of the hypothesized model (one row).
 ``estimates.csv``
     lavaan columns; ``se`` is the bootstrap SD and ``ci_lower/ci_upper`` the
-    percentile interval (lavaan's ``se = "bootstrap"``), plus
-    ``boot_ci_lower_bc, boot_ci_upper_bc`` and the model-based
+    reported bootstrap interval (``study.yaml``:
+    ``structural.bootstrap_interval``, a key of
+    :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`), plus the other
+    bootstrap intervals (``boot_ci_*``) and the model-based
     ``se_ml, ci_lower_ml, ci_upper_ml`` (information/delta method).
 ``indirect.csv``
-    Every ``:=`` effect with delta-method, bootstrap percentile,
-    bias-corrected and Monte Carlo intervals.
+    Every ``:=`` effect with delta-method, reported bootstrap, bootstrap
+    percentile, bias-corrected and Monte Carlo intervals.
 ``bootstrap.csv``
-    Draws requested, used, failed and improper, and the resampling unit
+    Draws requested, used, failed and improper, the resampling unit
     (``study.yaml``: ``structural.bootstrap_unit``, ``community`` for the
-    cluster bootstrap or ``respondent``).
+    cluster bootstrap or ``respondent``) and the reported interval.
 ``rivals.csv``
     Hypothesized, full-mediation and serial models: fit, AIC/BIC and
     chi-square difference tests where nested.
@@ -181,7 +183,7 @@ def fit_structural(data, instrument, *, controls=(), direct=True, serial=False, 
 
 
 # ---------------------------------------------------------------------------
-def indirect_table(fit, boot, mc: pd.DataFrame) -> pd.DataFrame:
+def indirect_table(fit, boot, mc: pd.DataFrame, interval: str = "percentile") -> pd.DataFrame:
     """Defined effects with delta-method, bootstrap and Monte Carlo intervals.
 
     Parameters
@@ -190,13 +192,17 @@ def indirect_table(fit, boot, mc: pd.DataFrame) -> pd.DataFrame:
     boot : analysis.sem.bootstrap.BootstrapResult
     mc : pandas.DataFrame
         From :func:`analysis.sem.montecarlo.montecarlo_ci`.
+    interval : str
+        The reported bootstrap interval (a key of
+        :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`).
 
     Returns
     -------
     pandas.DataFrame
         ``lhs, rhs, est, std_all, se, z, pvalue, ci_lower_delta,
-        ci_upper_delta, boot_se, ci_lower_perc, ci_upper_perc, ci_lower_bc,
-        ci_upper_bc, mc_se, ci_lower_mc, ci_upper_mc``.
+        ci_upper_delta, boot_se, ci_lower_boot, ci_upper_boot (the reported
+        interval), ci_lower_perc, ci_upper_perc, ci_lower_bc, ci_upper_bc,
+        mc_se, ci_lower_mc, ci_upper_mc``.
 
     Notes
     -----
@@ -212,15 +218,20 @@ def indirect_table(fit, boot, mc: pd.DataFrame) -> pd.DataFrame:
        *Multivariate Behavioral Research*, 39(1), 99-128.
     .. [3] Sobel, M. E. (1982). *Sociological Methodology*, 13, 290-312.
     """
+    from ..sem.bootstrap import INTERVAL_COLUMNS
+
     est = fit.estimates
     d = est[est["op"] == ":="].reset_index(drop=True)
     iv = boot.intervals().set_index("name")
+    lo, hi = INTERVAL_COLUMNS[interval]
     m = mc.set_index("lhs")
     out = pd.DataFrame({
         "lhs": d["lhs"], "rhs": d["rhs"], "est": d["est"], "std_all": d["std_all"],
         "se": d["se"], "z": d["z"], "pvalue": d["pvalue"],
         "ci_lower_delta": d["ci_lower"], "ci_upper_delta": d["ci_upper"],
         "boot_se": iv.loc[d["lhs"], "boot_se"].to_numpy(),
+        "ci_lower_boot": iv.loc[d["lhs"], lo].to_numpy(),
+        "ci_upper_boot": iv.loc[d["lhs"], hi].to_numpy(),
         "ci_lower_perc": iv.loc[d["lhs"], "ci_lower"].to_numpy(),
         "ci_upper_perc": iv.loc[d["lhs"], "ci_upper"].to_numpy(),
         "ci_lower_bc": iv.loc[d["lhs"], "boot_ci_lower_bc"].to_numpy(),
@@ -286,7 +297,7 @@ def rival_table(fits: dict, nested: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def estimator_table(fit, boots: dict) -> pd.DataFrame:
+def estimator_table(fit, boots: dict, interval: str = "percentile") -> pd.DataFrame:
     """Structural paths and defined effects under several sampling assumptions.
 
     Parameters
@@ -296,13 +307,16 @@ def estimator_table(fit, boots: dict) -> pd.DataFrame:
         ``method name -> BootstrapResult``, e.g. ``{"bootstrap
         (respondents)": row_boot, "cluster bootstrap (communities)":
         cluster_boot}``.
+    interval : str
+        The bootstrap interval (a key of
+        :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`).
 
     Returns
     -------
     pandas.DataFrame
         ``lhs, method, est, se, ci_lower, ci_upper`` with method ``ML``
         (information / delta method, Wald interval) and one method per
-        bootstrap (SD of the draws, percentile interval); rows for every
+        bootstrap (SD of the draws, ``interval``); rows for every
         ``~`` path among latent variables and every ``:=`` effect.
 
     Notes
@@ -317,8 +331,9 @@ def estimator_table(fit, boots: dict) -> pd.DataFrame:
     .. [1] Field, C. A., & Welsh, A. H. (2007). Bootstrapping clustered data.
        *Journal of the Royal Statistical Society B*, 69(3), 369-390.
     """
-    from ..sem.bootstrap import parameter_names
+    from ..sem.bootstrap import INTERVAL_COLUMNS, parameter_names
 
+    lo, hi = INTERVAL_COLUMNS[interval]
     pt = fit.partable
     lv = set(fit.variables.lv)
     names = parameter_names(fit)
@@ -336,7 +351,7 @@ def estimator_table(fit, boots: dict) -> pd.DataFrame:
         iv = b.intervals().set_index("name")
         for i, key, label in wanted:
             r = iv.loc[key]
-            rows.append((label, method, est.iloc[i]["est"], r["boot_se"], r["ci_lower"], r["ci_upper"]))
+            rows.append((label, method, est.iloc[i]["est"], r["boot_se"], r[lo], r[hi]))
     return pd.DataFrame(rows, columns=["lhs", "method", "est", "se", "ci_lower", "ci_upper"])
 
 
@@ -432,19 +447,36 @@ def clustering_table(data, instrument, cluster="community") -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------
-def _unit_note(unit, n_boot, boot, n_other, other) -> str:
+#: How the notes name each bootstrap interval (keys of analysis.sem.bootstrap.INTERVAL_COLUMNS).
+_INTERVAL_NAMES = {
+    "percentile": "percentile intervals",
+    "bc": "bias-corrected percentile intervals",
+    "bca": "BCa intervals (jackknife acceleration, leaving out one resampling unit at a time)",
+    "t": "bootstrap-t intervals (every draw studentized by its own sandwich SE, cluster-robust when "
+         "communities are resampled)",
+    "symmetric-t": "symmetric bootstrap-t intervals (every draw studentized by its own sandwich SE, "
+                   "cluster-robust when communities are resampled)",
+}
+
+
+def _draw_counts(n, boot) -> str:
+    text = f"{n} draws; {boot.n_failed} failed, {boot.n_improper} improper"
+    return text + (f", {boot.n_no_se} without a standard error" if boot.se is not None else "")
+
+
+def _unit_note(unit, interval, n_boot, boot, n_other, other) -> str:
     """Which bootstrap gives the reported intervals, and the comparison's counts."""
-    first = (f"The reported bootstrap intervals resample whole communities (cluster bootstrap, {n_boot} draws; "
-             f"{boot.n_failed} failed, {boot.n_improper} improper), because respondents of one community are "
-             "not independent; the comparison resamples respondents" if unit == "community" else
-             f"The reported bootstrap intervals resample respondents ({n_boot} draws; {boot.n_failed} failed, "
-             f"{boot.n_improper} improper); the comparison resamples whole communities (cluster bootstrap")
-    return (f"{first} ({n_other} draws; {other.n_failed} failed, {other.n_improper} improper). The recovery "
-            "study (validation/recovery.py, recorded in validation/recovery_output.txt) compares the coverage of "
-            "both bootstraps on samples simulated from the population model.")
+    first = (f"The reported bootstrap {_INTERVAL_NAMES[interval]} resample whole communities (cluster bootstrap, "
+             f"{_draw_counts(n_boot, boot)}), because respondents of one community are not independent; the "
+             "comparison resamples respondents" if unit == "community" else
+             f"The reported bootstrap {_INTERVAL_NAMES[interval]} resample respondents "
+             f"({_draw_counts(n_boot, boot)}); the comparison resamples whole communities (cluster bootstrap")
+    return (f"{first} ({_draw_counts(n_other, other)}). The recovery study (validation/recovery.py, recorded in "
+            "validation/recovery_output.txt) compares the coverage of both bootstraps and of every interval "
+            "method on samples simulated from the population model.")
 
 
-def _headline(fit, boot, unit: str, ind: pd.DataFrame, notes: list, n_rows: int) -> dict:
+def _headline(fit, boot, unit: str, interval: str, ind: pd.DataFrame, notes: list, n_rows: int) -> dict:
     f = fit.fit
     est = fit.estimates
     direct = est[(est["op"] == "~") & (est["label"] == "c")]
@@ -452,6 +484,7 @@ def _headline(fit, boot, unit: str, ind: pd.DataFrame, notes: list, n_rows: int)
     for r in ind.itertuples(index=False):
         effects[r.lhs] = {"est": r.est, "std_all": r.std_all, "se": r.se, "pvalue": r.pvalue,
                           "ci_delta": [r.ci_lower_delta, r.ci_upper_delta],
+                          "ci_boot": [r.ci_lower_boot, r.ci_upper_boot],
                           "ci_boot_perc": [r.ci_lower_perc, r.ci_upper_perc],
                           "ci_boot_bc": [r.ci_lower_bc, r.ci_upper_bc],
                           "ci_mc": [r.ci_lower_mc, r.ci_upper_mc]}
@@ -466,6 +499,7 @@ def _headline(fit, boot, unit: str, ind: pd.DataFrame, notes: list, n_rows: int)
         "total": float(ti.loc["total", "est"]) if "total" in ti.index else None,
         "direct": float(direct["est"].iloc[0]) if len(direct) else None,
         "bootstrap": int(boot.n_boot), "bootstrap_method": boot.method, "bootstrap_unit": unit,
+        "bootstrap_interval": interval,
         "n_boot_ok": boot.n_ok, "n_boot_failed": boot.n_failed, "n_boot_improper": boot.n_improper,
         "effects": effects, "notes": notes,
     }
@@ -498,7 +532,7 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
     instrument : Instrument, optional
     config : dict, optional
         ``study.yaml`` settings (``structural: bootstrap, bootstrap_unit,
-        comparison_bootstrap, montecarlo, seed``).
+        bootstrap_interval, comparison_bootstrap, montecarlo, seed``).
     figures_dir : path-like, optional
         Default: ``figures`` beside ``out_dir`` (``results/figures``).
     n_jobs : int
@@ -511,7 +545,7 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
     list of Path
         The files written (see the module docstring).
     """
-    from ..sem.bootstrap import bootstrap, bootstrap_estimates
+    from ..sem.bootstrap import INTERVAL_COLUMNS, bootstrap, bootstrap_estimates
     from ..sem.montecarlo import montecarlo_ci
     from .instrument import load_instrument
     from .multilevel import fit_twolevel, twolevel_table
@@ -532,6 +566,11 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         if unit not in _UNITS:
             raise InputError(f"structural.bootstrap_unit must be one of {sorted(_UNITS)}, not {unit!r}",
                              file="study.yaml")
+        interval = str(cfg.get("bootstrap_interval", "percentile"))
+        if interval not in INTERVAL_COLUMNS:
+            raise InputError(f"structural.bootstrap_interval must be one of {sorted(INTERVAL_COLUMNS)}, "
+                             f"not {interval!r}", file="study.yaml")
+        resample = {"studentize": interval in ("t", "symmetric-t"), "bca": interval == "bca"}
         if "community" not in data.columns:
             raise InputError("column 'community' is missing from the analysis data (needed for the cluster "
                              "bootstrap and the clustering analysis)", file=analysis_data
@@ -545,20 +584,20 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
                          "moments in every draw, so its intervals account for the missing data.")
         community = data["community"].to_numpy()
         boot = bootstrap(fit, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress, rows=rows,
-                         cluster=community if unit == "community" else None)
+                         cluster=community if unit == "community" else None, **resample)
         mc = montecarlo_ci(fit, n_draws=n_mc, seed=seed + 1)
         written = []
         fit_tab = pd.DataFrame([_fit_row("hypothesized", fit)])
         written.append(write_csv(out_dir / "fit.csv", fit_tab))
-        est = bootstrap_estimates(fit, boot)
+        est = bootstrap_estimates(fit, boot, interval=interval)
         base = fit.estimates
         est["se_ml"] = base["se"].to_numpy()
         est["ci_lower_ml"] = base["ci_lower"].to_numpy()
         est["ci_upper_ml"] = base["ci_upper"].to_numpy()
         written.append(write_csv(out_dir / "estimates.csv", est))
-        ind = indirect_table(fit, boot, mc)
+        ind = indirect_table(fit, boot, mc, interval)
         written.append(write_csv(out_dir / "indirect.csv", ind))
-        bt = pd.DataFrame([{**boot.counts(), "method": boot.method, "unit": unit, "seed": seed,
+        bt = pd.DataFrame([{**boot.counts(), "method": boot.method, "unit": unit, "interval": interval, "seed": seed,
                             "exclude_improper": boot.exclude_improper}])
         written.append(write_csv(out_dir / "bootstrap.csv", bt))
         # rivals
@@ -575,11 +614,11 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         # the other resampling unit, for comparison
         n_cmp = int(cfg.get("comparison_bootstrap", 1000))
         other = bootstrap(fit, n_boot=n_cmp, seed=seed + 2, n_jobs=n_jobs, progress=progress, rows=rows,
-                          cluster=None if unit == "community" else community)
+                          cluster=None if unit == "community" else community, **resample)
         by_unit = {unit: boot, ("respondent" if unit == "community" else "community"): other}
-        est_tab = estimator_table(fit, {_UNITS[u]: by_unit[u] for u in ("respondent", "community")})
+        est_tab = estimator_table(fit, {_UNITS[u]: by_unit[u] for u in ("respondent", "community")}, interval)
         written.append(write_csv(out_dir / "estimators.csv", est_tab))
-        notes.append(_unit_note(unit, n_boot, boot, n_cmp, other))
+        notes.append(_unit_note(unit, interval, n_boot, boot, n_cmp, other))
         mg, mg_note = multigroup_table(data, instrument, controls)
         if mg_note:
             notes.append(mg_note)
@@ -603,7 +642,7 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
             written.append(_diagram(est, instrument, figures_dir / "structural_paths.png"))
         except ValueError as exc:
             notes.append(f"path diagram not drawn: {exc}")
-        head = _headline(fit, boot, unit, ind, notes, len(raw))
+        head = _headline(fit, boot, unit, interval, ind, notes, len(raw))
         head["rival_models"] = int(len(rivals))
         head["max_design_effect"] = float(clus["design_effect"].max())
         head["twolevel"] = tl_summary
