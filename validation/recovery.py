@@ -3,25 +3,39 @@
 Draws ``--reps`` samples of the study size from the declared population
 model (``data/population_model.yaml``), fits the structural model to each
 (the fast ML refit of :mod:`analysis.sem.bootstrap`, from a template fit),
-and bootstraps each fit with ``--boot`` draws (percentile intervals).  It
-reports, for every structural path and indirect effect:
+and bootstraps each fit with ``--boot`` draws, resampling whole communities
+(and, unless ``--no-row-boot``, respondents).  It reports, for every
+structural path and indirect effect:
 
 * bias and relative bias of the standardized estimates against the
   declared standardized truth;
 * bias, relative bias, RMSE of the unstandardized estimates against the
-  pseudo-true values (the model's ML solution on one sample of 100,000:
-  the items are 5-point Likert answers, so the model's unstandardized
-  estimand is that of the categorized data);
-* 95% coverage of the Wald (delta-method), Monte Carlo and bootstrap
-  percentile intervals of the pseudo-true values.
+  pseudo-true values (the model's ML solution on one sample of
+  ``--truth-n`` rows: the items are 5-point Likert answers, so the model's
+  unstandardized estimand is that of the categorized data);
+* 95% coverage of the pseudo-true values by the Wald (delta-method) and
+  Monte Carlo intervals and by every bootstrap interval of the core
+  (percentile, bias-corrected, BCa, bootstrap-t, symmetric bootstrap-t;
+  :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`) plus the expanded
+  percentile interval; the study's reported interval (``study.yaml``
+  ``structural.bootstrap_interval``) is marked.
 
 Criteria of the study: |relative bias| < 5% and coverage in [0.93, 0.97].
 With R replications the Monte Carlo SE of a coverage near .95 is
-sqrt(.95 * .05 / R) (0.015 for R = 200), so [0.93, 0.97] is roughly
-+-1.3 SE: a few parameters are expected outside it by chance alone; the
-output prints the Monte Carlo SE next to each coverage.
+sqrt(.95 * .05 / R) (0.015 for R = 200, 0.007 for R = 1,000), so a
+parameter can fall outside [0.93, 0.97] by chance alone; the output prints
+the Monte Carlo SE next to each coverage.
 
-Run:  .venv/bin/python validation/recovery.py --reps 200 --boot 200 \
+Recorded runs (their commands are in their first lines):
+
+* ``recovery_output.txt``: ``--reps 1000 --boot 200 --no-row-boot``;
+* ``recovery_row_vs_cluster_output.txt``: row against cluster bootstrap,
+  percentile intervals (an earlier version of this script, same seeds);
+* ``recovery_cluster_intervals_output.txt``,
+  ``recovery_100_communities_output.txt``: percentile, BC and expanded
+  percentile with 60 and with 100 communities (earlier version).
+
+Run:  .venv/bin/python validation/recovery.py --reps 1000 --boot 200 --no-row-boot \
           | tee validation/recovery_output.txt
 """
 from __future__ import annotations
@@ -190,6 +204,7 @@ def main(argv=None) -> int:
     first = reps.drop_duplicates("rep")
     pd.set_option("display.width", 200)
     print("Parameter recovery of the structural pipeline (validation/recovery.py)")
+    print("command: validation/recovery.py " + " ".join(sys.argv[1:] if argv is None else argv))
     print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
     print(f"communities per sample = {args.communities or max(1, args.n // 20)}")
     print(f"N = {args.n}, replications = {args.reps}, bootstrap draws per replication = {args.boot}, "

@@ -120,6 +120,7 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("str_missing", "06_structural", "results:structural/headline", "missing", "s"),
     _n("str_boot_method", "06_structural", "results:structural/headline", "bootstrap_method", "s"),
     _n("str_boot_unit", "06_structural", "results:structural/headline", "bootstrap_unit", "s"),
+    _n("str_boot_interval", "06_structural", "results:structural/headline", "bootstrap_interval", "s"),
     _n("str_cfi", "06_structural", "results:structural/headline", "cfi", ".3f"),
     _n("str_tli", "06_structural", "results:structural/headline", "tli", ".3f"),
     _n("str_rmsea", "06_structural", "results:structural/headline", "rmsea", ".3f"),

@@ -164,18 +164,6 @@ def _fit_moments(ctx: PowerContext, x: np.ndarray):
     return obj, th, conv
 
 
-def _defined_jacobian(defined, theta):
-    """Central-difference Jacobian of the ``:=`` parameters, vectorised."""
-    from ..sem.montecarlo import defined_matrix
-
-    q = len(theta)
-    h = 1e-6 * np.maximum(1.0, np.abs(theta))
-    plus = theta + np.diag(h)
-    minus = theta - np.diag(h)
-    vals = defined_matrix(defined, np.vstack([plus, minus]))
-    return ((vals[:q] - vals[q:]) / (2 * h)[:, None]).T
-
-
 def n_communities(condition: dict) -> int:
     """Communities of a simulated sample: ``condition["communities"]``, else one per 20 respondents."""
     n = int(condition["n"])
@@ -227,7 +215,7 @@ def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
     v = 0.5 * (v + v.T)
     std = std_all(ctx.model, th, ctx.partable, ctx.defined)
     dvals = ctx.defined.values(th)
-    jac = _defined_jacobian(ctx.defined, th)
+    jac = ctx.defined.jacobian(th)
     dvcov = jac @ v @ jac.T
     names = list(ctx.defined.names)
     draws = montecarlo_draws(th, v, ctx.mc_draws, seed=seed)

@@ -471,9 +471,10 @@ def _unit_note(unit, interval, n_boot, boot, n_other, other) -> str:
              "comparison resamples respondents" if unit == "community" else
              f"The reported bootstrap {_INTERVAL_NAMES[interval]} resample respondents "
              f"({_draw_counts(n_boot, boot)}); the comparison resamples whole communities (cluster bootstrap")
-    return (f"{first} ({_draw_counts(n_other, other)}). The recovery study (validation/recovery.py, recorded in "
-            "validation/recovery_output.txt) compares the coverage of both bootstraps and of every interval "
-            "method on samples simulated from the population model.")
+    return (f"{first} ({_draw_counts(n_other, other)}). The recovery study (validation/recovery.py) compares the "
+            "coverage of every interval method of the cluster bootstrap (validation/recovery_output.txt) and of "
+            "the row against the cluster bootstrap (validation/recovery_row_vs_cluster_output.txt) on samples "
+            "simulated from the population model.")
 
 
 def _headline(fit, boot, unit: str, interval: str, ind: pd.DataFrame, notes: list, n_rows: int) -> dict:

@@ -159,3 +159,17 @@ def test_cluster_jackknife_acceleration_of_a_mean():
     assert b.accel[b.names.index("y~1")] == pytest.approx(want, rel=1e-6)
     cols = set(b.intervals().columns)
     assert {"boot_ci_lower_bca", "boot_ci_lower_t", "boot_ci_upper_st", "se_sandwich"} <= cols
+
+
+def test_bootstrap_estimates_report_the_chosen_interval(fit):
+    from analysis.sem.bootstrap import INTERVAL_COLUMNS, bootstrap_estimates
+
+    boot = bootstrap(fit, n_boot=30, seed=2, n_jobs=1, studentize=True)
+    iv = boot.intervals().set_index("name")
+    est = bootstrap_estimates(fit, boot, interval="symmetric-t")
+    row = est[est["lhs"] == "ind"].iloc[0]
+    lo, hi = INTERVAL_COLUMNS["symmetric-t"]
+    assert (row["ci_lower"], row["ci_upper"]) == (iv.loc["ind", lo], iv.loc["ind", hi])
+    assert row["se_sandwich"] == iv.loc["ind", "se_sandwich"]
+    with pytest.raises(ValueError, match="bca=True"):
+        bootstrap_estimates(fit, boot, interval="bca")
