@@ -71,7 +71,7 @@ def cluster_starts(index, labels=None) -> np.ndarray:
     return np.flatnonzero(np.r_[True, new])
 
 
-def score_sums(model, theta, rows, starts, cond_cov=None, group: int = 0) -> np.ndarray:
+def score_sums(model, theta, rows, starts, cond_blocks=None, group: int = 0) -> np.ndarray:
     """Loglikelihood scores summed within clusters, for one group.
 
     Parameters
@@ -82,9 +82,9 @@ def score_sums(model, theta, rows, starts, cond_cov=None, group: int = 0) -> np.
         Complete rows (or conditional means), grouped by cluster.
     starts : ndarray of int
         First row of every cluster (:func:`cluster_starts`).
-    cond_cov : ndarray (n_clusters, p, p), optional
-        Per cluster, the sum of the rows' conditional covariances given
-        their observed items (EM-completed rows).
+    cond_blocks : list of (rows, cols, cov), optional
+        Conditional covariances of the missing values of EM-completed rows
+        (:func:`analysis.sem.bootstrap.em_completion`).
     group : int
 
     Returns
@@ -113,13 +113,14 @@ def score_sums(model, theta, rows, starts, cond_cov=None, group: int = 0) -> np.
     u, v = fac["u"], fac["v"]
     wu, wv = w_inv @ u, w_inv @ v
     const = np.einsum("ij,ij->j", u, wv)
-    pos = fac["w"] * ((r @ u) * (r @ v) - const)
+    quad = (r @ u) * (r @ v) - const
+    for idx, cols, cov in cond_blocks or ():
+        # u' W C W v over the missing block only: (m, k, npos) each side
+        quad[idx] += np.einsum("nkj,nkj->nj", wu[cols], np.einsum("nkl,nlj->nkj", cov, wv[cols]))
+    pos = fac["w"] * quad
     if fac["dmu"] is not None:
         pos = pos + r @ fac["dmu"]
-    sums = np.add.reduceat(pos, starts, axis=0)
-    if cond_cov is not None:
-        sums = sums + fac["w"] * np.einsum("pj,cpq,qj->cj", wu, cond_cov, wv)
-    return sums @ fac["agg"]
+    return np.add.reduceat(pos, starts, axis=0) @ fac["agg"]
 
 
 def sandwich_se(model, theta, information, scores, *, defined=None, small_sample=None):

@@ -66,14 +66,16 @@ def test_em_completed_scores_sum_to_the_gradient_at_the_em_moments(fit, data):
     rng = np.random.default_rng(7)
     x[rng.random(x.shape) < 0.1] = np.nan
     m, c, _ = em_moments(x, np.nanmean(x, axis=0), np.diag(np.nanvar(x, axis=0)), tol=1e-12)
-    cid = np.arange(len(x)) // 4
-    rows, cond = em_completion(x, m, c, cid, cid.max() + 1)
+    rows, blocks = em_completion(x, m, c)
     observed = ~np.isnan(x)
     np.testing.assert_array_equal(rows[observed], x[observed])
-    assert cond.sum(axis=0)[~np.isnan(x).any(axis=0)].sum() == 0  # columns never missing
+    for idx, cols, cov in blocks:  # blocks cover exactly the missing cells
+        assert np.isnan(np.take_along_axis(x[idx], cols, axis=1)).all()
+        assert cov.shape == (len(idx), cols.shape[1], cols.shape[1])
+    assert sum(cols.size for _, cols, _ in blocks) == np.isnan(x).sum()
     theta = np.asarray(fit.theta) * 0.97
-    starts = np.flatnonzero(np.r_[True, cid[1:] != cid[:-1]])
-    sums = score_sums(fit.model, theta, rows, starts, cond).sum(axis=0)
+    starts = np.arange(0, len(x), 4)
+    sums = score_sums(fit.model, theta, rows, starts, blocks).sum(axis=0)
     _, grad = MLMoments(fit.model, [c], [m], [len(x)]).value_and_gradient(theta)
     np.testing.assert_allclose(sums, -len(x) * grad, rtol=1e-8, atol=1e-8)
 
