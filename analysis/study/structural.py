@@ -466,10 +466,10 @@ def _draw_counts(n, boot) -> str:
 
 def _unit_note(unit, interval, n_boot, boot, n_other, other) -> str:
     """Which bootstrap gives the reported intervals, and the comparison's counts."""
-    first = (f"The reported bootstrap {_INTERVAL_NAMES[interval]} resample whole communities (cluster bootstrap, "
-             f"{_draw_counts(n_boot, boot)}), because respondents of one community are not independent; the "
-             "comparison resamples respondents" if unit == "community" else
-             f"The reported bootstrap {_INTERVAL_NAMES[interval]} resample respondents "
+    first = (f"The reported intervals are {_INTERVAL_NAMES[interval]} from a bootstrap that resamples whole "
+             f"communities (cluster bootstrap, {_draw_counts(n_boot, boot)}), because respondents of one community "
+             "are not independent; the comparison resamples respondents" if unit == "community" else
+             f"The reported intervals are {_INTERVAL_NAMES[interval]} from a bootstrap that resamples respondents "
              f"({_draw_counts(n_boot, boot)}); the comparison resamples whole communities (cluster bootstrap")
     return (f"{first} ({_draw_counts(n_other, other)}). The recovery study (validation/recovery.py) compares the "
             "coverage of every interval method of the cluster bootstrap (validation/recovery_output.txt) and of "
