@@ -29,6 +29,8 @@ the Monte Carlo SE next to each coverage.
 Recorded runs (their commands are in their first lines):
 
 * ``recovery_output.txt``: ``--reps 1000 --boot 200 --no-row-boot``;
+* ``recovery_seed7700_output.txt``: ``--seed 7700 --reps 500 --boot 200
+  --no-row-boot`` (the samples on which the reported interval was chosen);
 * ``recovery_row_vs_cluster_output.txt``: row against cluster bootstrap,
   percentile intervals (an earlier version of this script, same seeds);
 * ``recovery_cluster_intervals_output.txt``,
