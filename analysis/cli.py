@@ -85,7 +85,8 @@ def _cmd_simulate(args) -> int:
 def _cmd_ingest(args) -> int:
     from .study.ingest import ingest
 
-    report = ingest(Path(args.raw), Path(args.out))
+    report = ingest([Path(p) for p in args.raw], Path(args.out),
+                    consent_enforced_at_entry=args.consent_enforced_at_entry)
     print(report)
     return 0
 
@@ -102,11 +103,14 @@ def _cmd_screen(args) -> int:
 def _cmd_scan(args) -> int:
     from .study.deidentify import scan_for_identifiers
 
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise InputError("no such file or folder", file=missing[0])
     findings = scan_for_identifiers([Path(p) for p in args.paths])
     for f in findings:
         print(f)
     if findings:
-        print(f"{len(findings)} identifier-shaped value(s) found", file=sys.stderr)
+        print(f"{len(findings)} identifier-shaped value(s) found (the values are not shown)", file=sys.stderr)
         return EXIT_INPUT
     print("no identifiers found")
     return 0
@@ -211,16 +215,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=_cmd_simulate)
 
-    s = sub.add_parser("ingest", help="validate and de-identify a raw export into processed data")
-    s.add_argument("raw")
-    s.add_argument("--out", default=str(paths.DEFAULT.processed))
+    s = sub.add_parser("ingest", help="validate and de-identify raw exports into processed data",
+                       description="Read one or several downloads of the survey (问卷星 or KoboToolbox CSV/XLSX, "
+                                   "codebook CSV, SPSS .sav; or a folder of them), keep consenting records, "
+                                   "replace identifiers, quarantine faulty records and account for every record.")
+    s.add_argument("raw", nargs="+", help="export file(s) or a folder of exports")
+    s.add_argument("--out", default=str(paths.DEFAULT.processed), help="output folder (default data/processed)")
+    s.add_argument("--consent-enforced-at-entry", action="store_true",
+                   help="the exports have no consent column because the platform let nobody answer without "
+                        "agreeing (recorded in the ingest report); without it such exports are refused")
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser("screen", help="flag careless, speeding, outlying and duplicated responses")
     s.add_argument("processed", nargs="?", default=str(paths.DEFAULT.processed))
     s.set_defaults(func=_cmd_screen)
 
-    s = sub.add_parser("scan", help="fail if anything shaped like a phone or ID-card number is in the given files")
+    s = sub.add_parser("scan", help="fail if anything shaped like a personal identifier (phone, ID number, name, "
+                                    "address, e-mail, WeChat ID, IP, coordinates) is in the given files")
     s.add_argument("paths", nargs="+")
     s.set_defaults(func=_cmd_scan)
 
@@ -257,7 +268,9 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except InputError as exc:
         print(f"resilience: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -269,6 +282,20 @@ def main(argv=None) -> int:
         return EXIT_INPUT
     except ValueError as exc:
         print(f"resilience: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        # the reader of our output went away (``resilience ... | head``): say so once, quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:  # pragma: no cover
+            pass
+        print("resilience: error: <stdout>: the output pipe was closed before everything was printed",
+              file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        where = exc.filename or "?"
+        print(f"resilience: error: {where}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("resilience: interrupted", file=sys.stderr)

@@ -88,6 +88,7 @@ def make_results(root: Path, seed: int = 7) -> Path:
     screening.to_csv(results / "data" / "screening_report.csv", index=False)
     # keys as analysis.study.sample.run_sample writes them
     (results / "data" / "headline.json").write_text(json.dumps(
-        {"synthetic": True, "n_rows": n + 40, "n_accepted": n + 30, "n_quarantined": 10, "n_analysed": n,
+        {"synthetic": True, "n_rows": n + 47, "n_consent_excluded": 4, "n_collapsed": 3, "n_accepted": n + 30,
+         "n_quarantined": 10, "n_analysed": n,
          "n_flagged": 30, "n_communities": int(rng.integers(40, 60))}), encoding="utf-8")
     return results

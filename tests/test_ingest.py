@@ -7,7 +7,8 @@ import pyreadstat
 import pytest
 
 from analysis.io import read_json, sha256
-from analysis.study.exports import normalize_heading, write_export
+from analysis.study.exports import write_export
+from analysis.study.readers import normalize_heading
 from analysis.study.ingest import export_labelled, ingest
 from analysis.study.instrument import load_instrument
 from analysis.study.simulate import simulate_sample
@@ -44,7 +45,8 @@ def test_every_format_returns_the_simulated_answers(name, fmt, sample, exports, 
     assert report.format == fmt and report.n_rows == 120 and report.n_accepted == 120
     got = pd.read_parquet(tmp_path / "responses.parquet")
     want = sample.data
-    cols = ITEMS + [INST.attention_check.code] + [c for c in INST.context_codes if c != "community"]
+    text_codes = [cv.code for cv in INST.context if cv.kind == "text"]
+    cols = ITEMS + [INST.attention_check.code] + [c for c in INST.context_codes if c not in text_codes]
     np.testing.assert_array_equal(got[cols].to_numpy(float), want[cols].to_numpy(float))
     assert got["community"].tolist() == want["community"].tolist()
     np.testing.assert_allclose(got["duration_s"], want["duration_s"], atol=1.0 if fmt == "kobo" else 0)
@@ -55,9 +57,15 @@ def test_every_format_returns_the_simulated_answers(name, fmt, sample, exports, 
     assert all(pd.api.types.is_float_dtype(got[c]) for c in ITEMS)
     rep = read_json(tmp_path / "ingest_report.json")
     assert rep["raw_sha256"] == sha256(raw)
-    assert rep["counts"] == {"rows": 120, "accepted": 120, "quarantined": 0}
+    assert rep["counts"] == {"records": 120, "consent_excluded": 0, "duplicates_collapsed": 0, "quarantined": 0,
+                             "accepted": 120}
     mapped = {v for v in rep["mapping"].values() if not v.startswith(("dropped", "meta"))}
-    assert mapped == set(cols) | {"community"}
+    assert mapped == set(cols) | set(text_codes)
+    # open answers arrive with the identifiers respondents typed replaced by tags
+    open_text = got["suggestion"].dropna()
+    assert open_text.str.contains(r"\[电话\]").sum() >= 3
+    assert not open_text.str.contains(r"1[3-9]\d{9}").any()
+    assert rep["redactions"].get("[电话]", 0) >= 3
 
 
 def test_ingestion_is_deterministic(exports, tmp_path):

@@ -37,7 +37,7 @@ def cases(tmp_path_factory):
 def test_corpus_is_large_and_varied(cases):
     faults = [c for c in cases.values() if c.expect[0] != "ok" or c.expect[1]]
     assert len(faults) >= 15
-    assert {c.expect[0] for c in cases.values()} == {"ok", "error", "quarantine"}
+    assert {c.expect[0] for c in cases.values()} == {"ok", "error", "quarantine", "excluded", "collapsed"}
 
 
 CASE_NAMES = [
@@ -47,6 +47,14 @@ CASE_NAMES = [
     "unknown_option.csv", "out_of_range_code.csv", "systematic_out_of_range.csv", "duplicate_id.csv",
     "ragged_row.csv", "missing_required_context.csv", "community_pattern.csv", "phone_in_community.csv", "phone_in_item.csv",
     "consent_declined.csv",
+    # fieldwork (issue 13)
+    "identifiers_everywhere.csv", "phone_as_duration.csv", "email_as_duration.csv", "phone_in_heading.csv",
+    "consent_heading_edited.csv", "consent_by_code_numeric.csv", "consent_missing_column.csv",
+    "consent_enforced_at_entry.csv", "duration_mmss_zh.csv", "duration_hms.csv", "duration_ms.csv",
+    "duration_plain.csv", "duration_heading_答题时间.csv", "duration_heading_用时.csv", "duration_heading_作答时长.csv",
+    "duration_unreadable.csv", "special_codes.csv", "unmatched_quote.csv", "quote_within_row.csv", "stray_delimiter.csv",
+    "multiline_answer.csv", "pasted_with_header.csv", "two_downloads_pasted.csv", "long_open_answer.csv",
+    "mixed_encoding.csv", "web_page.csv", "kobo_dot_groups.csv", "item_heading_rewritten.csv",
 ]
 
 
@@ -62,30 +70,51 @@ def test_broken_export(name, cases, tmp_path):
     kind = case.expect[0]
     if kind == "error":
         with pytest.raises(InputError) as info:
-            ingest(case.path, out, instrument=INSTRUMENT)
+            ingest(case.path, out, instrument=INSTRUMENT, **case.options)
         err = info.value
         assert case.expect[1] in err.message, err.message
         assert err.file is not None and Path(err.file).name == case.path.name
         assert "\n" not in str(err)
+        for planted in corpus.PLANTED.values():
+            assert planted not in str(err), planted
+        if len(case.expect) > 2:
+            assert err.row == case.expect[2], (err.row, case.expect[2])
         assert not (out / "responses.parquet").exists()
     else:
-        report = ingest(case.path, out, instrument=INSTRUMENT)
+        report = ingest(case.path, out, instrument=INSTRUMENT, **case.options)
         quarantine = pd.read_csv(out / "quarantine.csv")
         responses = pd.read_parquet(out / "responses.parquet")
-        assert report.n_rows == corpus.N_ROWS
+        excluded = pd.read_csv(out / "consent_excluded.csv")
+        collapsed = pd.read_csv(out / "collapsed.csv")
+        counts = read_json(out / "ingest_report.json")["counts"]
+        # every record accounted for
+        assert counts["records"] == (counts["consent_excluded"] + counts["duplicates_collapsed"]
+                                     + counts["quarantined"] + counts["accepted"])
+        assert (len(excluded), len(collapsed), len(quarantine), len(responses)) == (
+            counts["consent_excluded"], counts["duplicates_collapsed"], counts["quarantined"], counts["accepted"])
+        assert report.n_rows == case.records
         if kind == "ok":
-            assert report.n_quarantined == 0 and len(responses) == corpus.N_ROWS
+            assert report.n_quarantined == 0 and len(responses) == case.records
             if case.expect[1]:
                 assert any(case.expect[1] in n for n in report.notes), report.notes
-        else:
+        elif kind == "quarantine":
             k, text = case.expect[1], case.expect[2]
-            assert report.n_quarantined == k and len(quarantine) == k and len(responses) == corpus.N_ROWS - k
+            assert report.n_quarantined == k and len(responses) == case.records - k - len(excluded) - len(collapsed)
             assert all(text in r for r in quarantine["reasons"]), quarantine["reasons"].tolist()
-            assert quarantine["source_row"].between(2, corpus.N_ROWS + 1).all()
             assert not set(quarantine["resp_id"]) & set(responses["resp_id"])
-        assert read_json(out / "ingest_report.json")["raw_sha256"] == sha256(case.path)
+        elif kind == "excluded":
+            k, text = case.expect[1], case.expect[2]
+            assert len(excluded) == k and all(text in r for r in excluded["reason"]), excluded["reason"].tolist()
+            assert report.n_quarantined == 0
+        else:  # collapsed
+            k, text = case.expect[1], case.expect[2]
+            assert len(collapsed) == k and any(text in n for n in report.notes), report.notes
+        assert read_json(out / "ingest_report.json")["files"][0]["sha256"] == sha256(case.path)
         assert scan_for_identifiers([out]) == []
-        assert "13912345678" not in "".join(p.read_text(encoding="utf-8") for p in out.glob("*.[cj]s*"))
+        text = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.[cj]s*"))
+        text += pd.read_parquet(out / "responses.parquet").to_csv()
+        for planted in corpus.PLANTED.values():
+            assert planted not in text, planted
     assert case.path.read_bytes() == before
 
 

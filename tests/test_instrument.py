@@ -23,7 +23,8 @@ LAVAAN = Path(__file__).parent / "fixtures" / "instrument" / "lavaan"
 FIRST = ["PL", "GRID", "INT", "EXT", "SELF", "SOC", "RESP", "RISK", "INST", "CRS", "RCV", "DEV"]
 SECOND = {"RES": ("INT", "EXT"), "ORG": ("SELF", "SOC"), "LIST": ("RESP", "RISK", "INST"), "CR": ("CRS", "RCV", "DEV")}
 MEDIATORS = ["GRID", "RES", "ORG", "LIST"]
-CONTEXT = ["community", "city", "community_type", "role", "age_band", "gender", "years", "party_member", "education"]
+CONTEXT = ["community", "city", "community_type", "role", "age_band", "gender", "years", "party_member", "education",
+           "suggestion"]
 
 needs_seed = pytest.mark.skipif(read_seed() is None, reason=f"seed article absent from {paths.SEED_DIR}")
 

@@ -122,6 +122,8 @@ def _valid_sample(ins, n=30, seed=20240534):
             data[row.variable] = [f"r{i:04d}" for i in range(n)]
         elif row.variable == "community":
             data[row.variable] = [f"ZZ{k:02d}" for k in rng.integers(1, 13, n)]
+        elif row.type == "string":
+            data[row.variable] = ["希望多组织应急演练" if k else None for k in rng.integers(0, 2, n)]
         elif row.variable == "submit_date":
             data[row.variable] = ["2025-09-01"] * n
         elif row.variable == "duration_s":

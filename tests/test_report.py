@@ -112,7 +112,8 @@ def test_prose_numbers_equal_headline(report):
     assert f"AVE = {meas['min_ave']:.2f}" in text
     data = json.loads((results / "data" / "headline.json").read_text())
     assert f"分析样本为 {data['n_analysed']} 份问卷（来自 {data['n_communities']} 个社区）" in text
-    assert f"原始导出文件共 {data['n_rows']} 行" in text
+    assert f"原始导出共 {data['n_rows']} 条记录" in text
+    assert f"未同意知情同意书而排除 {data['n_consent_excluded']} 条" in text
 
 
 def test_report_is_deterministic(report):

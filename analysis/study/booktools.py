@@ -88,6 +88,8 @@ def _n(key, chapter, source, field, fmt=".3f"):
 BOOK_NUMBERS: tuple[Number, ...] = (
     # chapter 4: data (keys of analysis.study.sample.run_sample's headline.json)
     _n("data_n_in", "04_data", "results:data/headline", "n_rows", "d"),
+    _n("data_n_consent_excluded", "04_data", "results:data/headline", "n_consent_excluded", "d"),
+    _n("data_n_collapsed", "04_data", "results:data/headline", "n_collapsed", "d"),
     _n("data_n_accepted", "04_data", "results:data/headline", "n_accepted", "d"),
     _n("data_n_quarantined", "04_data", "results:data/headline", "n_quarantined", "d"),
     _n("data_n_flagged", "04_data", "results:data/headline", "n_flagged", "d"),

@@ -100,7 +100,7 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
     Returns
     -------
     dict of str to analysis.study.tables.Table
-        Keys among ``instrument``, ``screening``, ``fit``, ``reliability``,
+        Keys among ``instrument``, ``flow``, ``screening``, ``fit``, ``reliability``,
         ``paths``, ``indirect``, ``power`` in report order.
     """
     results_dir = Path(results_dir) if results_dir is not None else paths.DEFAULT.results
@@ -117,6 +117,13 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
                        "种子文章段落": c.pathway, "题项数": len(c.items)} for c in instrument.constructs]),
         "问卷构念与题项", note="二阶因子：RES = INT + EXT，ORG = SELF + SOC，LIST = RESP + RISK + INST，CR = CRS + RCV + DEV。",
         source="analysis.study.instrument.load_instrument")
+    flow = _optional("data/ingest", results_dir)
+    if flow is not None and {"stage_zh", "n", "remaining"} <= set(flow.columns):
+        tables["flow"] = apa_table(
+            flow[["stage_zh", "n", "remaining"]].rename(columns={"stage_zh": "阶段", "n": "记录数", "remaining": "剩余"}),
+            "样本流程：从原始导出到分析样本",
+            note="每一行的“剩余”等于上一行的剩余减去本行记录数；未同意知情同意书的记录不进入任何分析。",
+            source="analysis.study.sample.flow_table", synthetic=syn)
     screening = _optional("data/screening_report", results_dir)
     if screening is None and (processed_dir / "screening_report.csv").exists():
         screening = pd.read_csv(processed_dir / "screening_report.csv")
@@ -346,10 +353,15 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
     # ---- 3 样本 --------------------------------------------------------------------
     doc.add_heading("三、样本", level=1)
     n = _fmt_headline(d_head, "n_analysed", "d") or _fmt_headline(m_head, "n", "d")
-    if d_head and all(_fmt_headline(d_head, k, "d") for k in ("n_rows", "n_quarantined", "n_flagged")):
+    keys = ("n_rows", "n_consent_excluded", "n_collapsed", "n_quarantined", "n_flagged")
+    if d_head and all(_fmt_headline(d_head, k, "d") for k in keys):
+        f = {k: _fmt_headline(d_head, k, "d") for k in keys}
         doc.add_paragraph(
-            f"原始导出文件共 {_fmt_headline(d_head, 'n_rows', 'd')} 行，导入时隔离 "
-            f"{_fmt_headline(d_head, 'n_quarantined', 'd')} 行，筛查标记并排除 {_fmt_headline(d_head, 'n_flagged', 'd')} 份。")
+            f"原始导出共 {f['n_rows']} 条记录：未同意知情同意书而排除 {f['n_consent_excluded']} 条，"
+            f"重复下载的同一答卷合并 {f['n_collapsed']} 条，导入校验不合格而隔离 {f['n_quarantined']} 条，"
+            f"筛查标记并排除 {f['n_flagged']} 份；每一条记录的去向见下表。")
+    if "flow" in tables:
+        table("flow")
     if n is not None:
         k = _fmt_headline(d_head, "n_communities", "d")
         doc.add_paragraph(f"经导入校验与筛查后，分析样本为 {n} 份问卷" + (f"（来自 {k} 个社区）" if k else "")

@@ -18,7 +18,7 @@ from ..results import SYNTHETIC_NOTE_EN
 from .instrument import load_instrument
 from .screen import screening_accuracy
 
-__all__ = ["sample_composition", "run_sample"]
+__all__ = ["sample_composition", "flow_table", "run_sample"]
 
 #: Context variables described in the sample table, in this order.
 DESCRIBED = ("city", "community_type", "role", "gender", "age_band", "education", "party_member")
@@ -60,6 +60,48 @@ def sample_composition(data: pd.DataFrame, instrument=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variable", "value", "label_zh", "label_en", "n", "percent"])
 
 
+def flow_table(counts: dict, n_analysed: int) -> pd.DataFrame:
+    """Every record from the raw exports to the analysis sample, one stage a row.
+
+    Parameters
+    ----------
+    counts : dict
+        ``counts`` of ``ingest_report.json`` (records, consent_excluded,
+        duplicates_collapsed, quarantined, accepted).
+    n_analysed : int
+        Responses kept after screening.
+
+    Returns
+    -------
+    DataFrame
+        ``stage, stage_zh, n, remaining``: each stage removes ``n`` records
+        from the ones remaining before it (the first row counts the records,
+        the last the analysis sample); the rows reconcile:
+        records - excluded - collapsed - quarantined - flagged = analysed.
+
+    Examples
+    --------
+    >>> t = flow_table({"records": 10, "consent_excluded": 1, "duplicates_collapsed": 1, "quarantined": 2,
+    ...                 "accepted": 6}, 5)
+    >>> t["remaining"].tolist()
+    [10, 9, 8, 6, 6, 5, 5]
+    """
+    records = int(counts["records"])
+    steps = [("records in the raw export(s)", "原始导出记录", records, records)]
+    left = records
+    for key, en, zh in (("consent_excluded", "excluded: no affirmative consent", "排除：未同意知情同意书"),
+                        ("duplicates_collapsed", "collapsed: repeated copy of a submission", "合并：重复下载的同一答卷"),
+                        ("quarantined", "quarantined at ingestion", "隔离：导入校验不合格")):
+        left -= int(counts[key])
+        steps.append((en, zh, int(counts[key]), left))
+    if left != int(counts["accepted"]):
+        raise ValueError(f"the ingest report does not reconcile: {counts}")
+    steps.append(("processed (de-identified, validated)", "导入后的有效记录", left, left))
+    steps.append(("flagged by screening", "筛查标记", left - int(n_analysed), int(n_analysed)))
+    steps.append(("analysis sample", "分析样本", int(n_analysed), int(n_analysed)))
+    return pd.DataFrame(steps, columns=["stage", "stage_zh", "n", "remaining"])
+
+
 def run_sample(processed_dir=None, out_dir=None, truth=None, instrument=None) -> list[Path]:
     """Write the sample tables and the data chapter's headline numbers.
 
@@ -89,18 +131,16 @@ def run_sample(processed_dir=None, out_dir=None, truth=None, instrument=None) ->
     counts = report["counts"]
     synthetic = truth is not None and Path(truth).exists()
     written = [
-        write_csv(out / "ingest.csv", pd.DataFrame(
-            [{"stage": "rows in the export", "n": counts["rows"]},
-             {"stage": "accepted at ingestion", "n": counts["accepted"]},
-             {"stage": "quarantined at ingestion", "n": counts["quarantined"]},
-             {"stage": "kept after screening", "n": len(data)}])),
+        write_csv(out / "ingest.csv", flow_table(counts, len(data))),
         write_csv(out / "screening_report.csv", screening),
         write_csv(out / "composition.csv", sample_composition(data, ins)),
     ]
     headline = {
         "synthetic": synthetic,
         "note": SYNTHETIC_NOTE_EN if synthetic else "",
-        "n_rows": int(counts["rows"]),
+        "n_rows": int(counts["records"]),
+        "n_consent_excluded": int(counts["consent_excluded"]),
+        "n_collapsed": int(counts["duplicates_collapsed"]),
         "n_accepted": int(counts["accepted"]),
         "n_quarantined": int(counts["quarantined"]),
         "n_analysed": int(len(data)),

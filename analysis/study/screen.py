@@ -19,8 +19,10 @@ mahalanobis the chi-square p of the squared Mahalanobis ``mahalanobis_alpha``
 ========== ============================================ =========================
 
 It writes ``flags.csv`` (one row per response, every statistic and flag),
-``screening_report.csv`` (``rule, flagged, n_before, n_after``: rules applied
-in the order above) and ``analysis.parquet`` (the unflagged rows with
+``screening_report.csv`` (``rule, flagged, n_before, n_after, active,
+not_evaluable``: rules applied in the order above; ``not_evaluable`` counts
+the responses a rule could not judge, e.g. the speeding rule without a
+completion time, so that no rule is switched off in silence) and ``analysis.parquet`` (the unflagged rows with
 reverse-keyed items recoded by ``Instrument.score``).
 """
 from __future__ import annotations
@@ -76,6 +78,9 @@ class ScreeningReport:
         lines = [f"screened {len(self.flags)} responses: {self.n_kept} kept"]
         for r in self.table.itertuples():
             lines.append(f"  {r.rule:<12} flagged {r.flagged:>5}   {r.n_before} -> {r.n_after}")
+            if getattr(r, "not_evaluable", 0):
+                lines.append(f"  warning: the {r.rule} rule could not judge {r.not_evaluable} response(s): "
+                             f"no completion time")
         lines += [f"  wrote {p}" for p in self.outputs]
         return "\n".join(lines)
 
@@ -90,8 +95,9 @@ def _config(config) -> dict:
         raise ValueError(f"unknown screening setting(s): {', '.join(sorted(unknown))}; "
                          f"known: {', '.join(_DEFAULTS)}")
     cfg = {**_DEFAULTS, **config}
-    if not (0 < float(cfg["mahalanobis_alpha"]) < 1):
-        raise ValueError("mahalanobis_alpha must lie between 0 and 1")
+    alpha = cfg["mahalanobis_alpha"]
+    if alpha not in (None, False) and not (0 < float(alpha) < 1):
+        raise ValueError("mahalanobis_alpha must lie between 0 and 1 (or be false to switch the rule off)")
     return cfg
 
 
@@ -160,11 +166,15 @@ def screen(processed_dir=None, config=None, instrument=None) -> ScreeningReport:
     reference = ~others
     if reference.sum() <= len(items):
         reference = np.ones(len(data), bool)
-    md = mahalanobis(data, items, reference=reference)
+    if on["mahalanobis"]:
+        md = mahalanobis(data, items, reference=reference)
+    else:  # switched off in study.yaml: nothing to estimate
+        md = pd.DataFrame({"d2": np.nan, "df": np.nan, "pvalue": np.nan}, index=data.index)
     flags["mahalanobis_d2"] = md["d2"].to_numpy()
     flags["mahalanobis_df"] = md["df"].to_numpy()
     flags["mahalanobis_p"] = md["pvalue"].to_numpy()
-    flags["flag_mahalanobis"] = (md["pvalue"] < float(cfg["mahalanobis_alpha"])).to_numpy() if on["mahalanobis"] else False
+    flags["flag_mahalanobis"] = ((md["pvalue"] < float(cfg["mahalanobis_alpha"])).to_numpy() if on["mahalanobis"]
+                                 else False)
     fcols = [f"flag_{r}" for r in RULES]
     for c in fcols:
         flags[c] = flags[c].astype(bool)
@@ -172,13 +182,16 @@ def screen(processed_dir=None, config=None, instrument=None) -> ScreeningReport:
     flags["rules"] = [";".join(r for r in RULES if row[f"flag_{r}"]) for _, row in flags[fcols].iterrows()]
     flags["keep"] = ~flags["flagged"]
 
+    # a rule that cannot judge a row says so: the speeding rule needs a completion time
+    not_evaluable = {r: 0 for r in RULES}
+    not_evaluable["speed"] = int(flags["duration_s"].isna().sum()) if on["speed"] else 0
     rows, remaining = [], np.ones(len(flags), bool)
     for r in RULES:
         f = flags[f"flag_{r}"].to_numpy()
         before = int(remaining.sum())
         remaining &= ~f
-        rows.append((r, int(f.sum()) if on[r] else 0, before, int(remaining.sum()), on[r]))
-    table = pd.DataFrame(rows, columns=["rule", "flagged", "n_before", "n_after", "active"])
+        rows.append((r, int(f.sum()) if on[r] else 0, before, int(remaining.sum()), on[r], not_evaluable[r]))
+    table = pd.DataFrame(rows, columns=["rule", "flagged", "n_before", "n_after", "active", "not_evaluable"])
 
     kept = data.loc[flags["keep"].to_numpy()].reset_index(drop=True)
     analysis = instrument.score(kept)

@@ -243,6 +243,28 @@ def simulate_responses(n: int, communities: int = 60, seed=None, population=None
     return data
 
 
+def open_answers(data: pd.DataFrame) -> list:
+    """The open answer (``suggestion``) of each simulated respondent, some with identifiers typed in.
+
+    Deterministic (no random draw): most respondents leave it empty; some
+    write a suggestion; a few leave a phone number, a name or an address in
+    it, as real respondents do, so that ingestion has identifiers to replace.
+    """
+    out = []
+    for i, (name, phone, address) in enumerate(zip(data["pii_name"], data["pii_phone"], data["pii_address"])):
+        if i % 40 == 7:
+            out.append(f"希望多组织应急演练,有事可联系我{phone}")
+        elif i % 55 == 11:
+            out.append(f"联系人{name},电话{phone[:3]}-{phone[3:7]}-{phone[7:]}")
+        elif i % 70 == 3:
+            out.append(f"我家住{address},楼道灭火器过期了")
+        elif i % 9 == 0:
+            out.append("希望加强网格员队伍建设")
+        else:
+            out.append(None)
+    return out
+
+
 def _fake_identifiers(rng, n: int, ctx: pd.DataFrame, submitted: pd.Series) -> pd.DataFrame:
     surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"))
     given = np.array(list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"))
@@ -353,6 +375,7 @@ def simulate_sample(n: int, communities: int, seed, population=None, instrument=
     data["submitted"] = pd.Timestamp(start) + pd.to_timedelta(offs, unit="s")
     pii = _fake_identifiers(rng, n_u, data, data["submitted"])
     data = pd.concat([data, pii], axis=1)
+    data["suggestion"] = open_answers(data)
 
     truth = pd.DataFrame({"status": status, "n_missing": miss.sum(axis=1)})
     for j, lv in enumerate(STRUCTURAL):
