@@ -1,4 +1,4 @@
-"""Survey-platform export formats: writers (for simulation) and readers (for ingestion).
+"""Survey-platform export formats: writers (for simulation; the readers are in :mod:`analysis.study.readers`).
 
 Three formats are known:
 
@@ -16,38 +16,22 @@ Three formats are known:
     ``_id``, ``_uuid``, ``_submission_time``, ``_index``.
 ``csv`` (codebook)
     CSV whose headers are the codebook codes (``PL1``, ``community``, ...)
-    plus ``respondent_id``, ``submitted`` and ``duration_s``.
-
-Readers return every cell as text; :mod:`analysis.study.ingest` maps headers
-and values to codes.
+    plus ``respondent_id``, ``submitted``, ``duration_s`` and ``consent``.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
-import unicodedata
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
 from ..io import atomic_path
 
-__all__ = [
-    "FORMATS",
-    "write_export",
-    "RawTable",
-    "read_raw",
-    "normalize_heading",
-    "ColumnRole",
-    "map_columns",
-    "locate_header",
-    "MISSING_TOKENS",
-]
+__all__ = ["FORMATS", "write_export"]
 
 FORMATS = ("wjx", "kobo", "csv")
 #: Cell values that mean "no answer".
