@@ -263,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _safe(message) -> str:
+    """A message with every identifier-shaped part (in a file name, say) replaced by its tag, on one line."""
+    from .study.deidentify import mask_identifiers
+
+    return " ".join(mask_identifiers(str(message)).split("\n"))
+
+
 def main(argv=None) -> int:
     """Entry point of the ``resilience`` console script."""
     parser = build_parser()
@@ -272,16 +279,16 @@ def main(argv=None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return code
     except InputError as exc:
-        print(f"resilience: error: {exc}", file=sys.stderr)
+        print(f"resilience: error: {_safe(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except FitError as exc:
         print(f"resilience: model not estimated: {exc}", file=sys.stderr)
         return EXIT_FIT
     except FileNotFoundError as exc:
-        print(f"resilience: error: {exc}", file=sys.stderr)
+        print(f"resilience: error: {_safe(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except ValueError as exc:
-        print(f"resilience: error: {exc}", file=sys.stderr)
+        print(f"resilience: error: {_safe(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
         # the reader of our output went away (``resilience ... | head``): say so once, quietly
@@ -295,7 +302,7 @@ def main(argv=None) -> int:
         return EXIT_INPUT
     except OSError as exc:
         where = exc.filename or "?"
-        print(f"resilience: error: {where}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        print(f"resilience: error: {_safe(where)}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("resilience: interrupted", file=sys.stderr)

@@ -322,3 +322,17 @@ def test_cli_takes_several_files_and_the_consent_flag(cases, wjx, tmp_path):
     res = _resilience("ingest", str(cases["consent_missing_column.csv"].path), "--out", str(tmp_path / "c"),
                       "--consent-enforced-at-entry")
     assert res.returncode == 0, res.stderr
+
+
+def test_identifier_in_a_file_name_never_reaches_outputs_or_messages(wjx, cases, tmp_path):
+    named = tmp_path / f"张三_{corpus.PLANTED['mobile']}.csv"
+    named.write_bytes(wjx.read_bytes())
+    out = tmp_path / "out"
+    ingest(named, out, instrument=INST)
+    text = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.[cj]s*"))
+    assert corpus.PLANTED["mobile"] not in text and "[电话]" in text
+    bad = tmp_path / f"{corpus.PLANTED['mobile']}.csv"
+    bad.write_bytes(cases["duration_unreadable.csv"].path.read_bytes())
+    res = _resilience("ingest", str(bad), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and corpus.PLANTED["mobile"] not in res.stderr
+    assert "两分钟左右" in res.stderr and "row 8" in res.stderr

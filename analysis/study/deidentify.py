@@ -163,8 +163,10 @@ def _normalize(text: str) -> str:
 # --------------------------------------------------------------------------
 # detectors (on normalised text)
 # --------------------------------------------------------------------------
-_START = r"(?<![0-9A-Za-z_])(?<!\d\.)"  # not inside a token, not after a decimal point
-_END = r"(?![0-9A-Za-z_])(?!\.\d)"  # not followed by a token character or decimals
+# not inside an alphanumeric token (an underscore separates, as in a file name 张三_13912345678.csv),
+# not after a decimal point, not followed by decimals
+_START = r"(?<![0-9A-Za-z])(?<!\d\.)"
+_END = r"(?![0-9A-Za-z])(?!\.\d)"
 
 _MOBILE = re.compile(
     _START + r"(?:\(?(?:\+|00) ?86\)?[ -]?|86[ -])?1[3-9]\d(?:[ -]?\d{4}){2}" + _END)

@@ -279,6 +279,12 @@ def _shape(text: str) -> str:
     return out if len(out) <= 24 else out[:20] + f"…({len(t)})"
 
 
+def _shown(text: str) -> str:
+    """A value quoted in a message: with every identifier replaced by its tag, at most 40 characters."""
+    t = mask_identifiers(str(text).strip())
+    return t if len(t) <= 40 else t[:37] + "..."
+
+
 class _Column:
     """How the answers of one instrument variable are read and checked (from the table schema)."""
 
@@ -607,7 +613,7 @@ def _duration_of(st: _State, text: str, path, row, heading) -> float:
             hit = parse_duration(text)
         except ValueError:
             raise InputError(
-                f"the completion time {_shape(text)!r} (shape of the value) cannot be read; expected seconds "
+                f"the completion time {_shown(text)!r} cannot be read; expected seconds "
                 f"such as 150, 150秒, 2分30秒, 00:02:30 or 2:30 -- the speeding rule needs every completion time",
                 file=path, row=row, column=mask_identifiers(str(heading).split(chr(31))[-1])) from None
         if len(st.dur_memo) < 100_000:
@@ -638,7 +644,7 @@ def _read_file(fi: int, path: Path, st: _State, inst, fmt_out: list, notes: list
     seg = _segment(header, roles, header_row, path, inst, required, consent_enforced)
     _note_mapping(mapping, header, roles)
     if "consent" in seg.meta:
-        consent_cols[path.name] = mask_identifiers(str(header[seg.meta["consent"]]).split("\x1f")[-1])
+        consent_cols[mask_identifiers(path.name)] = mask_identifiers(str(header[seg.meta["consent"]]).split("\x1f")[-1])
     order = st.order
     cols = st.cols
     items = [it.code for it in inst.items]
@@ -765,7 +771,7 @@ def _read_file(fi: int, path: Path, st: _State, inst, fmt_out: list, notes: list
         notes.append(f"{path.name}: {repeats} value(s) of the platform's row number repeat (two downloads in one "
                      f"file?); it identifies nothing, every distinct submission is kept")
     fmt_out.append(fmt)
-    files_info.append({"file": path.name, "sha256": digest, "format": fmt, "encoding": table.encoding,
+    files_info.append({"file": mask_identifiers(path.name), "sha256": digest, "format": fmt, "encoding": table.encoding,
                        "delimiter": table.delimiter, "header_row": header_row, "header_rows": nh,
                        "records": n, "repeated_headers": repeated})
     if sha256(path) != digest:  # pragma: no cover - reading never writes
@@ -981,7 +987,7 @@ def _kobo_durations(st: _State, files) -> np.ndarray:
         bad = np.flatnonzero(t.isna().to_numpy() & s.map(lambda v: bool(str(v).strip())).to_numpy())
         if len(bad):
             i = int(bad[0])
-            raise InputError(f"the {label} time {_shape(values[i])!r} (shape of the value) cannot be read, so the "
+            raise InputError(f"the {label} time {_shown(values[i])!r} cannot be read, so the "
                              f"completion time is unknown; the speeding rule needs it", file=files[st.file[i]],
                              row=st.row[i], column=label)
         return t
