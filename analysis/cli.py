@@ -160,6 +160,101 @@ def _cmd_fit(args) -> int:
     return 0
 
 
+def _read_data(path: Path):
+    """A data file (.csv or .parquet) as a DataFrame; InputError when it is missing or unreadable."""
+    import pandas as pd
+
+    if not path.exists():
+        raise InputError("data file not found", file=path)
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable data table ({type(exc).__name__})", file=path) from None
+
+
+def _names(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _need_columns(data, columns, path: Path) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"column(s) not in the data: {', '.join(missing)}", file=path, row=1, column=missing[0])
+
+
+def _pairs(values, flag: str) -> dict:
+    """``["A=1,2,3", ...]`` or ``"A=1,B=0"`` as ``{"A": "1,2,3"}`` / ``{"A": "1", "B": "0"}``."""
+    out = {}
+    for text in values:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InputError(f"{flag} expects NAME=VALUE, got {text!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _cmd_qca(args) -> int:
+    from .io import write_json
+    from .psychometrics.qca import qca
+
+    path = Path(args.data)
+    data = _read_data(path)
+    conditions = _names(args.conditions)
+    if not conditions:
+        raise InputError("--conditions names no column")
+    calibrate = {}
+    for name, value in _pairs(args.calibrate or [], "--calibrate").items():
+        try:
+            e, c, i = (float(v) for v in value.split(","))
+        except ValueError:
+            raise InputError(f"--calibrate {name}= expects three numbers: exclusion,crossover,inclusion") from None
+        calibrate[name] = (e, c, i)
+    directional = None
+    if args.directional:
+        pairs = {}
+        for part in args.directional:
+            pairs.update(_pairs(_names(part), "--directional"))
+        bad = {k: v for k, v in pairs.items() if v not in ("1", "0", "-")}
+        if bad:
+            raise InputError(f"--directional values are 1, 0 or -, got {bad}")
+        directional = {k: (v if v == "-" else int(v)) for k, v in pairs.items()}
+    _need_columns(data, [args.outcome, *conditions, *calibrate], path)
+    result = qca(data, args.outcome, conditions, calibrate=calibrate or None, incl_cut=args.incl_cut,
+                 n_cut=args.n_cut, pri_cut=args.pri_cut, directional=directional)
+    write_json(args.json, result)
+    print(f"fsQCA of {args.outcome} on {', '.join(conditions)} (incl.cut = {args.incl_cut:g}, n.cut = {args.n_cut}, "
+          f"pri.cut = {args.pri_cut:g}): {len(result['truth_table'])} observed configurations")
+    for kind in ("complex", "parsimonious", "intermediate"):
+        for k, sol in enumerate(result["solutions"][kind], 1):
+            print(f"  {kind} M{k}: {sol['expression'] or '(none)'}   consistency {sol['consistency']:.3f}, "
+                  f"coverage {sol['coverage']:.3f}")
+    print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_nca(args) -> int:
+    from .io import write_json
+    from .psychometrics.nca import nca
+
+    path = Path(args.data)
+    data = _read_data(path)
+    conditions = _names(args.conditions)
+    ceilings = _names(args.ceilings)
+    if not conditions:
+        raise InputError("--conditions names no column")
+    _need_columns(data, [args.outcome, *conditions], path)
+    result = nca(data, args.outcome, conditions, ceilings=tuple(ceilings), permutations=args.permutations,
+                 seed=args.seed)
+    write_json(args.json, result)
+    print(f"NCA of {args.outcome}: " + ("no permutation test" if not args.permutations
+                                         else f"{args.permutations} permutations, seed {args.seed}"))
+    for r in result["results"]:
+        p = "" if r["p_value"] is None else f", p = {r['p_value']:.3f}"
+        print(f"  {r['condition']:<12} {r['ceiling']:<7} d = {r['effect_size']:.3f}, accuracy {r['accuracy']:.1f}%{p}")
+    print(f"wrote {args.json}")
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .study.report import write_report
 
@@ -253,6 +348,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", default=None, help="write fit and estimates as JSON here")
     s.add_argument("--quiet", action="store_true", help="do not print the summary")
     s.set_defaults(func=_cmd_fit)
+
+    s = sub.add_parser("qca", help="fuzzy-set QCA: necessity, truth table and solutions (definitions of R's QCA)")
+    s.add_argument("data", help="data file (.csv or .parquet), one row per case")
+    s.add_argument("--outcome", required=True)
+    s.add_argument("--conditions", required=True, help="comma-separated condition columns, in the order to print")
+    s.add_argument("--calibrate", action="append", metavar="COL=E,C,I",
+                   help="calibrate COL by the direct method from exclusion, crossover, inclusion (repeatable; "
+                        "allowed on the outcome); other columns must be memberships in [0, 1]")
+    s.add_argument("--incl-cut", type=float, default=0.8, help="consistency cut-off of the truth table (default 0.8)")
+    s.add_argument("--n-cut", type=int, default=1, help="minimum cases of a configuration (default 1)")
+    s.add_argument("--pri-cut", type=float, default=0.0, help="minimum PRI of a positive configuration (default 0)")
+    s.add_argument("--directional", action="append", metavar="A=1,B=0,C=-",
+                   help="directional expectations for the intermediate solution: 1, 0 or - per condition")
+    s.add_argument("--json", required=True, help="write the result as JSON here")
+    s.set_defaults(func=_cmd_qca)
+
+    s = sub.add_parser("nca", help="Necessary Condition Analysis (definitions of R's NCA)")
+    s.add_argument("data", help="data file (.csv or .parquet), one row per case")
+    s.add_argument("--outcome", required=True)
+    s.add_argument("--conditions", required=True, help="comma-separated condition columns")
+    s.add_argument("--ceilings", default="ce_fdh,cr_fdh", help="ceiling lines (default ce_fdh,cr_fdh)")
+    s.add_argument("--permutations", type=int, default=0, help="approximate permutation test draws (default: none)")
+    s.add_argument("--seed", type=int, default=None, help="seed of the permutation test")
+    s.add_argument("--json", required=True, help="write the result as JSON here")
+    s.set_defaults(func=_cmd_nca)
 
     s = sub.add_parser("report", help="write the Chinese stage report (DOCX)")
     s.add_argument("--out", default=str(paths.DEFAULT.reports))
