@@ -132,6 +132,7 @@ def _cmd_fit(args) -> int:
     if args.ordered:
         ordered = True if args.ordered == "all" else [s.strip() for s in args.ordered.split(",") if s.strip()]
     group_equal = tuple(s.strip() for s in (args.group_equal or "").split(",") if s.strip())
+    group_partial = tuple(s.strip() for s in (args.group_partial or "").split(",") if s.strip())
     result = sem(
         model_path.read_text(encoding="utf-8"),
         data,
@@ -140,6 +141,7 @@ def _cmd_fit(args) -> int:
         missing=args.missing,
         group=args.group,
         group_equal=group_equal,
+        group_partial=group_partial,
         bootstrap=args.bootstrap,
         seed=args.seed,
         cluster=args.cluster,
@@ -193,6 +195,11 @@ def _pairs(values, flag: str) -> dict:
     return out
 
 
+def _num(x, spec: str = ".3f") -> str:
+    """A number for the terminal; NA for a missing or undefined one."""
+    return "NA" if x is None or x != x else format(x, spec)
+
+
 def _cmd_qca(args) -> int:
     from .io import write_json
     from .psychometrics.qca import qca
@@ -226,8 +233,8 @@ def _cmd_qca(args) -> int:
           f"pri.cut = {args.pri_cut:g}): {len(result['truth_table'])} observed configurations")
     for kind in ("complex", "parsimonious", "intermediate"):
         for k, sol in enumerate(result["solutions"][kind], 1):
-            print(f"  {kind} M{k}: {sol['expression'] or '(none)'}   consistency {sol['consistency']:.3f}, "
-                  f"coverage {sol['coverage']:.3f}")
+            print(f"  {kind} M{k}: {sol['expression'] or '(none)'}   consistency {_num(sol['consistency'])}, "
+                  f"coverage {_num(sol['coverage'])}")
     print(f"wrote {args.json}")
     return 0
 
@@ -250,7 +257,8 @@ def _cmd_nca(args) -> int:
                                          else f"{args.permutations} permutations, seed {args.seed}"))
     for r in result["results"]:
         p = "" if r["p_value"] is None else f", p = {r['p_value']:.3f}"
-        print(f"  {r['condition']:<12} {r['ceiling']:<7} d = {r['effect_size']:.3f}, accuracy {r['accuracy']:.1f}%{p}")
+        print(f"  {r['condition']:<12} {r['ceiling']:<7} d = {_num(r['effect_size'])}, "
+              f"accuracy {_num(r['accuracy'], '.1f')}%{p}")
     print(f"wrote {args.json}")
     return 0
 
@@ -338,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--missing", default="listwise", choices=["listwise", "fiml", "ml"])
     s.add_argument("--group", default=None)
     s.add_argument("--group-equal", default=None, help="e.g. loadings,intercepts")
+    s.add_argument("--group-partial", default=None,
+                   help="parameters freed from --group-equal (lavaan's group.partial), comma-separated, "
+                        "e.g. \"visual=~x2,x3~1\" (spaces optional)")
     s.add_argument("--bootstrap", type=int, default=0, help="number of bootstrap resamples")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--cluster", default=None,

@@ -1,7 +1,9 @@
 """Data-first psychometric statistics (pingouin style): ``func(data, items=...)``.
 
 One module per family: :mod:`descriptives`, :mod:`factorability`, :mod:`efa`,
-:mod:`reliability`, :mod:`validity`, :mod:`method_bias`, :mod:`clustering`.
+:mod:`reliability`, :mod:`validity`, :mod:`method_bias`, :mod:`clustering`, and the
+configurational methods :mod:`qca` (fuzzy-set QCA, definitions of R's ``QCA``) and
+:mod:`nca` (Necessary Condition Analysis, definitions of R's ``NCA``).
 Functions that need a fitted CFA take an ``analysis.sem`` result; none of
 them knows about the study.
 """
@@ -9,6 +11,8 @@ from .clustering import cluster_summary, design_effect, icc1
 from .descriptives import item_descriptives, kurtosis, plot_item_distributions, skewness
 from .efa import EFAResult, ParallelResult, efa, oblimin, parallel_analysis
 from .factorability import bartlett_sphericity, correlation_matrix, kmo
+from .nca import ceiling_line, nca, nca_plot
+from .qca import Solution, Term, calibrate_direct, minimize, necessity, qca, sufficiency, truth_table
 from .method_bias import CLFResult, chisq_difference, common_latent_factor, harman_single_factor
 from .reliability import (
     cfa_reliability,
@@ -28,4 +32,6 @@ __all__ = [
     "htmt", "fornell_larcker", "standardized_solution",
     "harman_single_factor", "chisq_difference", "common_latent_factor", "CLFResult",
     "icc1", "design_effect", "cluster_summary",
+    "calibrate_direct", "necessity", "sufficiency", "truth_table", "minimize", "qca", "Solution", "Term",
+    "nca", "ceiling_line", "nca_plot",
 ]
