@@ -11,8 +11,9 @@ from .clustering import cluster_summary, design_effect, icc1
 from .descriptives import item_descriptives, kurtosis, plot_item_distributions, skewness
 from .efa import EFAResult, ParallelResult, efa, oblimin, parallel_analysis
 from .factorability import bartlett_sphericity, correlation_matrix, kmo
-from .nca import ceiling_line, nca, nca_plot
-from .qca import Solution, Term, calibrate_direct, minimize, necessity, qca, sufficiency, truth_table
+from . import nca, qca  # the modules; their one-call functions are nca.nca and qca.qca
+from .nca import ceiling_line, nca_plot
+from .qca import Solution, Term, calibrate_direct, minimize, necessity, sufficiency, truth_table
 from .method_bias import CLFResult, chisq_difference, common_latent_factor, harman_single_factor
 from .reliability import (
     cfa_reliability,
@@ -32,6 +33,6 @@ __all__ = [
     "htmt", "fornell_larcker", "standardized_solution",
     "harman_single_factor", "chisq_difference", "common_latent_factor", "CLFResult",
     "icc1", "design_effect", "cluster_summary",
-    "calibrate_direct", "necessity", "sufficiency", "truth_table", "minimize", "qca", "Solution", "Term",
-    "nca", "ceiling_line", "nca_plot",
+    "calibrate_direct", "necessity", "sufficiency", "truth_table", "minimize", "Solution", "Term",
+    "ceiling_line", "nca_plot", "qca", "nca",
 ]

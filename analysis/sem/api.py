@@ -15,7 +15,7 @@ import pandas as pd
 from .estimators import get_estimator
 from .model import SEMModel
 from .optimize import minimize
-from .partable import build_partable, fill_fixed_x
+from .partable import build_partable, fill_fixed_x, parse_group_partial
 from .results import SEMResult
 from .samplestats import sample_stats
 from .start import start_values
@@ -27,11 +27,11 @@ _SE = ("standard", "robust", "robust.huber.white", "bootstrap", "none")
 
 
 def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
-        missing: str = "listwise", group: str | None = None, group_equal=(),
+        missing: str = "listwise", group: str | None = None, group_equal=(), group_partial=(),
         std_lv: bool = False, meanstructure: bool | None = None, se: str = "standard",
         bootstrap: int = 0, seed: int | None = None, start=None,
         max_iter: int = 500, cluster: str | None = None, fixed_x: bool = True,
-        progress: bool = False) -> SEMResult:
+        progress: bool = False, test: str | None = None) -> SEMResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -43,8 +43,11 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     estimator : {"ML", "MLR", "DWLS", "WLSMV"}
         As lavaan; "MLR" gives Huber-White SEs and the Yuan-Bentler scaled
         test (:mod:`analysis.sem.robust`).
-    ordered : list of str, optional
-        Ordinal indicators (DWLS/WLSMV).
+    ordered : list of str or True, optional
+        Ordinal indicators (DWLS/WLSMV; True: all).  As lavaan, DWLS/WLSMV
+        without ``ordered`` treat the indicators as continuous, and a list
+        naming some of them gives a mixed ordinal/continuous model
+        (:func:`analysis.sem.dwls.sem_wls`).
     missing : {"listwise", "fiml"}
         Listwise deletion (lavaan's default) or full-information ML.
     group : str, optional
@@ -54,6 +57,13 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         ``"intercepts"``, ``"residuals"``, ``"residual.covariances"``,
         ``"lv.variances"``, ``"lv.covariances"``, ``"regressions"``,
         ``"means"``).
+    group_partial : sequence of str
+        lavaan's ``group.partial``: parameters freed from the
+        ``group_equal`` constraints, written as in the syntax, e.g.
+        ``["visual =~ x2", "x3 ~ 1", "x1 ~~ x1"]`` (white space optional;
+        a string may list several separated by commas).  See
+        :func:`analysis.sem.partable.build_partable`.  Not available for
+        ordinal (DWLS/WLSMV) fits.
     std_lv : bool
         Fix latent (residual) variances to 1 and free all loadings.
     meanstructure : bool, optional
@@ -73,6 +83,13 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         Maximum number of scoring iterations (lavaan's ``iter.max``).
     progress : bool
         Show a progress bar while the bootstrap runs.
+    test : {"yuan.bentler.mplus", "satorra.bentler"}, optional
+        With ``cluster`` (single-level model): the scaled test, lavaan's
+        ``test =`` (default ``"yuan.bentler.mplus"``, lavaan's MLR);
+        ``"satorra.bentler"`` is lavaan's ``estimator = "ML", se =
+        "robust.cluster", test = "satorra.bentler"``
+        (:func:`analysis.sem.robust.satorra_bentler_test`).  Without
+        ``cluster`` only the default (None) is accepted.
     cluster : str, optional
         Column naming each row's cluster (lavaan's ``cluster =``).  With
         ``level: 1`` / ``level: 2`` blocks in the syntax: a two-level model
@@ -113,6 +130,9 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         raise TypeError(f"cluster must be a column name, not {type(cluster).__name__}.")
     formulas = parse_syntax(model) if isinstance(model, str) else list(model)
     if any(getattr(f, "level", 0) for f in formulas):
+        if group_partial:
+            raise NotImplementedError("group_partial needs groups; multigroup two-level models "
+                                      "are not supported.")
         return _sem_twolevel(formulas, data, cluster=cluster, estimator=estimator,
                              ordered=ordered, missing=missing, group=group,
                              group_equal=group_equal, std_lv=std_lv, se=se,
@@ -123,8 +143,12 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     if cluster is not None:
         return _sem_cluster(formulas, data, cluster=cluster, estimator=estimator,
                             ordered=ordered, missing=missing, group=group,
-                            group_equal=group_equal, std_lv=std_lv, se=se,
-                            bootstrap=bootstrap, start=start, max_iter=max_iter)
+                            group_equal=group_equal, group_partial=group_partial,
+                            std_lv=std_lv, se=se,
+                            bootstrap=bootstrap, start=start, max_iter=max_iter, test=test)
+    if test is not None:
+        raise NotImplementedError("test= is available with cluster= (lavaan's se = "
+                                  "'robust.cluster'); without it MLR gives the Yuan-Bentler test.")
     est = get_estimator(estimator)
     if ordered is not None and ordered is not False and est.name in ("ML", "MLR"):
         if str(estimator).upper() != "ML":
@@ -132,13 +156,16 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
                              "use 'WLSMV' or 'DWLS'.")
         est = get_estimator("WLSMV")  # lavaan switches to WLSMV for ordered data
     if est.name in ("DWLS", "WLSMV"):
-        from .dwls import sem_ordinal  # lazy: written by the ordinal engineer
+        from .dwls import sem_wls  # lazy: written by the ordinal engineer
 
-        return sem_ordinal(model, data, estimator=est.name,
-                           ordered=True if ordered is None else ordered, group=group,
-                           group_equal=tuple([group_equal] if isinstance(group_equal, str)
-                                             else group_equal),
-                           std_lv=std_lv, missing=missing, start=start)
+        if group_partial:
+            raise NotImplementedError("group_partial is not available for ordinal (DWLS/WLSMV) "
+                                      "fits; free the parameters with per-group labels instead.")
+        # as lavaan: without `ordered` the indicators are continuous; a partial list is mixed
+        return sem_wls(model, data, estimator=est.name, ordered=ordered, group=group,
+                       group_equal=tuple([group_equal] if isinstance(group_equal, str)
+                                         else group_equal),
+                       std_lv=std_lv, missing=missing, start=start, meanstructure=meanstructure)
     if se not in _SE:
         raise ValueError(f"se must be one of {list(_SE)}, not {se!r}.")
     if missing not in ("listwise", "fiml", "ml"):
@@ -157,7 +184,7 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     if ms is None:
         ms = ngroups > 1 or missing == "fiml"
     pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=std_lv, meanstructure=bool(ms),
-                            group_equal=tuple(group_equal))
+                            group_equal=tuple(group_equal), group_partial=group_partial)
     if any(pt["op"] == "~1"):
         ms = True
     st = sample_stats(data, vs.ov, group=group, missing=missing)
@@ -169,6 +196,8 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     options = dict(estimator=est.name, missing=missing, group=group,
                    group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=bool(ms),
                    se=se, bootstrap=bootstrap, seed=seed, ordered=ordered)
+    options["group_partial"] = tuple(f"{lhs}{op}{rhs}"  # as lavaan stores it: "visual=~x2"
+                                     for lhs, op, rhs in parse_group_partial(group_partial))
     result = SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options)
     if se == "bootstrap" or bootstrap > 0:
         if bootstrap <= 0:
@@ -209,14 +238,15 @@ def _sem_twolevel(formulas, data, *, cluster, estimator, ordered, missing, group
 
 
 def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
-                 std_lv, se, bootstrap, start, max_iter):
+                 std_lv, se, bootstrap, start, max_iter, group_partial=(), test=None):
     """Single-level ``sem(..., cluster=)``: ML estimates, cluster-robust SEs and test.
 
     As lavaan 0.6.14: ``estimator = "ML"`` (or ``"MLR"``) with ``cluster``
     gives ``se = "robust.cluster"`` (the sandwich of :func:`analysis.sem.robust.robust_vcov`
     with the scores summed within clusters, times ``G/(G-1)``) and
-    ``test = "yuan.bentler.mplus"``, and switches the mean structure on.
-    Rows whose cluster is missing are dropped (counted in ``stats.n_dropped``).
+    ``test = "yuan.bentler.mplus"`` (``test="satorra.bentler"``: the
+    Satorra-Bentler test with the cluster-robust Gamma), and switches the
+    mean structure on.  Rows whose cluster is missing are dropped (counted in ``stats.n_dropped``).
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame.")
@@ -231,14 +261,20 @@ def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group,
     if bootstrap or se == "bootstrap":
         raise NotImplementedError("cluster= with the bootstrap is not supported (resample whole "
                                   "clusters instead).")
+    from . import robust
+
+    test = test or "yuan.bentler.mplus"
+    if test not in robust.SCALED_TESTS:
+        raise ValueError(f"test must be one of {list(robust.SCALED_TESTS)} with cluster=, "
+                         f"not {test!r}.")
     if se not in ("standard", "robust", "robust.cluster", "robust.huber.white", "none"):
         raise ValueError(f"se={se!r} cannot be combined with cluster=.")
-    from . import robust
 
     bad = data[cluster].isna().to_numpy()
     frame = data.loc[~bad]
     fit = sem(formulas, frame, estimator="MLR", missing=missing, group=group,
-              group_equal=group_equal, std_lv=std_lv, meanstructure=True,
+              group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
+              meanstructure=True,
               se="none" if se == "none" else "robust", start=start, max_iter=max_iter)
     labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
                                    missing=fit.options["missing"])
@@ -246,8 +282,9 @@ def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group,
     if bad.any():
         fit.objective.stats = replace(fit.objective.stats,
                                       n_dropped=fit.objective.stats.n_dropped + int(bad.sum()))
+    fit.objective.scaled_test_kind = test
     fit.options.update(cluster=cluster, se="none" if se == "none" else "robust.cluster",
-                       test="yuan.bentler.mplus")
+                       test=test)
     return fit
 
 

@@ -1,6 +1,15 @@
-"""DWLS / WLSMV estimation of models for ordinal indicators, as lavaan.
+"""DWLS / WLSMV estimation, as lavaan: ordinal, continuous or mixed indicators.
 
-The model is fitted to the sample thresholds and polychoric correlations
+As lavaan, which indicators are ordinal is said by ``ordered``
+(:func:`sem_wls`): all of them (below), none -- continuous indicators,
+fitted to the covariances (and, with a mean structure, the means) with the
+ADF Gamma, lavaan's ``estimator = "WLSMV"`` without ``ordered`` -- or some
+-- a mixture, fitted to the thresholds of the ordinal indicators, the means
+and variances of the continuous ones and the polychoric, polyserial and
+Pearson covariances (:mod:`analysis.sem.ordinal`).  Standard errors, tests
+and fit measures take the same form for the three kinds of data.
+
+For ordinal indicators the model is fitted to the sample thresholds and polychoric correlations
 :math:`s` (:mod:`analysis.sem.ordinal`) with lavaan's default *delta*
 parameterization: the latent responses :math:`y^*` have unit variance, the
 residual variances of the ordinal indicators are not free but
@@ -44,10 +53,10 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats as sps
+from scipy import stats as sps
 
 from .objective import Objective, _safe_inverse
-from .ordinal import OrdinalStats, lower_index, ordinal_stats
+from .ordinal import MANY_LEVELS, OrdinalStats, continuous_stats, mixed_stats, ordinal_stats
 from .results import SEMResult
 
 __all__ = [
@@ -58,6 +67,7 @@ __all__ = [
     "fit_indices",
     "OrdinalSEMResult",
     "sem_ordinal",
+    "sem_wls",
 ]
 
 _Z975 = float(sps.norm.ppf(0.975))
@@ -77,7 +87,8 @@ def ordinal_partable(partable: pd.DataFrame, ov_names, lv_names, ordered, nthres
     ov_names, lv_names : list of str
         Observed and latent variables of the model.
     ordered : list of str
-        Ordinal observed variables (must be all of ``ov_names``).
+        Ordinal observed variables; the others are continuous (mixed data:
+        free intercepts and residual variances, as lavaan).
     nthresholds : dict or list of dict
         Number of thresholds of each ordinal variable (per group).
     group_equal : sequence of str
@@ -90,20 +101,16 @@ def ordinal_partable(partable: pd.DataFrame, ov_names, lv_names, ordered, nthres
         value is derived, see :meth:`DWLSObjective.residual_variances`),
         ordinal intercepts and latent means fixed at 0, threshold rows
         (op ``|``, rhs ``t1``...) free, scale rows (op ``~*~``) fixed at 1,
-        free indices renumbered 1..q.
+        intercepts of continuous indicators free, free indices renumbered
+        1..q.
 
     Raises
     ------
     ValueError
-        For continuous observed variables in the model (mixed models are not
-        supported) or ordinal variables used as predictors.
+        For ordinal variables used as predictors.
     """
-    ordered = list(ordered)
-    cont = [v for v in ov_names if v not in ordered]
-    if cont:
-        raise ValueError(
-            f"DWLS/WLSMV here needs every observed variable of the model to be ordinal; "
-            f"{cont} are not in `ordered`.")
+    ordered = [v for v in ov_names if v in set(ordered)]
+    cont = [v for v in ov_names if v not in set(ordered)]
     pt = partable.copy()
     if "ustart" in pt:
         pt["ustart"] = pt["ustart"].astype(float)
@@ -141,7 +148,7 @@ def ordinal_partable(partable: pd.DataFrame, ov_names, lv_names, ordered, nthres
     th_key = {}
     for g in range(ngroups):
         have = pt[(pt["group"] == g + 1)]
-        for v in ov_names:
+        for v in ordered:
             # thresholds
             user_th = have[(have["op"] == "|") & (have["lhs"] == v)]
             nth = int(nthresholds[g][v])
@@ -155,13 +162,18 @@ def ordinal_partable(partable: pd.DataFrame, ov_names, lv_names, ordered, nthres
                 new_rows.append(dict(lhs=v, op="|", rhs=f"t{t + 1}", user=0, group=g + 1,
                                      free=th_key[key], ustart=np.nan, start=np.nan, exo=0,
                                      label=""))
-        for v in ov_names:
+        for v in ordered:
             new_rows.append(dict(lhs=v, op="~*~", rhs=v, user=0, group=g + 1, free=0,
                                  ustart=1.0, start=np.nan, exo=0, label=""))
         for v in list(ov_names) + list(lv_names):
             if not ((have["op"] == "~1") & (have["lhs"] == v)).any():
-                new_rows.append(dict(lhs=v, op="~1", rhs="", user=0, group=g + 1, free=0,
-                                     ustart=0.0, start=np.nan, exo=0, label=""))
+                if v in cont:  # mixed data: the intercept of a continuous indicator is free
+                    q += 1
+                    new_rows.append(dict(lhs=v, op="~1", rhs="", user=0, group=g + 1, free=q,
+                                         ustart=np.nan, start=np.nan, exo=0, label=""))
+                else:
+                    new_rows.append(dict(lhs=v, op="~1", rhs="", user=0, group=g + 1, free=0,
+                                         ustart=0.0, start=np.nan, exo=0, label=""))
     if new_rows:
         extra = pd.DataFrame(new_rows)
         for c in cols:
@@ -188,7 +200,8 @@ def ordinal_partable(partable: pd.DataFrame, ov_names, lv_names, ordered, nthres
 # objective
 # ----------------------------------------------------------------------
 class DWLSObjective(Objective):
-    """Diagonally weighted least squares on thresholds and polychorics.
+    """Diagonally weighted least squares on thresholds and polychorics (or on
+    the means and covariances of continuous indicators, or a mixture).
 
     Parameters
     ----------
@@ -223,13 +236,15 @@ class DWLSObjective(Objective):
         if isinstance(stats, (list, tuple)) and stats and isinstance(stats[0], OrdinalStats):
             self.ostats = list(stats)
         else:
-            self.ostats = _ordinal_stats_from_samplestats(stats, model.ov_names, ordered)
+            self.ostats = _ordinal_stats_from_samplestats(stats, model.ov_names, ordered,
+                                                          model.meanstructure)
         self.stats = stats
         self.nobs = [s.nobs for s in self.ostats]
         n = np.asarray(self.nobs, dtype=float)
         self._w = n / n.sum()
         self._p = model.p
-        self._rows, self._cols = lower_index(self._p)
+        self._rows, self._cols = self.ostats[0].cov_index
+        self._mean_map = self._mean_map_build()
         self._th_map = self._threshold_map()
 
     # -- bookkeeping ----------------------------------------------------
@@ -239,8 +254,9 @@ class DWLSObjective(Objective):
 
     @property
     def ndat(self) -> int:
-        """Number of sample statistics (thresholds + correlations, all groups)."""
-        return int(sum(s.wls_obs.size for s in self.ostats))
+        """Number of sample statistics (thresholds + correlations, all groups; the
+        fixed-x moments of continuous covariates, weight 0, not counted)."""
+        return int(sum(np.count_nonzero(s.wls_v) for s in self.ostats))
 
     @property
     def df(self) -> int:
@@ -264,6 +280,8 @@ class DWLSObjective(Objective):
                     free_idx[pos[nm]] = int(r.free) - 1
                 else:
                     fixed[pos[nm]] = float(r.ustart)
+            is_mean = st.is_mean
+            fixed[is_mean] = 0.0  # means of continuous variables: from the model (_mean_map)
             missing = [names[i] for i in range(len(names))
                        if free_idx[i] < 0 and not np.isfinite(fixed[i])]
             if missing:
@@ -273,14 +291,32 @@ class DWLSObjective(Objective):
             out.append((free_idx, fixed))
         return out
 
+    def _mean_map_build(self):
+        """Per group: positions of the means of continuous variables in the
+        statistics, their variables and lavaan's sign (mixed -1, continuous +1)."""
+        out = []
+        pos = {v: i for i, v in enumerate(self.model.ov_names[0])}
+        for st in self.ostats:
+            at = np.flatnonzero(st.is_mean)
+            var = np.array([pos[st.names[j]] for j in st.th_var[at]], dtype=int)
+            if at.size and not self.model.meanstructure:
+                raise ValueError("The statistics hold means of continuous variables: the model "
+                                 "needs a mean structure.")
+            out.append((at, var, st.mean_sign))
+        return out
+
     # -- model moments ----------------------------------------------------
     def sigma(self, theta) -> list:
-        """Implied statistics per group: thresholds then strict lower correlations."""
+        """Implied statistics per group: thresholds (and signed means of continuous
+        variables), then the (co)variances of the statistics' layout."""
         theta = np.asarray(theta, dtype=float)
         out = []
-        for g, (sig, _) in enumerate(self.model.implied(theta)):
+        for g, (sig, mu) in enumerate(self.model.implied(theta)):
             free_idx, fixed = self._th_map[g]
             tau = np.where(free_idx >= 0, theta[np.maximum(free_idx, 0)], fixed)
+            at, var, sign = self._mean_map[g]
+            if at.size:
+                tau[at] = sign * mu[var]
             out.append(np.concatenate([tau, sig[self._rows, self._cols]]))
         return out
 
@@ -288,12 +324,15 @@ class DWLSObjective(Objective):
         """Jacobians ``d sigma_g / d theta`` per group, shape (ndat_g, q)."""
         q = self.model.n_free
         out = []
-        for g, (d_sigma, _) in enumerate(self.model.jacobian(theta)):
+        for g, (d_sigma, d_mu) in enumerate(self.model.jacobian(theta)):
             free_idx, _ = self._th_map[g]
             T = free_idx.size
             dg = np.zeros((T + self._rows.size, q))
             ok = free_idx >= 0
             dg[np.flatnonzero(ok), free_idx[ok]] = 1.0
+            at, var, sign = self._mean_map[g]
+            if at.size:
+                dg[at] = sign * d_mu[:, var].T
             dg[T:] = d_sigma[:, self._rows, self._cols].T
             out.append(dg)
         return out
@@ -361,14 +400,26 @@ class DWLSObjective(Objective):
         return (n - 1) * self.group_values(theta)
 
 
-def _ordinal_stats_from_samplestats(stats, ov_names, ordered) -> list:
+def _ordinal_stats_from_samplestats(stats, ov_names, ordered, meanstructure=False) -> list:
+    """Statistics per group from raw rows: ordinal (all ordered), continuous (none)
+    or mixed (some; complete cases)."""
     ov = list(ov_names[0])
     frames = [pd.DataFrame(np.asarray(x, dtype=float), columns=ov) for x in stats.data]
     labels = getattr(stats, "group_labels", [None] * len(frames))
+    ordered = [v for v in ov if v in set(ordered)]
+    if len(ordered) < len(ov):
+        frames = [fr.dropna() for fr in frames]
+        if not ordered:
+            return [continuous_stats(fr, ov, meanstructure=meanstructure, group=lab)
+                    for fr, lab in zip(frames, labels)]
     levels = None
     if len(frames) > 1:
         allx = pd.concat(frames, ignore_index=True)
         levels = [np.unique(allx[v].dropna().to_numpy()) for v in ordered]
+    if len(ordered) < len(ov):
+        lev = None if levels is None else dict(zip(ordered, levels))
+        return [mixed_stats(fr, ov, ordered, group=lab, levels=lev)
+                for fr, lab in zip(frames, labels)]
     out = []
     for fr, lab in zip(frames, labels):
         fr = fr.dropna(subset=ordered)
@@ -498,8 +549,8 @@ def scaled_test(objective: DWLSObjective, theta, kind: str = "scaled.shifted") -
 def _scale(chisq, df, t1, t2, kind):
     res = dict(chisq=chisq, df=df, pvalue=_pchisq_upper(chisq, df),
                trace_ugamma=t1, trace_ugamma2=t2)
-    if df <= 0:
-        res.update(chisq_scaled=np.nan, df_scaled=df, pvalue_scaled=np.nan,
+    if df <= 0:  # lavaan: the standard statistic with an NA scaling factor
+        res.update(chisq_scaled=chisq, df_scaled=df, pvalue_scaled=np.nan,
                    scaling_factor=np.nan, shift_parameter=np.nan)
         return res
     if kind == "scaled.shifted":
@@ -530,27 +581,35 @@ def _pchisq_upper(x, df):
 
 
 def _baseline(objective):
+    """lavaan's independence model: thresholds, means and variances free (fitted
+    exactly), every covariance/correlation 0 except those among exogenous
+    covariates (``objective.exogenous_idx``, continuous data)."""
     fg = objective._w
     chisq = 0.0
     df = 0
-    blocks = []
+    free_pos = []
     for g, st in enumerate(objective.ostats):
         T = st.thresholds.size
         s = st.wls_obs
         w = st.wls_v
-        chisq += (st.nobs - 1) * float(np.sum(s[T:] ** 2 * w[T:]))
-        df += s.size - T
-        blocks.append(T)
-    # Delta: identity on thresholds of each group
+        r, c = st.cov_index
+        keep = np.concatenate([np.ones(T, dtype=bool), r == c])
+        x = np.zeros(len(st.names), dtype=bool)
+        x[list(getattr(objective, "exogenous_idx", ()))] = True
+        keep[T:] |= x[r] & x[c]  # covariances among exogenous covariates stay free (lavaan)
+        zero = ~keep
+        chisq += (st.nobs - 1) * float(np.sum(s[zero] ** 2 * w[zero]))
+        df += int(zero.sum())
+        free_pos.append(np.flatnonzero(keep & (w > 0)))
+    # Delta: identity on the free statistics of each group
     nstat = [st.wls_obs.size for st in objective.ostats]
-    q = sum(blocks)
+    q = sum(f.size for f in free_pos)
     dl = np.zeros((sum(nstat), q))
     ro = co = 0
-    for g, st in enumerate(objective.ostats):
-        T = blocks[g]
-        dl[ro:ro + T, co:co + T] = np.eye(T)
+    for g, f in enumerate(free_pos):
+        dl[ro + f, co + np.arange(f.size)] = 1.0
         ro += nstat[g]
-        co += T
+        co += f.size
     v_all = np.concatenate([fg[g] * st.wls_v for g, st in enumerate(objective.ostats)])
     e = (dl * v_all[:, None]).T @ dl
     t1, t2 = _ugamma_traces(objective, dl, np.linalg.inv(e))
@@ -558,71 +617,62 @@ def _baseline(objective):
 
 
 # ----------------------------------------------------------------------
-# fit indices
+# fit indices (formulas: analysis.sem.fit_indices)
 # ----------------------------------------------------------------------
-def _rmsea(chisq, df, n, ngroups=1):
-    if df <= 0 or not np.isfinite(chisq):
-        return np.nan
-    return math.sqrt(max(0.0, (chisq / n) / df - 1.0 / n)) * math.sqrt(ngroups)
+def _data_kind(objective) -> str:
+    """"ordinal", "mixed" or "continuous" (the statistics of every group agree)."""
+    return objective.ostats[0].kind
 
 
-def _rmsea_ci(chisq, df, n, ngroups=1, level=0.90):
-    """lavaan's RMSEA confidence interval (noncentral chi-square inversion)."""
-    if df <= 0 or not np.isfinite(chisq):
-        return np.nan, np.nan
-    lo_p, hi_p = (1 + level) / 2, (1 - level) / 2
+def _srmr_wls(objective, theta) -> float:
+    """lavaan's ``srmr`` after DWLS/WLSMV.
 
-    def f(lam, p):
-        return sps.ncx2.cdf(chisq, df, lam) - p if lam > 0 else sps.chi2.cdf(chisq, df) - p
+    Ordinal and mixed data: ``srmr_bentler_nomean`` of the polychoric (and
+    polyserial / Pearson) covariance matrix; continuous data: ``srmr_bentler``
+    of the covariance matrix (with divisor N - 1) and, with a mean structure,
+    of the means.
+    """
+    from . import fit_indices as _fi
 
-    lower = 0.0
-    if f(0.0, lo_p) > 0:
-        hi = max(chisq, 1.0)
-        while f(hi, lo_p) > 0:
-            hi *= 2
-        lam = optimize.brentq(lambda x: f(x, lo_p), 0.0, hi, xtol=1e-12)
-        lower = math.sqrt(lam / (n * df))
-    upper = 0.0
-    if f(0.0, hi_p) > 0:
-        hi = max(chisq, 1.0)
-        while f(hi, hi_p) > 0:
-            hi *= 2
-        lam = optimize.brentq(lambda x: f(x, hi_p), 0.0, hi, xtol=1e-12)
-        upper = math.sqrt(lam / (n * df))
-    return lower * math.sqrt(ngroups), upper * math.sqrt(ngroups)
+    implied = objective.model.implied(theta)
+    sig = [s for s, _ in implied]
+    covs = [o.polychoric for o in objective.ostats]
+    if _data_kind(objective) == "continuous" and objective.model.meanstructure:
+        means = [o.thresholds for o in objective.ostats]
+        return _fi.srmr(covs, means, sig, [m for _, m in implied], objective.nobs,
+                        meanstructure=True)
+    return _fi.srmr(covs, None, sig, None, objective.nobs, meanstructure=False)
 
 
-def _rmsea_close(chisq, df, n, ngroups=1, h0=0.05):
-    """P-value of close fit: ``P(X2 >= chisq)`` under ncp ``n df h0^2 / G``."""
-    if df <= 0 or not np.isfinite(chisq):
-        return np.nan
-    return float(sps.ncx2.sf(chisq, df, n * df * h0 * h0 / ngroups))
+def _robust_statistics(objective, theta, test: dict) -> dict:
+    """The statistics of lavaan's ``*.robust`` CFI/TLI/RMSEA after WLSMV.
 
+    Ordinal data: the catML correction (:func:`analysis.sem.robust.catml_corrected`);
+    continuous data: the DWLS statistic with :math:`\\hat c = a(d - b)/d` from
+    the scaled-shifted test (scaling factor :math:`a`, shift :math:`b`; the
+    same for the baseline), lavaan's ``lav_fit_cfi_lavobject`` /
+    ``lav_fit_rmsea_lavobject``; mixed ordinal/continuous data: NaN (lavaan
+    0.6.14 reports NA).
+    """
+    from .robust import catml_corrected
 
-def _cfi(x2, df, xb, dfb):
-    t1 = max(x2 - df, 0.0)
-    t2 = max(x2 - df, xb - dfb, 0.0)
-    return 1.0 if t2 == 0 else 1.0 - t1 / t2
+    kind = _data_kind(objective)
+    if kind == "ordinal":
+        return catml_corrected(objective, theta)
+    nan = dict(XX3=np.nan, df3=np.nan, c_hat3=np.nan, XX3_scaled=np.nan, XX3_null=np.nan,
+               df3_null=np.nan, c_hat3_null=np.nan)
+    if kind != "continuous":
+        return nan
 
+    def c_hat(a, b, d):
+        return a * (d - b) / d if d > 0 and np.isfinite(a) else np.nan
 
-def _tli(x2, df, xb, dfb):
-    if df <= 0:
-        return np.nan
-    return ((xb / dfb) - (x2 / df)) / ((xb / dfb) - 1.0)
-
-
-def _srmr(objective, theta):
-    """SRMR on the correlations (lavaan's ``srmr`` for categorical data)."""
-    total = 0.0
-    sig = objective.model.implied(theta)
-    ng = len(objective.ostats)
-    for g, st in enumerate(objective.ostats):
-        p = st.polychoric.shape[0]
-        r = st.polychoric - sig[g][0]
-        np.fill_diagonal(r, 0.0)
-        rr, cc = np.tril_indices(p)
-        total += objective._w[g] * math.sqrt(np.sum(r[rr, cc] ** 2) / rr.size)
-    return total if ng > 1 else total
+    df, dfb = test["df"], test["baseline_df"]
+    return dict(XX3=test["chisq"], df3=df,
+                c_hat3=c_hat(test["scaling_factor"], test["shift_parameter"], df),
+                XX3_scaled=test["chisq_scaled"], XX3_null=test["baseline_chisq"], df3_null=dfb,
+                c_hat3_null=c_hat(test["baseline_scaling_factor"],
+                                  test["baseline_shift_parameter"], dfb))
 
 
 def fit_indices(objective: DWLSObjective, theta, robust: bool = True) -> pd.Series:
@@ -633,66 +683,59 @@ def fit_indices(objective: DWLSObjective, theta, robust: bool = True) -> pd.Seri
     objective : DWLSObjective
     theta : ndarray
     robust : bool
-        Add the scaled (scaled-shifted) versions (WLSMV).
+        Add the scaled (scaled-shifted) and robust versions (WLSMV).
 
     Returns
     -------
     pandas.Series
-        ``npar, nobs, fmin, chisq, df, pvalue, baseline_chisq, baseline_df,
-        cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, rmsea_pvalue, srmr,
-        aic, bic, loglik`` and, when ``robust``, ``chisq_scaled, df_scaled,
-        pvalue_scaled, scaling_factor, shift_parameter,
-        baseline_chisq_scaled, baseline_scaling_factor, cfi_scaled,
-        tli_scaled, rmsea_scaled, rmsea_ci_lower_scaled,
-        rmsea_ci_upper_scaled, rmsea_pvalue_scaled``.
+        The keys of :func:`analysis.sem.fit_indices.fit_measures` (``loglik``,
+        ``aic``, ``bic`` ... NaN) and, when ``robust``, ``chisq_scaled,
+        df_scaled, pvalue_scaled, scaling_factor, shift_parameter,
+        baseline_chisq_scaled, baseline_df_scaled, baseline_pvalue_scaled,
+        baseline_scaling_factor`` with the ``*_scaled`` indices of
+        :func:`~analysis.sem.fit_indices.scaled_indices` and the ``*_robust``
+        ones of :func:`~analysis.sem.fit_indices.robust_indices`.
 
     Notes
     -----
-    :math:`CFI = 1 - \\max(T-d,0)/\\max(T-d, T_b-d_b, 0)`,
-    :math:`TLI = (T_b/d_b - T/d)/(T_b/d_b - 1)`,
-    :math:`RMSEA = \\sqrt{G}\\sqrt{\\max(0, T/(n d) - 1/n)}` with
-    :math:`n = N - G` (lavaan uses :math:`N_g - 1` for these estimators)
-    [1]_ [2]_; the scaled versions put the scaled statistic in place of
-    :math:`T` (same df). SRMR is the root mean square of the correlation
-    residuals over the lower triangle with the (zero) diagonal [3]_.
-    AIC, BIC and the log-likelihood are not defined (NaN).
-
-    References
-    ----------
-    .. [1] Bentler, P. M. (1990). Comparative fit indexes in structural
-       models. Psychological Bulletin, 107(2), 238-246.
-    .. [2] Steiger, J. H. (1990). Structural model evaluation and
-       modification: An interval estimation approach. Multivariate
-       Behavioral Research, 25(2), 173-180.
-    .. [3] Bentler, P. M. (1995). EQS structural equations program manual.
-       Multivariate Software.
+    The RMSEA uses :math:`N - G` (lavaan's N for these estimators); the
+    scaled versions put the scaled-shifted statistic in place of :math:`T`
+    (same df); the robust ones use lavaan's catML correction
+    (:func:`analysis.sem.robust.catml_corrected`) for ordinal data, the
+    scaled-shifted :math:`\\hat c` for continuous data and are NaN for mixed
+    data, as lavaan (:func:`_robust_statistics`).  SRMR is lavaan's
+    ``srmr_bentler_nomean`` of the polychoric correlations (thresholds not
+    counted), for continuous data ``srmr_bentler`` (:func:`_srmr_wls`).
     """
+    from . import fit_indices as _fi
+
     st = scaled_test(objective, theta, kind="scaled.shifted")
     ng = len(objective.ostats)
     n_rm = objective.ntotal - ng
     x2, df = st["chisq"], st["df"]
     xb, dfb = st["baseline_chisq"], st["baseline_df"]
-    lo, hi = _rmsea_ci(x2, df, n_rm, ng)
-    out = dict(npar=objective.model.n_free, nobs=objective.ntotal, fmin=objective.value(theta),
-               chisq=x2, df=df, pvalue=st["pvalue"], baseline_chisq=xb, baseline_df=dfb,
-               baseline_pvalue=_pchisq_upper(xb, dfb),
-               cfi=_cfi(x2, df, xb, dfb), tli=_tli(x2, df, xb, dfb),
-               rmsea=_rmsea(x2, df, n_rm, ng), rmsea_ci_lower=lo, rmsea_ci_upper=hi,
-               rmsea_pvalue=_rmsea_close(x2, df, n_rm, ng),
-               srmr=_srmr(objective, theta), aic=np.nan, bic=np.nan, loglik=np.nan)
-    if robust:
-        xs, xbs = st["chisq_scaled"], st["baseline_chisq_scaled"]
-        los, his = _rmsea_ci(xs, df, n_rm, ng)
-        out.update(chisq_scaled=xs, df_scaled=st["df_scaled"], pvalue_scaled=st["pvalue_scaled"],
-                   scaling_factor=st["scaling_factor"], shift_parameter=st["shift_parameter"],
-                   baseline_chisq_scaled=xbs, baseline_df_scaled=st["baseline_df_scaled"],
-                   baseline_pvalue_scaled=st["baseline_pvalue_scaled"],
-                   baseline_scaling_factor=st["baseline_scaling_factor"],
-                   cfi_scaled=_cfi(xs, df, xbs, dfb), tli_scaled=_tli(xs, df, xbs, dfb),
-                   rmsea_scaled=_rmsea(xs, df, n_rm, ng), rmsea_ci_lower_scaled=los,
-                   rmsea_ci_upper_scaled=his,
-                   rmsea_pvalue_scaled=_rmsea_close(xs, df, n_rm, ng))
-    return pd.Series(out, dtype=float)
+    srmr = _srmr_wls(objective, theta)
+    out = _fi.fit_measures(chisq=x2, df=df, npar=objective.model.n_free, ntotal=objective.ntotal,
+                           ngroups=ng, loglik=np.nan, loglik_h1=np.nan, chisq_b=xb, df_b=dfb,
+                           srmr_value=srmr, fmin=objective.value(theta), rmsea_n=n_rm)
+    if not robust:
+        return out
+    xs, xbs = st["chisq_scaled"], st["baseline_chisq_scaled"]
+    extra = dict(chisq_scaled=xs, df_scaled=st["df_scaled"], pvalue_scaled=st["pvalue_scaled"],
+                 scaling_factor=st["scaling_factor"], shift_parameter=st["shift_parameter"],
+                 baseline_chisq_scaled=xbs, baseline_df_scaled=st["baseline_df_scaled"],
+                 baseline_pvalue_scaled=st["baseline_pvalue_scaled"],
+                 baseline_scaling_factor=st["baseline_scaling_factor"])
+    extra.update(_fi.scaled_indices(chisq_scaled=xs, df_scaled=st["df_scaled"],
+                                    baseline_chisq_scaled=xbs,
+                                    baseline_df_scaled=st["baseline_df_scaled"],
+                                    rmsea_chisq=xs, rmsea_df=df, ntotal=n_rm, ngroups=ng))
+    cat = _robust_statistics(objective, theta, st)
+    extra.update(_fi.robust_indices(chisq=cat["XX3"], df=df, c_hat=cat["c_hat3"],
+                                    chisq_scaled=cat["XX3_scaled"], baseline_chisq=cat["XX3_null"],
+                                    baseline_df=dfb, c_hat_null=cat["c_hat3_null"], ntotal=n_rm,
+                                    ngroups=ng, df_robust=cat["df3"]))
+    return pd.concat([out, pd.Series(extra, dtype=float)])
 
 
 # ----------------------------------------------------------------------
@@ -704,9 +747,15 @@ def _start_values(model, objective, std_lv: bool) -> np.ndarray:
     theta = np.full(model.n_free, np.nan)
     lvset = set(model.lv_names)
     th_sample = {}
+    var_sample = {}
     for g, st in enumerate(objective.ostats):
         for nm, v in zip(st.threshold_names, st.thresholds):
             th_sample[(g + 1, nm)] = v
+        for j in st.var_idx:  # continuous indicators of mixed data: mean and variance
+            var_sample[(g + 1, st.names[j])] = st.polychoric[j, j]
+        for nm, v, m in zip(st.threshold_names, st.thresholds, st.is_mean):
+            if m:
+                th_sample[(g + 1, nm)] = st.mean_sign * v
     for r in pt.itertuples(index=False):
         k = int(r.free) - 1
         if k < 0 or np.isfinite(theta[k]):
@@ -717,8 +766,11 @@ def _start_values(model, objective, std_lv: bool) -> np.ndarray:
             theta[k] = 0.7 if std_lv else 1.0
         elif r.op == "|":
             theta[k] = th_sample.get((r.group, f"{r.lhs}|{r.rhs}"), 0.0)
+        elif r.op == "~1":
+            theta[k] = th_sample.get((r.group, f"{r.lhs}~1"), 0.0)
         elif r.op == "~~" and r.lhs == r.rhs:
-            theta[k] = 0.3 if r.lhs in lvset else 0.5
+            theta[k] = (0.3 if r.lhs in lvset else
+                        0.5 * var_sample.get((r.group, r.lhs), 1.0))
         else:
             theta[k] = 0.0
     return theta
@@ -757,6 +809,14 @@ class OrdinalSEMResult(SEMResult):
     residual variances of the latent responses (fixed rows, ``se`` 0, as
     lavaan prints them); ``fit`` holds the measures of :func:`fit_indices`.
     """
+
+    #: Warnings about the data (an ordered variable with many levels), set by :func:`sem_wls`.
+    data_issues: list = []
+
+    @cached_property
+    def issues(self) -> list:
+        """The core's problems with the solution, then warnings about the data."""
+        return list(super().issues) + list(self.data_issues)
 
     @cached_property
     def estimates(self) -> pd.DataFrame:
@@ -825,7 +885,7 @@ class OrdinalSEMResult(SEMResult):
         ext = pd.concat([base, extra[[c for c in base.columns if c in extra.columns]]],
                         ignore_index=True)
         model = SEMModel(ext, self.model.ov_names[0], self.model.lv_names, ng,
-                         meanstructure=False)
+                         meanstructure=self.model.meanstructure)
         obj = DWLSObjective(model, self.objective.ostats, self.options.get("ordered"))
         theta = np.concatenate([self.theta, np.zeros(len(cands))])
         info = obj.information(theta)
@@ -892,7 +952,7 @@ class OrdinalSEMResult(SEMResult):
                           robust=self.estimator.scaled_test is not None)
         extra = pd.Series({"unrestricted_loglik": np.nan, "bic2": np.nan,
                            "ntotal": float(self.objective.ntotal)}, dtype=float)
-        return pd.concat([out, extra])
+        return pd.concat([out, extra[~extra.index.isin(out.index)]])
 
 
 def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=True,
@@ -913,7 +973,8 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
         for ``estimator = "DWLS"``.
     ordered : True or list of str
         The ordinal variables (True or None: every observed variable of the
-        model; a list must name them all: mixed models are not supported).
+        model; a list must name them all -- for mixed ordinal/continuous or
+        continuous indicators use :func:`sem_wls`).
     group : str, optional
         Column defining groups (thresholds and parameters free per group).
     group_equal : sequence of str
@@ -936,6 +997,11 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     -------
     OrdinalSEMResult
 
+    Raises
+    ------
+    ValueError
+        When ``ordered`` leaves out an observed variable of the model.
+
     Notes
     -----
     See the module docstring for the fit function, standard errors and test
@@ -954,69 +1020,232 @@ def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ord
     --------
     In R: ``cfa(model, data, ordered = TRUE, estimator = "WLSMV")``.
     """
+    from .partable import build_partable
+
+    if not (ordered is True or ordered is None):
+        _, vs = build_partable(model, meanstructure=False, fixed_x=True)
+        cont = [v for v in vs.ov if v not in set(ordered)]
+        if cont:
+            raise ValueError(
+                f"sem_ordinal() needs every observed variable of the model to be ordinal; "
+                f"{cont} are not in `ordered` (mixed ordinal/continuous indicators: "
+                "analysis.sem.dwls.sem_wls(), or sem(..., estimator='WLSMV', ordered=[...])).")
+    return sem_wls(model, data, estimator=estimator, ordered=True if ordered is None else ordered,
+                   group=group, group_equal=group_equal, std_lv=std_lv, missing=missing,
+                   start=start)
+
+
+def _exogenous(partable, ov) -> list:
+    """Observed variables that are only predictors (lavaan's ``ov.x``)."""
+    x = set(partable.loc[partable["op"] == "~", "rhs"])
+    y = (set(partable.loc[partable["op"] == "~", "lhs"])
+         | set(partable.loc[partable["op"] == "=~", "rhs"]))
+    return [v for v in ov if v in x and v not in y]
+
+
+def _many_levels(frames, ordered) -> list:
+    """lavaan's warning for ordered variables with more than 12 levels."""
+    many = []
+    for v in ordered:
+        vals = np.concatenate([f[v].to_numpy(dtype=float) for f in frames])
+        k = np.unique(vals[np.isfinite(vals)]).size
+        if k > MANY_LEVELS:
+            many.append((v, k))
+    if not many:
+        return []
+    listed = ", ".join(f"{v} ({k} levels)" for v, k in many)
+    return [f"Some ordered categorical variables have more than {MANY_LEVELS} levels: {listed} "
+            "(lavaan warns: 'some ordered categorical variable(s) have more than 12 levels'); "
+            "consider treating them as continuous (leave them out of `ordered`)."]
+
+
+def sem_wls(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=None,
+            group: str | None = None, group_equal=(), std_lv: bool = False,
+            missing: str = "listwise", start=None, meanstructure=None) -> OrdinalSEMResult:
+    """DWLS / WLSMV for ordinal, continuous or mixed indicators, as lavaan.
+
+    Parameters
+    ----------
+    model : str
+        lavaan model syntax.
+    data : DataFrame
+        Ordinal indicators as numeric category codes, continuous ones as
+        numbers (NaN = missing).
+    estimator : {"WLSMV", "DWLS"}
+        ``"WLSMV"``: DWLS estimates, robust standard errors (lavaan's
+        ``robust.sem``) and the scaled-shifted test; ``"DWLS"``: lavaan's
+        standard errors and test.
+    ordered : None, True or list of str
+        lavaan's ``ordered``: None (or False, or an empty list) -- every
+        indicator is continuous; True -- every observed variable of the
+        model is ordinal; a list -- these are ordinal, the others continuous
+        (mixed).
+    group, group_equal, std_lv, start
+        As :func:`sem_ordinal`.
+    missing : {"listwise", "pairwise"}
+        ``"pairwise"`` is available for ordinal indicators only.
+    meanstructure : bool, optional
+        Continuous indicators: include the means (lavaan's default: with
+        groups or ``~ 1`` in the syntax).  Ordinal and mixed data always
+        have thresholds/means.
+
+    Returns
+    -------
+    OrdinalSEMResult
+        ``options["data_kind"]`` is ``"ordinal"``, ``"mixed"`` or
+        ``"continuous"``.  An ordered variable with more than 12 levels
+        gives an entry in ``.issues`` (lavaan's warning).
+
+    Raises
+    ------
+    ValueError
+        For an ordered variable that is not a column, ordinal variables used
+        as predictors, or observed exogenous covariates with ordinal
+        indicators.
+    NotImplementedError
+        For ``missing="pairwise"`` with continuous indicators.
+
+    Notes
+    -----
+    Continuous indicators (no ``ordered``), as lavaan's
+    ``estimator = "WLSMV"``: DWLS on :math:`s = (\\bar y, \\operatorname{vech} S)`
+    (means only with a mean structure; :math:`S` with divisor
+    :math:`N - 1`), :math:`W = \\operatorname{diag}(\\Gamma)^{-1}` with the
+    ADF :math:`\\Gamma` (:func:`analysis.sem.ordinal.continuous_stats`);
+    as lavaan 0.6.14 (``fixed.x = FALSE`` for this estimator) the variances
+    and covariances of exogenous observed covariates are free parameters.
+    Mixed indicators: thresholds of the ordinal ones, means and variances of
+    the continuous ones and polychoric/polyserial/Pearson covariances
+    (:func:`analysis.sem.ordinal.mixed_stats`), delta parameterization for
+    the ordinal indicators, free intercepts and residual variances for the
+    continuous ones.  Standard errors, test and fit measures as for ordinal
+    data (module docstring).
+
+    Examples
+    --------
+    In R: ``cfa(model, data, estimator = "WLSMV")`` (continuous),
+    ``cfa(model, data, ordered = c("x1", "x2"), estimator = "WLSMV")`` (mixed).
+    """
+    from types import SimpleNamespace
+
     from .estimators import get_estimator
     from .model import SEMModel
     from .optimize import minimize
     from .partable import build_partable
     from .samplestats import sample_stats
+    from .start import start_values
 
     est = get_estimator(estimator)
     if est.name not in ("WLSMV", "DWLS"):
         raise ValueError(f"estimator must be 'WLSMV' or 'DWLS', not {estimator!r}.")
     if missing not in ("listwise", "pairwise"):
-        raise ValueError("Ordinal (DWLS/WLSMV) fits use listwise deletion or "
+        raise ValueError("DWLS/WLSMV fits use listwise deletion or "
                          f"missing='pairwise'; missing={missing!r} is not available.")
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
-    unsupported = [t for t in group_equal if t in ("thresholds", "intercepts", "means",
-                                                   "residuals")]
-    if unsupported:
-        raise ValueError(f"group_equal {unsupported} is not implemented for ordinal "
-                         "indicators (it needs free latent means and scale factors).")
     if group is not None and group not in data.columns:
         raise ValueError(f"The group column {group!r} is not in the data.")
     ngroups = 1 if group is None else int(data[group].dropna().nunique())
     pt, vs = build_partable(model, ngroups=ngroups, std_lv=std_lv, meanstructure=False,
                             group_equal=tuple(group_equal), fixed_x=True)
     ov = list(vs.ov)
-    if vs.ov_x:
-        raise ValueError(f"Exogenous observed covariates {vs.ov_x} are not supported "
-                         "with ordinal indicators.")
-    ordered_names = ov if (ordered is True or ordered is None) else list(ordered)
+    if ordered is True:
+        ordered_names = list(ov)
+    elif ordered is None or ordered is False:
+        ordered_names = []
+    else:
+        ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+        absent = [v for v in ordered if v not in data.columns]
+        if absent:
+            raise ValueError(f"Ordered variables {absent} are not columns of the data.")
+        ordered_names = [v for v in ov if v in set(ordered)]
+    kind = ("ordinal" if len(ordered_names) == len(ov) else
+            "continuous" if not ordered_names else "mixed")
+    if kind != "continuous":
+        unsupported = [t for t in group_equal if t in ("thresholds", "intercepts", "means",
+                                                       "residuals")]
+        if unsupported:
+            raise ValueError(f"group_equal {unsupported} is not implemented for ordinal "
+                             "indicators (it needs free latent means and scale factors).")
+        if vs.ov_x:
+            raise ValueError(f"Exogenous observed covariates {vs.ov_x} are not supported "
+                             "with ordinal indicators.")
+    elif missing == "pairwise":
+        raise NotImplementedError("missing='pairwise' is available for ordinal indicators only; "
+                                  "continuous WLSMV uses listwise deletion.")
+    if kind == "mixed" and missing == "pairwise":
+        raise NotImplementedError("missing='pairwise' is available for ordinal indicators only, "
+                                  "not for a mixture of ordinal and continuous ones.")
     # "fiml" keeps every row with at least one observed value (pairwise use)
     stats = sample_stats(data, ov, group=group,
                          missing="listwise" if missing == "listwise" else "fiml")
     frames = [pd.DataFrame(x, columns=ov) for x in stats.data]
-    levels = None
-    if ngroups > 1:
-        levels = [np.unique(np.concatenate([f[v].to_numpy() for f in frames])) for v in ov]
-    ost = [ordinal_stats(f, ov, group=lab, levels=levels)
-           for f, lab in zip(frames, stats.group_labels)]
-    nth = [{v: int(np.sum(s.th_var == j)) for j, v in enumerate(ov)} for s in ost]
-    pt2 = ordinal_partable(pt, ov, vs.lv, ordered_names, nth, group_equal=group_equal)
-    mod = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=False)
-    obj = DWLSObjective(mod, ost, ordered_names)
-    theta0 = _start_values(mod, obj, std_lv) if start is None else np.asarray(start, float)
-    res = minimize(obj, theta0)
-    # the derived residual variances become the fixed values of the result's model
-    pt3 = pt2.copy()
-    ustart = pt3["ustart"].to_numpy(dtype=float).copy()
-    resid = obj.residual_variances(res.theta)
-    pos = {v: i for i, v in enumerate(ov)}
-    for k, r in enumerate(pt3.itertuples(index=False)):
-        if r.op == "~~" and r.lhs == r.rhs and r.lhs in pos and r.free == 0:
-            ustart[k] = resid[r.group - 1][pos[r.lhs]]
-    pt3["ustart"] = ustart
-    mod3 = SEMModel(pt3, ov, vs.lv, ngroups, meanstructure=False)
-    obj3 = DWLSObjective(mod3, ost, ordered_names)
+    issues = _many_levels(frames, ordered_names)
+    if kind == "continuous":
+        ms = bool(meanstructure) if meanstructure is not None else ngroups > 1
+        ms = ms or bool(any(pt["op"] == "~1"))
+        # lavaan 0.6.14 sets fixed.x = FALSE for DWLS/WLSMV on continuous data: the
+        # moments of exogenous covariates are free parameters, fitted like the others
+        pt, vs = build_partable(model, ngroups=ngroups, std_lv=std_lv, meanstructure=ms,
+                                group_equal=tuple(group_equal), fixed_x=False)
+        ost = [continuous_stats(f, ov, meanstructure=ms, group=lab)
+               for f, lab in zip(frames, stats.group_labels)]
+        means = [f.mean(axis=0).to_numpy() for f in frames]
+        pt2 = pt
+        mod = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=ms)
+        obj = DWLSObjective(mod, ost, [])
+        obj.exogenous_idx = tuple(ov.index(v) for v in _exogenous(pt2, ov))
+        if start is None:
+            st0 = SimpleNamespace(ov_names=ov, ngroups=ngroups, cov=[o.polychoric for o in ost],
+                                  mean=means)
+            theta0 = start_values(pt2, vs, st0, std_lv=std_lv)
+        else:
+            theta0 = np.asarray(start, float)
+        res = minimize(obj, theta0)
+        pt3, mod3, obj3 = pt2, mod, obj
+    else:
+        levels = None
+        if ngroups > 1:
+            levels = [np.unique(np.concatenate([f[v].to_numpy() for f in frames])) for v in ov]
+        if kind == "ordinal":
+            ost = [ordinal_stats(f, ov, group=lab, levels=levels)
+                   for f, lab in zip(frames, stats.group_labels)]
+        else:
+            lev = None if levels is None else {v: levels[j] for j, v in enumerate(ov)}
+            ost = [mixed_stats(f, ov, ordered_names, group=lab, levels=lev)
+                   for f, lab in zip(frames, stats.group_labels)]
+        nth = [{v: int(np.sum((s.th_var == j) & ~s.is_mean)) for j, v in enumerate(ov)}
+               for s in ost]
+        pt2 = ordinal_partable(pt, ov, vs.lv, ordered_names, nth, group_equal=group_equal)
+        ms = kind == "mixed"
+        mod = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=ms)
+        obj = DWLSObjective(mod, ost, ordered_names)
+        theta0 = _start_values(mod, obj, std_lv) if start is None else np.asarray(start, float)
+        res = minimize(obj, theta0)
+        # the derived residual variances become the fixed values of the result's model
+        pt3 = pt2.copy()
+        ustart = pt3["ustart"].to_numpy(dtype=float).copy()
+        resid = obj.residual_variances(res.theta)
+        pos = {v: i for i, v in enumerate(ov)}
+        ordset = set(ordered_names)
+        for k, r in enumerate(pt3.itertuples(index=False)):
+            if r.op == "~~" and r.lhs == r.rhs and r.lhs in ordset and r.free == 0:
+                ustart[k] = resid[r.group - 1][pos[r.lhs]]
+        pt3["ustart"] = ustart
+        mod3 = SEMModel(pt3, ov, vs.lv, ngroups, meanstructure=ms)
+        obj3 = DWLSObjective(mod3, ost, ordered_names)
     obj3.stats = stats
     options = dict(estimator=est.name, missing=missing, group=group,
-                   group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=True,
+                   group_equal=tuple(group_equal), std_lv=std_lv,
+                   meanstructure=True if kind != "continuous" else bool(ms),
                    se="robust.sem" if est.name == "WLSMV" else "standard",
-                   bootstrap=0, seed=None, ordered=ordered_names,
-                   parameterization="delta")
-    return OrdinalSEMResult(pt3, vs, mod3, obj3, est, res.theta, res.converged, res.n_iter,
-                            options)
+                   bootstrap=0, seed=None, ordered=ordered_names, data_kind=kind)
+    if kind != "continuous":
+        options["parameterization"] = "delta"
+    result = OrdinalSEMResult(pt3, vs, mod3, obj3, est, res.theta, res.converged, res.n_iter,
+                              options)
+    result.data_issues = issues
+    return result
 
 
 #: Alias kept for the first version of this module.

@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import fit_indices as _fi
+from .fit_indices import srmr_bentler  # re-exported; the one copy of the SRMR is in fit_indices
 from .objective import Objective, _safe_inverse
 from .saturated import (
     LOG2PI,
@@ -541,49 +543,6 @@ def numeric_hessian(gradient, theta, h: float = 1e-6) -> np.ndarray:
     return 0.5 * (hess + hess.T)
 
 
-def srmr_bentler(s, m, sigma, mu, meanstructure: bool = True) -> float:
-    """SRMR as lavaan reports it (``srmr_bentler``), for one group.
-
-    Parameters
-    ----------
-    s, m : array-like
-        Observed (for FIML: the EM) covariance matrix and mean vector.
-    sigma, mu : array-like
-        Model-implied covariance matrix and mean vector.
-    meanstructure : bool, default True
-        Include the standardized mean residuals.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    Residuals standardized by the observed standard deviations,
-    :math:`r_{ij} = (s_{ij}-\\sigma_{ij})/\\sqrt{s_{ii}s_{jj}}` over the lower
-    triangle with diagonal and :math:`r_i = (m_i - \\mu_i)/\\sqrt{s_{ii}}`;
-    :math:`\\mathrm{SRMR} = \\sqrt{(\\sum r_{ij}^2 + \\sum r_i^2)/(p^* + p)}`
-    (without the mean terms: divide by :math:`p^*`) [1]_.
-
-    References
-    ----------
-    .. [1] Bentler, P. M. (1995). *EQS structural equations program manual*.
-       Multivariate Software.
-    """
-    s = np.asarray(s, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
-    sd = np.sqrt(np.diag(s))
-    res = (s - sigma) / np.outer(sd, sd)
-    r, c = vech_indices(s.shape[0])
-    ss = float(np.sum(res[r, c] ** 2))
-    e = len(r)
-    if meanstructure:
-        rm = (np.asarray(m, dtype=float) - np.asarray(mu, dtype=float)) / sd
-        ss += float(np.sum(rm**2))
-        e += s.shape[0]
-    return float(np.sqrt(ss / e))
-
-
 def independence_fit(patterns: MissingPatterns) -> tuple[np.ndarray, np.ndarray, float]:
     """FIML estimate of the independence (baseline) model.
 
@@ -879,16 +838,15 @@ class FIMLObjective(Objective):
         """
         base_ll = 0.0
         base_df = 0
-        srmr = 0.0
-        for g, (mp, (sigma, mu)) in enumerate(zip(self.patterns, self._moments(theta))):
+        for mp in self.patterns:
             _, _, ll = independence_fit(mp)
             base_ll += ll
             p = mp.nvar
             base_df += p * (p + 1) // 2 - p  # means and variances free; H1 has p + p*
-            s, m = self.h1_group(g)
-            srmr += self._nobs[g] / self.ntotal * srmr_bentler(
-                s, m, sigma, mu, meanstructure=getattr(self.model, "meanstructure", True)
-            )
+        implied = self._moments(theta)
+        cov_h1, mean_h1 = self.h1_moments()
+        srmr = _fi.srmr(cov_h1, mean_h1, [s for s, _ in implied], [m for _, m in implied],
+                        self._nobs, meanstructure=getattr(self.model, "meanstructure", True))
         return {
             "baseline_chisq": max(2.0 * (self._loglik_h1 - base_ll), 0.0),
             "baseline_df": base_df,

@@ -1,4 +1,4 @@
-"""Sample statistics for ordinal SEM: thresholds, polychorics and Gamma.
+"""Sample statistics of DWLS/WLSMV: thresholds, polychorics and Gamma.
 
 DWLS/WLSMV fit a model to the vector of sample *thresholds* and
 *polychoric correlations*
@@ -13,6 +13,21 @@ lavaan's ``muthen1984``: from the casewise scores of the univariate
 (threshold) and bivariate (correlation) likelihoods, by the delta method
 through the two-step estimating equations (Muthen, 1984; Muthen, du Toit &
 Spisic, 1997).
+
+The same statistics for the other two kinds of data lavaan's WLSMV takes:
+
+* **mixed** ordinal and continuous indicators (:func:`mixed_stats`): the
+  "thresholds" of a continuous variable are its mean (with lavaan's sign,
+  :math:`-\\bar y`), its variance is a statistic, and the correlations are
+  polychoric (ordinal pairs), polyserial (ordinal-continuous) and Pearson
+  (continuous pairs), the last two turned into covariances with the
+  standard deviations of the continuous variables; Gamma is lavaan's
+  ``muthen1984`` with the univariate regression and bivariate
+  polyserial/Pearson scores;
+* **continuous** indicators only (:func:`continuous_stats`): the means (with
+  a mean structure) and the covariance matrix (divisor N - 1), Gamma the
+  asymptotically distribution-free estimate (fourth-order moments, divisor
+  N; lavaan's ``lav_samplestats_Gamma``).
 
 References
 ----------
@@ -46,9 +61,26 @@ from .polychoric import (
     univariate_thresholds,
 )
 
-__all__ = ["OrdinalStats", "ordinal_stats", "lower_index"]
+__all__ = ["OrdinalStats", "ordinal_stats", "mixed_stats", "continuous_stats", "lower_index",
+           "vech_index", "MANY_LEVELS"]
+
+#: lavaan warns about ordered variables with more levels than this.
+MANY_LEVELS = 12
 
 _BIG = 100.0  # lavaan's stand-in for +-infinity in the casewise scores
+
+
+def vech_index(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the lower triangle *with* the diagonal, column by column.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``rows, cols`` with pairs (1,1), (2,1), ..., (p,1), (2,2), ...
+        (0-based), lavaan's ``lav_matrix_vech(.)`` order.
+    """
+    cols, rows = np.triu_indices(p)
+    return rows.astype(int), cols.astype(int)
 
 
 def lower_index(p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +124,28 @@ class OrdinalStats:
         Group label (None for a single group).
     zero_cell_tables : list of (str, str)
         Pairs whose two-way table has an empty cell.
+    th_mean : ndarray of bool, optional
+        For mixed or continuous data: which entries of :attr:`thresholds`
+        are (signed) means of continuous variables rather than thresholds.
+    var_idx : tuple of int
+        Mixed data: the continuous variables, whose variances follow the
+        thresholds in :attr:`wls_obs`.
+    vech_diag : bool
+        Continuous data: the covariances are ``vech(S)`` *with* the diagonal
+        (lavaan's layout without ``categorical``), not the variances of
+        :attr:`var_idx` followed by the strict lower triangle.
+    kind : {"ordinal", "mixed", "continuous"}
+
+    Notes
+    -----
+    :attr:`polychoric` holds the matrix the covariance part of
+    :attr:`wls_obs` is read from: polychoric correlations, for mixed data
+    with the rows and columns of the continuous variables scaled by their
+    standard deviations, for continuous data the covariance matrix.  The
+    mean of a continuous variable enters :attr:`thresholds` as
+    :math:`-\\bar y` for mixed data (lavaan's convention: a continuous
+    variable's "threshold" is minus its intercept) and as :math:`\\bar y`
+    for continuous data.
     """
 
     names: list
@@ -103,12 +157,43 @@ class OrdinalStats:
     nobs: int
     group: object = None
     zero_cell_tables: list = field(default_factory=list)
+    th_mean: np.ndarray | None = None
+    var_idx: tuple = ()
+    vech_diag: bool = False
+    kind: str = "ordinal"
+
+    @property
+    def is_mean(self) -> np.ndarray:
+        """Boolean per entry of :attr:`thresholds`: a mean, not a threshold."""
+        if self.th_mean is None:
+            return np.zeros(self.thresholds.size, dtype=bool)
+        return np.asarray(self.th_mean, dtype=bool)
+
+    @property
+    def mean_sign(self) -> float:
+        """Sign of a mean in :attr:`wls_obs` (-1 for mixed data, lavaan)."""
+        return 1.0 if self.kind == "continuous" else -1.0
+
+    @property
+    def cov_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of :attr:`polychoric` read into :attr:`wls_obs`."""
+        p = len(self.names)
+        if self.vech_diag:
+            return vech_index(p)
+        r, c = lower_index(p)
+        if self.var_idx:
+            v = np.asarray(self.var_idx, dtype=int)
+            return np.concatenate([v, r]), np.concatenate([v, c])
+        return r, c
 
     @property
     def threshold_names(self) -> list:
-        """lavaan's names ``x|t1``, ..."""
+        """lavaan's names ``x|t1``, ... (``x~1`` for the mean of a continuous variable)."""
         out, count = [], {}
-        for j in self.th_var:
+        for j, m in zip(self.th_var, self.is_mean):
+            if m:
+                out.append(f"{self.names[j]}~1")
+                continue
             count[j] = count.get(j, 0) + 1
             out.append(f"{self.names[j]}|t{count[j]}")
         return out
@@ -116,7 +201,7 @@ class OrdinalStats:
     @property
     def correlation_names(self) -> list:
         """lavaan's names ``x1~~x2``, ... in ``WLS.obs`` order."""
-        r, c = lower_index(len(self.names))
+        r, c = self.cov_index
         return [f"{self.names[j]}~~{self.names[i]}" for i, j in zip(r, c)]
 
     @property
@@ -126,14 +211,17 @@ class OrdinalStats:
 
     @property
     def wls_obs(self) -> np.ndarray:
-        """The vector ``s``: thresholds then the strict lower polychorics."""
-        r, c = lower_index(len(self.names))
+        """The vector ``s``: thresholds (and means), then the (co)variances."""
+        r, c = self.cov_index
         return np.concatenate([self.thresholds, self.polychoric[r, c]])
 
     @property
     def wls_v(self) -> np.ndarray:
-        """DWLS weights: ``1 / diag(Gamma)`` (lavaan's ``WLS.VD``)."""
-        return 1.0 / np.diag(self.gamma)
+        """DWLS weights: ``1 / diag(Gamma)`` (lavaan's ``WLS.VD``; 0 where the
+        diagonal is 0, the fixed-x moments of continuous covariates)."""
+        d = np.diag(self.gamma)
+        with np.errstate(divide="ignore"):
+            return np.where(d == 0, 0.0, 1.0 / np.where(d == 0, 1.0, d))
 
     def gamma_frame(self) -> pd.DataFrame:
         """Gamma as a labelled DataFrame (rows and columns :attr:`wls_names`)."""
@@ -337,3 +425,296 @@ def _gamma(codes, th_list, R, rows, cols, chunk: int = 256) -> np.ndarray:
     z[:, T:] = sc_th @ c21.T + sc_cor * a22_inv[None, :]
     G = (z.T @ z) * n
     return 0.5 * (G + G.T)
+
+
+# ----------------------------------------------------------------------
+# continuous indicators (WLSMV without `ordered`)
+# ----------------------------------------------------------------------
+def continuous_stats(data: pd.DataFrame, names, *, meanstructure: bool = False,
+                     group=None) -> OrdinalStats:
+    """Means, covariances and their ADF Gamma of continuous variables (lavaan's WLSMV).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Complete cases of the variables.
+    names : list of str
+        The observed variables of the model, in its order.
+    meanstructure : bool
+        Include the means in the statistics (lavaan: with groups, ``~ 1`` in
+        the syntax or ``meanstructure = TRUE``).
+    group : object, optional
+        Group label stored in the result.
+
+    Returns
+    -------
+    OrdinalStats
+        ``kind = "continuous"``: :attr:`~OrdinalStats.thresholds` holds the
+        means (empty without a mean structure), :attr:`~OrdinalStats.polychoric`
+        the covariance matrix with divisor N - 1 (lavaan's sample statistics
+        for least-squares estimators, ``sample.cov.rescale = FALSE``), the
+        covariance part of ``wls_obs`` is ``vech(S)`` with the diagonal.
+
+    Notes
+    -----
+    With :math:`d_i = (y_i - \\bar y,\\ \\operatorname{vech}[(y_i - \\bar y)(y_i -
+    \\bar y)^\\top])` (the first part only with a mean structure),
+    :math:`\\Gamma = N^{-1}\\sum_i (d_i - \\bar d)(d_i - \\bar d)^\\top`, the
+    asymptotically distribution-free estimate of the covariance of
+    :math:`\\sqrt N` times the sample moments (Browne, 1984; lavaan's
+    ``lav_samplestats_Gamma`` with ``gamma.unbiased = FALSE``).
+
+    References
+    ----------
+    .. [1] Browne, M. W. (1984). Asymptotically distribution-free methods for
+       the analysis of covariance structures. British Journal of
+       Mathematical and Statistical Psychology, 37, 62-83.
+    """
+    names = [str(v) for v in names]
+    x = data[names].to_numpy(dtype=float)
+    if np.isnan(x).any():
+        raise ValueError("continuous_stats needs complete cases.")
+    n, p = x.shape
+    if n < 2:
+        raise ValueError("At least two cases are needed.")
+    mean = x.mean(axis=0)
+    zc = x - mean
+    s = zc.T @ zc / (n - 1)
+    rows, cols = vech_index(p)
+    d = zc[:, rows] * zc[:, cols]
+    if meanstructure:
+        d = np.hstack([zc, d])
+    dc = d - d.mean(axis=0)
+    gamma = dc.T @ dc / n
+    return OrdinalStats(names=names, levels=[None] * p,
+                        thresholds=mean.copy() if meanstructure else np.zeros(0),
+                        th_var=np.arange(p) if meanstructure else np.zeros(0, dtype=int),
+                        polychoric=s, gamma=0.5 * (gamma + gamma.T), nobs=int(n), group=group,
+                        th_mean=np.ones(p if meanstructure else 0, dtype=bool),
+                        var_idx=tuple(range(p)), vech_diag=True, kind="continuous")
+
+
+# ----------------------------------------------------------------------
+# mixed ordinal and continuous indicators
+# ----------------------------------------------------------------------
+def mixed_stats(data: pd.DataFrame, names, ordered, *, group=None, levels=None) -> OrdinalStats:
+    """Thresholds, means, variances, correlations and Gamma of mixed data (lavaan).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Complete cases.
+    names : list of str
+        The observed variables of the model, in its order.
+    ordered : list of str
+        The ordinal ones (numeric category codes); the others are continuous.
+    group : object, optional
+        Group label stored in the result.
+    levels : dict, optional
+        Categories of each ordinal variable (name -> values), to share them
+        across groups.
+
+    Returns
+    -------
+    OrdinalStats
+        ``kind = "mixed"``: per variable in model order its thresholds
+        (ordinal) or minus its mean (continuous), then the variances of the
+        continuous variables, then the strict lower triangle of the
+        correlation matrix with the continuous rows and columns scaled by
+        their standard deviations (polychoric, polyserial covariances,
+        covariances); Gamma in the same order.
+
+    Notes
+    -----
+    lavaan's ``muthen1984`` without covariates, step by step [1]_ [2]_.
+    Step 1 (univariate): thresholds from the margins and their probit
+    scores; for a continuous :math:`y` the mean and variance (divisor N)
+    with the regression scores :math:`(y-\\mu)/\\sigma^2` and
+    :math:`-1/(2\\sigma^2) + (y-\\mu)^2/(2\\sigma^4)`.  Step 2 (bivariate, the
+    univariate estimates fixed): polychoric, polyserial
+    (:func:`~analysis.sem.polychoric.polyserial_pair`) or Pearson correlation
+    with the casewise scores of the correlation and of the fixed univariate
+    parameters.  With :math:`A_{11}` block diagonal per variable, :math:`A_{21}`
+    the cross-products of correlation and univariate scores, :math:`A_{22}`
+    the diagonal of squared correlation scores, :math:`B^{-1}` as in
+    :func:`ordinal_stats` and :math:`J` the cross-products of all scores,
+    :math:`\\Gamma = N\\,H B^{-1} J B^{-\\top} H^\\top`, where :math:`H` maps a
+    correlation involving continuous variables to its covariance
+    (:math:`\\partial\\sigma_{ij}/\\partial\\rho_{ij} = \\sigma_i\\sigma_j`,
+    :math:`\\partial\\sigma_{ij}/\\partial\\sigma_i^2 = \\rho_{ij}\\sigma_j/(2\\sigma_i)`),
+    and the rows of the means change sign.
+
+    References
+    ----------
+    .. [1] Muthen, B. (1984). A general structural equation model with
+       dichotomous, ordered categorical, and continuous latent variable
+       indicators. Psychometrika, 49(1), 115-132.
+    .. [2] Olsson, U., Drasgow, F., & Dorans, N. J. (1982). The polyserial
+       correlation coefficient. Psychometrika, 47(3), 337-347.
+    """
+    from .polychoric import polyserial_pair, polyserial_terms
+
+    names = [str(v) for v in names]
+    ordered = [v for v in names if v in set(ordered)]
+    p = len(names)
+    is_ord = np.array([v in set(ordered) for v in names])
+    num_idx = [j for j in range(p) if not is_ord[j]]
+    n = len(data)
+    y = np.zeros((n, p))
+    codes = np.zeros((n, p), dtype=np.int64)
+    ncat = np.zeros(p, dtype=int)
+    levs = [None] * p
+    if ordered:
+        od = encode_ordinal(data, ordered,
+                            levels=None if levels is None else [levels[v] for v in ordered])
+        for k, v in enumerate(ordered):
+            j = names.index(v)
+            codes[:, j] = od.codes[:, k]
+            ncat[j] = od.ncat[k]
+            levs[j] = od.levels[k]
+    for j in num_idx:
+        y[:, j] = data[names[j]].to_numpy(dtype=float)
+    if np.isnan(y).any() or (codes[:, is_ord] == 0).any():
+        raise ValueError("mixed_stats needs complete cases.")
+    # step 1: univariate
+    th_list, sc_list, var = [], [], np.ones(p)
+    mean = np.zeros(p)
+    sc_var = np.zeros((n, len(num_idx)))
+    for j in range(p):
+        if is_ord[j]:
+            try:
+                th = univariate_thresholds(codes[:, j], int(ncat[j]))
+            except ValueError as exc:
+                where = "" if group is None else f" in group {group!r}"
+                raise ValueError(f"Ordinal variable {names[j]!r}{where}: {exc}") from None
+            th_list.append(th)
+            sc_list.append(_uni_scores(codes[:, j], th))
+        else:
+            mean[j] = y[:, j].mean()
+            res = y[:, j] - mean[j]
+            var[j] = np.mean(res * res)
+            th_list.append(np.array([mean[j]]))
+            sc_list.append((res / var[j])[:, None])
+            sc_var[:, num_idx.index(j)] = -1.0 / (2.0 * var[j]) + res * res / (2.0 * var[j] ** 2)
+    nth = np.array([t.size for t in th_list])
+    end = np.cumsum(nth)
+    start = end - nth
+    T = int(end[-1])
+    nvar = len(num_idx)
+    sc_th = np.hstack(sc_list)
+    # step 2: bivariate
+    rows, cols = lower_index(p)
+    pstar = rows.size
+    cor = np.eye(p)
+    sd = np.sqrt(var)
+    ord_pos = [j for j in range(p) if is_ord[j]]
+    if len(ord_pos) > 1:
+        sub = polychoric_from_codes(codes[:, ord_pos], ncat[ord_pos],
+                                    [th_list[j] for j in ord_pos])
+        cor[np.ix_(ord_pos, ord_pos)] = sub
+    sc_cor = np.zeros((n, pstar))
+    a21 = np.zeros((pstar, T + nvar))
+    h21 = np.zeros((pstar, T + nvar))
+    h22 = np.ones(pstar)
+
+    def vidx(j):
+        return T + num_idx.index(j)
+
+    oo = []
+    for k, (i, j) in enumerate(zip(rows, cols)):
+        ti, tj = slice(start[i], end[i]), slice(start[j], end[j])
+        if not is_ord[i] and not is_ord[j]:
+            y1c, y2c = y[:, i] - mean[i], y[:, j] - mean[j]
+            rho = float(np.sum(y1c * y2c) / (n * sd[i] * sd[j]))
+            cor[i, j] = cor[j, i] = rho
+            r = 1.0 - rho * rho
+            s12 = sd[i] * sd[j]
+            z = y1c * y1c / var[i] - 2 * rho * y1c * y2c / s12 + y2c * y2c / var[j]
+            sc = rho / r + (y1c * y2c / (s12 * r) - z * rho / (r * r))
+            sc_cor[:, k] = sc
+            a21[k, ti] = sc @ ((2 * y1c / var[i] - 2 * rho * y2c / s12) / (2 * r))
+            a21[k, tj] = sc @ (-(2 * rho * y1c / s12 - 2 * y2c / var[j]) / (2 * r))
+            dv1 = -(0.5 / var[i] - (y1c * y1c / var[i] ** 2
+                                    - rho * y1c * y2c / (var[i] * s12)) / (2 * r))
+            dv2 = -(0.5 / var[j] + (rho * y1c * y2c / (var[j] * s12)
+                                    - y2c * y2c / var[j] ** 2) / (2 * r))
+            a21[k, vidx(i)] = sc @ dv1
+            a21[k, vidx(j)] = sc @ dv2
+            h21[k, vidx(i)] = sd[j] * rho / (2 * sd[i])
+            h21[k, vidx(j)] = sd[i] * rho / (2 * sd[j])
+            h22[k] = s12
+        elif is_ord[i] and is_ord[j]:
+            oo.append(k)
+        else:
+            c, o = (i, j) if not is_ord[i] else (j, i)   # continuous, ordinal
+            rho = polyserial_pair(y[:, c], codes[:, o], th_list[o], mean[c], var[c])
+            cor[i, j] = cor[j, i] = rho
+            t = polyserial_terms(y[:, c], codes[:, o], th_list[o], mean[c], var[c], rho)
+            sc = t["dx_rho"]
+            sc_cor[:, k] = sc
+            a21[k, start[c]:end[c]] = sc @ t["dx_mu"]
+            a21[k, start[o]:end[o]] = sc @ t["dx_th"]
+            a21[k, vidx(c)] = sc @ t["dx_var"]
+            h21[k, vidx(c)] = rho / (2 * sd[c])
+            h22[k] = sd[c]
+    if oo:
+        oo = np.asarray(oo)
+        kmax = int(ncat.max())
+        tpad = padded_thresholds([th_list[j] if is_ord[j] else np.zeros(0) for j in range(p)],
+                                 kmax - 1)
+        ri, cj = rows[oo], cols[oo]
+        d_rho, d_th1, d_th2 = _bi_cell_scores_many(tpad[ri], tpad[cj], cor[ri, cj])
+        ci, cc = codes[:, ri], codes[:, cj]
+        pidx = np.arange(oo.size)[None, :]
+        s_rho = d_rho[pidx, ci - 1, cc - 1]
+        s_th1 = d_th1[pidx, ci - 1, cc - 1]
+        s_th2 = d_th2[pidx, ci - 1, cc - 1]
+        sc_cor[:, oo] = s_rho
+        m1 = np.einsum("np,npt->pt", s_rho, s_th1)
+        m2 = np.einsum("np,npt->pt", s_rho, s_th2)
+        for q, (k, i, j) in enumerate(zip(oo, ri, cj)):
+            a21[k, start[i]:end[i]] = m1[q, :nth[i]]
+            a21[k, start[j]:end[j]] = m2[q, :nth[j]]
+    # Gamma = N H B^{-1} J B^{-T} H'
+    sc = np.hstack([sc_th, sc_var, sc_cor])
+    inner = sc.T @ sc
+    na = T + nvar
+    a11 = np.zeros((na, na))
+    for j in range(p):
+        idx = list(range(start[j], end[j])) + ([vidx(j)] if not is_ord[j] else [])
+        a11[np.ix_(idx, idx)] = inner[np.ix_(idx, idx)]
+    a11_inv = np.linalg.inv(a11)
+    a22 = np.einsum("ij,ij->j", sc_cor, sc_cor)
+    if np.any(a22 == 0):
+        raise ValueError("Cannot compute the weight matrix: a correlation has no information "
+                         "(a degenerate pair of variables).")
+    b_inv = np.zeros((na + pstar, na + pstar))
+    b_inv[:na, :na] = a11_inv
+    b_inv[na:, na:] = np.diag(1.0 / a22)
+    b_inv[na:, :na] = -(a21 / a22[:, None]) @ a11_inv
+    w = b_inv @ inner @ b_inv.T
+    h = np.eye(na + pstar)
+    h[na:, :na] = h21
+    h[na:, na:] = np.diag(h22)
+    w = h @ w @ h.T
+    flip = np.ones(na + pstar)
+    num_th = np.asarray([start[j] for j in num_idx], dtype=int)
+    flip[num_th] = -1.0
+    gam = n * w * np.outer(flip, flip)
+    covm = cor * np.outer(sd, sd)
+    th_vec = np.concatenate(th_list)
+    th_vec[num_th] = -th_vec[num_th]
+    th_var = np.concatenate([np.full(t.size, j) for j, t in enumerate(th_list)])
+    th_mean = np.zeros(T, dtype=bool)
+    th_mean[num_th] = True
+    zero_tables = []
+    if len(ord_pos) > 1:
+        for i, j in zip(rows, cols):
+            if is_ord[i] and is_ord[j]:
+                tab = pair_tables(codes, np.array([i]), np.array([j]), int(ncat.max()))[0]
+                if np.any(tab[:ncat[j], :ncat[i]] == 0):
+                    zero_tables.append((names[i], names[j]))
+    return OrdinalStats(names=names, levels=levs, thresholds=th_vec, th_var=th_var,
+                        polychoric=covm, gamma=0.5 * (gam + gam.T), nobs=int(n), group=group,
+                        zero_cell_tables=zero_tables, th_mean=th_mean,
+                        var_idx=tuple(num_idx), kind="mixed")

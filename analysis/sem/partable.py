@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .syntax import Formula, parse_syntax
+from .syntax import Formula, parse_parameter, parse_syntax
 
 __all__ = ["VariableSets", "build_partable", "build_partable_levels", "fill_fixed_x",
-           "GROUP_EQUAL_TYPES"]
+           "GROUP_EQUAL_TYPES", "parse_group_partial"]
 
 #: Parameter types accepted by ``group_equal``.
 GROUP_EQUAL_TYPES = ("loadings", "intercepts", "means", "residuals",
@@ -117,8 +117,70 @@ def _param_type(op: str, lhs: str, rhs: str, lv: set) -> str:
     return ""
 
 
+def parse_group_partial(group_partial) -> list:
+    """The parameters of a ``group_partial`` argument as ``(lhs, op, rhs)`` tuples.
+
+    Parameters
+    ----------
+    group_partial : str or sequence of str
+        lavaan's ``group.partial``: parameters written as in the syntax,
+        ``"visual =~ x2"``, ``"x3 ~ 1"``, ``"x1 ~~ x1"`` (white space
+        optional).  A single string may hold several, separated by commas.
+
+    Returns
+    -------
+    list of tuple
+        ``(lhs, op, rhs)`` in the order given, duplicates dropped.
+
+    Raises
+    ------
+    ValueError
+        For an entry that is not one parameter
+        (:func:`analysis.sem.syntax.parse_parameter`).
+
+    Examples
+    --------
+    >>> parse_group_partial("visual=~x2, x3~1")
+    [('visual', '=~', 'x2'), ('x3', '~1', '')]
+    """
+    if group_partial is None:
+        return []
+    items = [group_partial] if isinstance(group_partial, str) else list(group_partial)
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"group_partial: {item!r} is not a parameter written as text "
+                             "(e.g. 'visual =~ x2').")
+        for part in item.split(","):
+            if part.strip():
+                try:
+                    par = parse_parameter(part)
+                except ValueError as exc:
+                    raise ValueError(f"group_partial: {exc}") from None
+                if par not in out:
+                    out.append(par)
+    return out
+
+
+def _partial_keys(partial, rows):
+    """``(lhs, op, rhs)`` keys of the group-1 rows freed by ``group_partial``."""
+    have = {(r["lhs"], r["op"], r["rhs"]) for r in rows if r["group"] == 1 and r["op"] != ":="}
+    keys = set()
+    for lhs, op, rhs in partial:
+        if (lhs, op, rhs) in have:
+            keys.add((lhs, op, rhs))
+        elif op == "~~" and (rhs, op, lhs) in have:  # lavaan needs the table's order; either is read
+            keys.add((rhs, op, lhs))
+        else:
+            name = f"{lhs} {op} {rhs}".strip() if op != "~1" else f"{lhs} ~ 1"
+            raise ValueError(f"group_partial: {name!r} is not a parameter of the model "
+                             "(write it as the model has it, e.g. 'visual =~ x2', 'x3 ~ 1', "
+                             "'x1 ~~ x1').")
+    return keys
+
+
 def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
-                   meanstructure: bool = False, group_equal=(),
+                   meanstructure: bool = False, group_equal=(), group_partial=(),
                    fixed_x: bool = True, auto_cov_y: bool = True):
     """Parameter table of a model, as lavaan's ``lavaanify()``.
 
@@ -138,6 +200,16 @@ def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
     group_equal : sequence of str
         Parameter types held equal across groups, from
         :data:`GROUP_EQUAL_TYPES`.
+    group_partial : str or sequence of str
+        lavaan's ``group.partial``: parameters exempt from the
+        ``group_equal`` constraints, written as in the syntax
+        (``"visual =~ x2"``, ``"x3 ~ 1"``, ``"x1 ~~ x1"``; white space
+        optional; see :func:`parse_group_partial`).  Each is estimated
+        freely in every group (no ``.pN.`` label), exactly as lavaan; the
+        other parameters of its type stay equal.  A covariance may be
+        written in either order.  Naming a parameter the model does not have
+        is an error (lavaan ignores it silently); naming one whose type is
+        not in ``group_equal`` changes nothing, as in lavaan.
     fixed_x : bool
         Treat exogenous observed covariates as fixed (lavaan's default);
         with False their variances and covariances are free parameters.
@@ -282,10 +354,11 @@ def build_partable(model: str | list, *, ngroups: int = 1, std_lv: bool = False,
         elif f.op == "==":
             eq_pairs.append((f.lhs.strip(), f.rhs.strip(), f.line))
 
+    partial = _partial_keys(parse_group_partial(group_partial), rows)
     pt = pd.DataFrame(rows)
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
-    pt = _assign_free(pt, vs, group_equal, eq_pairs)
+    pt = _assign_free(pt, vs, group_equal, eq_pairs, partial)
     return pt, vs
 
 
@@ -383,8 +456,12 @@ def build_partable_levels(model: str | list, *, std_lv: bool = False, fixed_x: b
     return pt[cols], levels
 
 
-def _assign_free(pt, vs, group_equal, eq_pairs):
-    """Give every free row its parameter index, merging equal parameters."""
+def _assign_free(pt, vs, group_equal, eq_pairs, partial=frozenset()):
+    """Give every free row its parameter index, merging equal parameters.
+
+    ``partial`` holds the ``(lhs, op, rhs)`` of parameters exempt from
+    ``group_equal`` (lavaan's ``group.partial``).
+    """
     lvset = set(vs.lv)
     keys = []
     g1_key = {}
@@ -399,7 +476,7 @@ def _assign_free(pt, vs, group_equal, eq_pairs):
         else:
             ptype = _param_type(r.op, r.lhs, r.rhs, lvset)
             ident = (r.lhs, r.op, r.rhs)
-            if r.group > 1 and ptype in group_equal and ident in g1_key:
+            if r.group > 1 and ptype in group_equal and ident in g1_key and ident not in partial:
                 key = g1_key[ident]
                 # lavaan labels both rows with the plabel of the group-1 row
                 first = g1_row[ident]

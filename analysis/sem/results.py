@@ -22,13 +22,13 @@ from scipy import stats as _st
 from . import fit_indices as _fi
 from .defined import DefinedParameters
 from .optimize import refit_theta
-from .standardized import std_all as _std_all
+from .standardized import standardize as _standardize
 
 __all__ = ["SEMResult", "ESTIMATE_COLUMNS", "FIT_KEYS"]
 
 #: Columns of :attr:`SEMResult.estimates`.
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-                    "ci_lower", "ci_upper", "std_all"]
+                    "ci_lower", "ci_upper", "std_all", "std_lv", "std_nox"]
 #: Keys always present in :attr:`SEMResult.fit`.
 FIT_KEYS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
             "rmsea_ci_upper", "srmr", "aic", "bic", "loglik", "npar", "nobs"]
@@ -98,12 +98,20 @@ class SEMResult:
         Fit measures: ``chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_lower,
         rmsea_ci_upper, srmr, aic, bic, loglik, npar, nobs`` plus
         ``fmin, baseline_chisq, baseline_df, baseline_pvalue, rmsea_pvalue,
-        unrestricted_loglik, bic2, ntotal``; robust estimators add
-        ``chisq_scaled`` and the other scaled entries.
+        unrestricted_loglik, bic2, ntotal, rmsea_notclose_pvalue``; robust
+        estimators add ``chisq_scaled`` and the other scaled entries
+        (``cfi_scaled, tli_scaled, rmsea_scaled, rmsea_ci_lower_scaled``, ...)
+        and the robust indices (``cfi_robust, tli_robust, rmsea_robust,
+        rmsea_ci_lower_robust, rmsea_ci_upper_robust``, ...), which FIML fits
+        report without a scaled test too (as lavaan); the formulas are in
+        :mod:`analysis.sem.fit_indices`.
     estimates : pandas.DataFrame
         ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower,
-        ci_upper, std_all`` (95% Wald intervals; fixed rows have ``se`` 0
-        and NaN ``z``/``pvalue`` as lavaan prints them).
+        ci_upper, std_all, std_lv, std_nox`` (95% Wald intervals; fixed rows
+        have ``se`` 0 and NaN ``z``/``pvalue`` as lavaan prints them; the
+        ``std_*`` columns are lavaan's ``std.all``, ``std.lv``, ``std.nox``
+        of ``parameterEstimates(standardized = TRUE)``, ``:=`` rows
+        included; their standard errors: :meth:`standardized_solution`).
     converged : bool
     issues : list of str
         Non-convergence, negative variances, non-positive-definite
@@ -199,7 +207,12 @@ class SEMResult:
             "pvalue": p,
             "ci_lower": est - _Z975 * se,
             "ci_upper": est + _Z975 * se,
-            "std_all": _std_all(self.model, self.theta, pt, self.defined),
+            "std_all": _standardize(self.model, self.theta, pt, "std.all", self.defined,
+                                    self.variables.ov_x),
+            "std_lv": _standardize(self.model, self.theta, pt, "std.lv", self.defined,
+                                   self.variables.ov_x),
+            "std_nox": _standardize(self.model, self.theta, pt, "std.nox", self.defined,
+                                    self.variables.ov_x),
         })
         if getattr(self, "bootstrap", None) is not None:
             from .bootstrap import bootstrap_estimates  # percentile SEs/intervals, as lavaan's se="bootstrap"
@@ -252,6 +265,11 @@ class SEMResult:
             loglik=obj.loglik(self.theta) - ll_x, loglik_h1=obj.loglik_h1() - ll_x,
             chisq_b=chisq_b, df_b=df_b, srmr_value=srmr, fmin=obj.value(self.theta))
         scaled = self.scaled_test
+        if not scaled and self.options.get("missing") == "fiml":
+            # lavaan reports the robust indices after FIML without a scaled test too (FIML-C V6)
+            from .robust import robust_fit_measures
+
+            scaled = robust_fit_measures(obj, self.theta, test={})
         if scaled:
             extra = pd.Series({k: float(v) for k, v in scaled.items()}, dtype=float)
             out = pd.concat([out, extra[~extra.index.isin(out.index)]])
@@ -341,6 +359,13 @@ class SEMResult:
     @cached_property
     def _refit_info(self):
         return self.objective.information(self.theta)
+
+    def standardized_solution(self, type: str = "std.all", *, level: float = 0.95) -> pd.DataFrame:
+        """Standardized estimates with delta-method SEs, ``:=`` rows included (lavaan's
+        ``standardizedSolution()``; see :func:`analysis.sem.standardized.standardized_solution`)."""
+        from .standardized import standardized_solution
+
+        return standardized_solution(self, type, level=level)
 
     def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
         """Modification indices (see :func:`analysis.sem.modindices.modindices`)."""

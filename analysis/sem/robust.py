@@ -13,11 +13,17 @@ data) and reproduces lavaan 0.6.14's ``estimator = "MLR"``:
   :math:`c = [\\operatorname{tr}(B_1A_1^{-1}) - \\operatorname{tr}(B_0E^{-1})]/df`
   with the unstructured H1 information ``A1`` and first-order ``B1``
   evaluated at the sample (or EM) moments; the same for the baseline model.
-* robust fit indices: ``cfi.scaled``/``tli.scaled`` (from scaled
-  statistics), ``rmsea.scaled`` (lavaan: unscaled chi-square over
-  ``df = tr(U Gamma)``), and ``cfi.robust``/``tli.robust``/``rmsea.robust``
-  of Brosseau-Liard & Savalei (2014) and, for FIML, the corrected
-  FIML-C (V3 with a scaled test, V6 without) of Zhang & Savalei (2023).
+* ``test = "satorra.bentler"`` (:func:`satorra_bentler_test`), also with
+  ``cluster`` (lavaan's ``se = "robust.cluster"``, ``test =
+  "satorra.bentler"``).
+* the inputs of the scaled and robust fit indices: ``cfi.scaled`` /
+  ``tli.scaled`` (from scaled statistics), ``rmsea.scaled`` (lavaan:
+  unscaled chi-square over ``df = tr(U Gamma)``), and ``cfi.robust`` /
+  ``tli.robust`` / ``rmsea.robust`` of Brosseau-Liard & Savalei (2014)
+  with, for FIML, the corrected FIML-C (V3 with a scaled test, V6
+  without) of Zhang & Savalei (2023) (:func:`fiml_corrected`) and, for
+  DWLS/WLSMV, lavaan's catML correction (:func:`catml_corrected`).  The
+  index formulas themselves live in :mod:`analysis.sem.fit_indices`.
 
 References
 ----------
@@ -38,8 +44,9 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats as sps
+from scipy import stats as sps
 
+from . import fit_indices as _fi
 from .fiml import (
     FIMLObjective,
     casewise_scores as _moment_scores,
@@ -60,11 +67,10 @@ __all__ = [
     "scaled_test",
     "yuan_bentler_test",
     "robust_fit_measures",
+    "satorra_bentler_test",
     "fiml_corrected",
-    "rmsea",
-    "rmsea_ci",
-    "cfi",
-    "tli",
+    "catml_corrected",
+    "SCALED_TESTS",
 ]
 
 
@@ -594,103 +600,228 @@ def _block_diag(blocks):
 
 
 # --------------------------------------------------------------------------
-# fit indices (lavaan's lav_fit_* formulas)
+# Satorra-Bentler scaled test (lavaan's test = "satorra.bentler")
 # --------------------------------------------------------------------------
-def cfi(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
-    """Comparative fit index (lavaan ``lav_fit_cfi``), optionally robust.
+def _structured_h1_information(objective, g, mu, sigma, information: str) -> np.ndarray:
+    """Unit h1 information of group g at the implied moments (lavaan ``h1.information = "structured"``).
+
+    ``"expected"``: the normal-theory weight; ``"observed"``: lavaan's
+    ``observed.information = "h1"`` (the observed information of the
+    saturated model, evaluated at the implied moments with the sample ones).
+    """
+    ms = _meanstructure(objective)
+    s, m = _h1_moments(objective, g)
+    n = _patterns(objective)[g].nobs
+    pats = _complete_patterns(m, s, n)
+    return -hessian_moments(pats, mu, sigma, meanstructure=ms,
+                            expected=(information == "expected")) / n
+
+
+def _ugamma_trace(weights, deltas, gammas, fg) -> float:
+    """``tr(U Gamma)`` with ``U = V - V Delta (Delta' V Delta)^{-1} Delta' V`` over groups.
+
+    ``V = bdiag(f_g W_g)``, ``Gamma = bdiag(Gamma_g / f_g)`` (lavaan
+    ``lav_test_satorra_bentler_trace_original``).
+    """
+    e = sum(f * d.T @ w @ d for w, d, f in zip(weights, deltas, fg))
+    wgw = sum(f * d.T @ w @ gm @ w @ d for w, d, gm, f in zip(weights, deltas, gammas, fg))
+    tr_wg = sum(float(np.sum(w * gm.T)) for w, gm in zip(weights, gammas))
+    return tr_wg - float(np.sum(np.linalg.inv(e) * wgw.T))
+
+
+def satorra_bentler_test(objective, theta, cluster=None, df=None,
+                         information: str | None = None) -> dict:
+    """Satorra-Bentler scaled chi-square (lavaan ``test = "satorra.bentler"``), also cluster-robust.
+
+    Parameters
+    ----------
+    objective : MLObjective
+        Complete-data ML (FIML and fixed-x covariates are not supported).
+    theta : array-like
+        The estimates.
+    cluster : list of array-like, optional
+        Cluster labels per group (default ``objective.cluster``): lavaan's
+        ``se = "robust.cluster"``.
+    df : int, optional
+    information : {"observed", "expected"}, optional
+        Information of ``U``: lavaan uses the h1-based observed information
+        with ``cluster`` (``information = "observed"``,
+        ``observed.information = "h1"``) and the expected information
+        without (``estimator = "MLM"``); the default follows lavaan.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`yuan_bentler_test` (without the h1/h0 scaling
+        factors) plus ``test = "satorra.bentler"``; ``trace_ugamma`` is
+        :math:`\\operatorname{tr}(U\\Gamma)`.
 
     Notes
     -----
-    :math:`1 - \\max(X^2 - c\\,df, 0)/\\max(X^2 - c\\,df, X^2_0 - c_0 df_0, 0)`
-    ([1]_; :math:`c = c_0 = 1` for the plain CFI).
+    :math:`c = \\operatorname{tr}(U\\Gamma)/df`, :math:`T_{SB} = T_{ML}/c`, with
+    :math:`U = W - W\\Delta(\\Delta'W\\Delta)^{-1}\\Delta'W` (structured h1
+    information at the implied moments) and the asymptotic covariance of
+    the sample moments :math:`\\Gamma = A_1^{-1}B_1A_1^{-1}` (unstructured
+    h1 information :math:`A_1` and first-order :math:`B_1`), which is
+    lavaan's NACOV (``lav_samplestats_Gamma``).  With clusters lavaan sums
+    the centred moment deviations within clusters and multiplies the
+    cross-product by **G/(G-1)** (the small-sample factor of the
+    cluster-robust meat, here carried by :math:`B_1`), and takes U from the
+    observed information of the h1 model at the implied moments (its
+    ``observed.information = "h1"``).  Dropping the G/(G-1) or taking U from
+    the expected information gives a scaling factor ~3% (G = 31) or ~1.3%
+    below lavaan's for the HS model (1.0826, 1.1037 instead of 1.1187).
+    The baseline model's test uses the same Gamma.
 
     References
     ----------
-    .. [1] Brosseau-Liard, P. E., & Savalei, V. (2014). *Multivariate
-       Behavioral Research*, 49(5), 460-470.
+    .. [1] Satorra, A., & Bentler, P. M. (1994). Corrections to test
+       statistics and standard errors in covariance structure analysis. In
+       A. von Eye & C. C. Clogg (Eds.), *Latent variables analysis* (pp.
+       399-419). Sage.
+    .. [2] Rosseel, Y. (2012). lavaan. *Journal of Statistical Software*, 48(2).
     """
-    vals = [x2, df, x2_null, df_null, c_hat, c_hat_null]
-    if any(v is None or not np.isfinite(v) for v in vals):
-        return float("nan")
-    t1 = max(x2 - c_hat * df, 0.0)
-    t2 = max(x2 - c_hat * df, x2_null - c_hat_null * df_null, 0.0)
-    if np.isclose(t1, 0.0, atol=1.5e-8) and np.isclose(t2, 0.0, atol=1.5e-8):
-        return 1.0
-    return float(1.0 - t1 / t2)
+    if _is_fiml(objective):
+        raise NotImplementedError("The Satorra-Bentler test is not available with missing='fiml' "
+                                  "(lavaan: use MLR, the Yuan-Bentler test).")
+    if any(len(x) for x in _x_idx(objective)):
+        raise NotImplementedError("The Satorra-Bentler test with fixed exogenous covariates "
+                                  "(fixed.x) is not implemented.")
+    theta = np.asarray(theta, dtype=float)
+    if df is None:
+        df = _ndat(objective) - theta.size
+    cls = _clusters(objective, cluster)
+    if information is None:
+        information = "expected" if cls is None else "observed"
+    if information not in ("observed", "expected"):
+        raise ValueError("information must be 'observed' or 'expected'.")
+    ms = _meanstructure(objective)
+    chisq = float(objective.test_statistic(theta))
+    n_g = _nobs(objective)
+    fg = n_g / n_g.sum()
+    gammas = []
+    for g in range(len(n_g)):
+        a1, b1, _ = _h1_matrices(objective, g, None if cls is None else cls[g])
+        a1_inv = np.linalg.inv(a1)
+        gammas.append(a1_inv @ b1 @ a1_inv)
+    jac = objective.model.jacobian(theta)
+    weights, deltas = [], []
+    for g, (sigma, mu) in enumerate(_moments(objective, theta)):
+        weights.append(_structured_h1_information(objective, g, mu, sigma, information))
+        d_sigma, d_mu = jac[g]
+        deltas.append(delta_matrix(d_sigma, d_mu if ms else None, meanstructure=ms))
+    out = {"test": "satorra.bentler", "chisq": chisq, "df": int(df)}
+    if df > 0:
+        trace = _ugamma_trace(weights, deltas, gammas, fg)
+        c = trace / df
+        c = c if c >= 0 else np.nan
+        out.update(trace_ugamma=trace, scaling_factor=c, chisq_scaled=chisq / c,
+                   pvalue_scaled=float(sps.chi2.sf(chisq / c, df)))
+    else:  # lavaan: the standard test with an NA scaling factor
+        out.update(trace_ugamma=np.nan, scaling_factor=np.nan, chisq_scaled=chisq,
+                   pvalue_scaled=np.nan)
+    base = _baseline_parts(objective, cls)
+    w_b = [_structured_h1_information(objective, g, mu_b, sigma_b, information)
+           for g, (mu_b, sigma_b) in enumerate(base["moments"])]
+    trace_b = _ugamma_trace(w_b, base["delta"], gammas, fg)
+    c_b = trace_b / base["df"] if base["df"] > 0 else np.nan
+    out.update(baseline_chisq=base["chisq"], baseline_df=base["df"], baseline_trace_ugamma=trace_b,
+               baseline_scaling_factor=c_b, baseline_chisq_scaled=base["chisq"] / c_b,
+               baseline_pvalue_scaled=float(sps.chi2.sf(base["chisq"] / c_b, base["df"])))
+    return out
 
 
-def tli(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
-    """Tucker-Lewis index (lavaan ``lav_fit_tli``), optionally robust.
+# --------------------------------------------------------------------------
+# corrections of the robust CFI/TLI/RMSEA (the indices: analysis.sem.fit_indices)
+# --------------------------------------------------------------------------
+def _per_df(k, df) -> float:
+    """lavaan's ``k / df``: infinite at df = 0 (``k / 0`` in R; the indices then use their df = 0 rules)."""
+    if df > 0:
+        return k / df
+    return np.inf if df == 0 else np.nan
+
+
+def catml_corrected(objective, theta) -> dict:
+    """catML statistics of the robust CFI/TLI/RMSEA after DWLS/WLSMV (lavaan ``lav_fit_catml_dwls``).
+
+    Parameters
+    ----------
+    objective : analysis.sem.dwls.DWLSObjective
+        All observed variables ordinal (otherwise, as lavaan, NaN).
+    theta : array-like
+        The DWLS estimates.
+
+    Returns
+    -------
+    dict
+        ``XX3, df3, c_hat3, XX3_scaled, XX3_null, df3_null, c_hat3_null``
+        (all NaN when a polychoric matrix is not positive definite or a
+        variable has no thresholds, as lavaan).
 
     Notes
     -----
-    :math:`1 - [(X^2 - c\\,df)df_0]/[(X^2_0 - c_0 df_0)df]`.
+    The model is evaluated (not refitted) by normal-theory ML on the
+    polychoric correlations (lavaan's ``estimator = "catML"``):
+    :math:`X^2_3 = \\sum_g N_g[\\log|\\Sigma_g| + \\operatorname{tr}(R_g\\Sigma_g^{-1})
+    - \\log|R_g| - p]` on :math:`df_3` = correlations minus free
+    non-threshold parameters.  With :math:`V` the catML weight (the
+    normal-theory information of the correlations at :math:`\\Sigma`,
+    :math:`V_{ij,kl} = \\sigma^{ik}\\sigma^{jl} + \\sigma^{il}\\sigma^{jk}`),
+    :math:`W`, :math:`\\Gamma` the DWLS weight and NACOV of the correlations
+    (groups weighted by :math:`f_g`, :math:`1/f_g`), :math:`\\Delta` their rows of
+    the DWLS Jacobian and :math:`E^{-1}` the inverted DWLS information,
+    :math:`M = I - \\Delta E^{-1}\\Delta'W`,
+    :math:`\\hat c_3 = \\operatorname{tr}(M'VM\\Gamma)/df_3`; baseline:
+    :math:`X^2_{3,0} = -\\sum_g N_g\\log|R_g|`,
+    :math:`\\hat c_{3,0} = \\operatorname{tr}(\\Gamma)/df_{3,0}` [1]_.
 
     References
     ----------
-    .. [1] Tucker, L. R., & Lewis, C. (1973). *Psychometrika*, 38, 1-10.
+    .. [1] Savalei, V. (2021). Improving fit indices in structural equation
+       modeling with categorical data. *Multivariate Behavioral Research*,
+       56(3), 390-407.
     """
-    vals = [x2, df, x2_null, df_null, c_hat, c_hat_null]
-    if any(v is None or not np.isfinite(v) for v in vals):
-        return float("nan")
-    t1 = (x2 - c_hat * df) * df_null
-    t2 = (x2_null - c_hat_null * df_null) * df
-    if df > 0 and abs(t2) > 0:
-        return float(1.0 - t1 / t2)
-    return 1.0
-
-
-def rmsea(x2, df, n, c_hat=1.0, groups: int = 1) -> float:
-    """RMSEA (lavaan ``lav_fit_rmsea``), optionally robust.
-
-    Notes
-    -----
-    :math:`\\sqrt{G}\\sqrt{\\max(X^2/(N\\,df) - c/N, 0)}`.
-
-    References
-    ----------
-    .. [1] Steiger, J. H. (1990). *Multivariate Behavioral Research*, 25, 173-180.
-    """
-    if not (np.isfinite(x2) and np.isfinite(df)):
-        return float("nan")
-    if df <= 0:
-        return 0.0
-    return float(np.sqrt(max(x2 / n / df - c_hat / n, 0.0)) * np.sqrt(groups))
-
-
-def rmsea_ci(x2, df, n, c_hat=1.0, groups: int = 1, level: float = 0.90) -> tuple[float, float]:
-    """Confidence interval of the RMSEA (lavaan ``lav_fit_rmsea_ci``).
-
-    Notes
-    -----
-    Solve :math:`F_{\\chi^2_{df}(\\lambda)}(X^2) = 1-\\alpha/2` (lower) and
-    :math:`=\\alpha/2` (upper) for :math:`\\lambda`; then
-    :math:`\\sqrt{c\\lambda/(N\\,df)}\\sqrt G`.
-
-    References
-    ----------
-    .. [1] Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing
-       model fit. In *Testing structural equation models*. Sage.
-    """
-    if not (np.isfinite(x2) and np.isfinite(df) and np.isfinite(n)):
-        return float("nan"), float("nan")
-    up, lo = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(lam):
-        return sps.chi2.cdf(x2, df) if lam <= 0 else sps.ncx2.cdf(x2, df, lam)
-
-    if df < 1 or cdf(0.0) - up < 0:
-        lower = 0.0
-    else:
-        lam = optimize.brentq(lambda l: cdf(l) - up, 0.0, x2, xtol=1e-12)
-        lower = np.sqrt(c_hat * lam / (n * df)) * np.sqrt(groups)
-    n_r = max(n, x2 * 4)
-    if df < 1 or cdf(n_r) - lo > 0 or cdf(0.0) - lo < 0:
-        upper = 0.0
-    else:
-        lam = optimize.brentq(lambda l: cdf(l) - lo, 0.0, n_r, xtol=1e-12)
-        upper = np.sqrt(c_hat * lam / (n * df)) * np.sqrt(groups)
-    return float(lower), float(upper)
+    theta = np.asarray(theta, dtype=float)
+    nan = dict(XX3=np.nan, df3=np.nan, c_hat3=np.nan, XX3_scaled=np.nan, XX3_null=np.nan,
+               df3_null=np.nan, c_hat3_null=np.nan)
+    ostats = objective.ostats
+    for st in ostats:
+        p = st.polychoric.shape[0]
+        if len(np.unique(st.th_var)) < p:  # a continuous variable: lavaan gives NA
+            return nan
+        if np.any(np.linalg.eigvalsh(st.polychoric) < np.finfo(float).eps ** 0.5):
+            return nan
+    fg = np.asarray(objective.nobs, float) / objective.ntotal
+    rows, cols = objective._rows, objective._cols
+    dl = objective.delta(theta)
+    xx3 = xx3_null = 0.0
+    v_b, w_b, g_b, d_b = [], [], [], []
+    ncor = 0
+    for g, ((sigma, _), st) in enumerate(zip(objective.model.implied(theta), ostats)):
+        r = st.polychoric
+        p = r.shape[0]
+        si = np.linalg.inv(sigma)
+        xx3 += st.nobs * (np.linalg.slogdet(sigma)[1] + np.sum(r * si) - np.linalg.slogdet(r)[1] - p)
+        xx3_null += -st.nobs * np.linalg.slogdet(r)[1]
+        ncor += rows.size
+        v = si[np.ix_(rows, rows)] * si[np.ix_(cols, cols)] + si[np.ix_(rows, cols)] * si[np.ix_(cols, rows)]
+        t = st.thresholds.size
+        v_b.append(fg[g] * v)
+        w_b.append(fg[g] * np.diag(st.wls_v[t:]))
+        g_b.append(st.gamma[t:, t:] / fg[g])
+        d_b.append(dl[g][t:])
+    pt = objective.model.partable
+    free = pt.loc[(pt["free"] > 0) & ~pt["op"].isin(["|", "~1"]), "free"]
+    df3 = int(ncor - free.nunique())
+    v_all, w_all, gam_all = _block_diag(v_b), _block_diag(w_b), _block_diag(g_b)
+    d_all = np.vstack(d_b)
+    e_inv = np.linalg.inv(objective.information(theta))
+    m = np.eye(d_all.shape[0]) - d_all @ e_inv @ d_all.T @ w_all
+    ks = float(np.sum((m.T @ v_all @ m) * gam_all.T))
+    c3 = _per_df(ks, df3)
+    c3_null = _per_df(float(np.trace(gam_all)), ncor)
+    return dict(XX3=xx3, df3=df3, c_hat3=c3, XX3_scaled=xx3 / c3, XX3_null=xx3_null,
+                df3_null=ncor, c_hat3_null=c3_null)
 
 
 def _ml_chisq(n, s, m, sigma, mu, meanstructure=True):
@@ -732,7 +863,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
     :math:`\\Gamma = W_m^{-1}J_mW_m^{-1}`:
     V3 :math:`k = \\operatorname{tr}(UW_m^{-1}W_cW_m^{-1}U\\Gamma)`,
     V6 :math:`k = \\operatorname{tr}(W_cW_m^{-1}UW_m^{-1})`;
-    :math:`\\hat c = k/df` [1]_.
+    :math:`\\hat c = k/df` (infinite at df = 0: lavaan's ``k / 0``) [1]_.
 
     References
     ----------
@@ -785,7 +916,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         return float(np.sum(u * m_all.T))
 
     delta_all = np.vstack(deltas)
-    c3 = k_value(delta_all) / df if df > 0 else np.nan
+    c3 = _per_df(k_value(delta_all), df)
     out = {"XX3": xx3, "df3": int(df), "c_hat3": c3, "XX3_scaled": xx3 / c3}
     # baseline
     xx3_null = 0.0
@@ -804,7 +935,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         d[p + np.flatnonzero(r == c), p + np.arange(p)] = 1.0
         d_null.append(d)
     db = _block_diag(d_null)
-    c3_null = k_value(db) / df_null
+    c3_null = _per_df(k_value(db), df_null)
     out.update(XX3_null=xx3_null, df3_null=int(df_null), c_hat3_null=c3_null)
     return out
 
@@ -821,8 +952,10 @@ def robust_fit_measures(objective, theta, cluster=None, df=None, test: dict | No
         Cluster labels per group.
     df : int, optional
     test : dict, optional
-        A result of :func:`scaled_test` (computed when omitted and the
-        statistics are needed).
+        A result of :func:`yuan_bentler_test` or :func:`satorra_bentler_test`
+        (the Yuan-Bentler test is computed when omitted).  For a FIML fit
+        without a scaled test pass ``test={}``: only the ``*_robust`` keys,
+        from FIML-C V6.
     level : float, default 0.90
         RMSEA confidence level.
 
@@ -830,20 +963,22 @@ def robust_fit_measures(objective, theta, cluster=None, df=None, test: dict | No
     -------
     dict
         Keys named as lavaan's ``fitMeasures`` with ``_`` for ``.``:
-        ``chisq_scaled, df_scaled, pvalue_scaled, chisq_scaling_factor,
-        baseline_chisq_scaled, baseline_chisq_scaling_factor, cfi_scaled,
-        tli_scaled, cfi_robust, tli_robust, rmsea_scaled,
-        rmsea_ci_lower_scaled, rmsea_ci_upper_scaled, rmsea_robust,
-        rmsea_ci_lower_robust, rmsea_ci_upper_robust`` (for a FIML fit
-        without a scaled test pass ``test={}``: only the ``*_robust`` keys,
-        from FIML-C V6).
+        ``chisq_scaled, df_scaled, pvalue_scaled, scaling_factor,
+        baseline_chisq_scaled, baseline_df_scaled, baseline_pvalue_scaled,
+        baseline_scaling_factor`` and the indices of
+        :func:`analysis.sem.fit_indices.scaled_indices` (``cfi_scaled``,
+        ``tli_scaled``, ``rmsea_scaled`` with interval and p-values) and
+        :func:`analysis.sem.fit_indices.robust_indices` (``cfi_robust``,
+        ``tli_robust``, ``rmsea_robust`` with interval and p-values).
 
     Notes
     -----
-    Complete data: :math:`\\hat c` is the YB scaling factor of the model and
-    of the baseline; FIML: :math:`\\hat c` from :func:`fiml_corrected`.
-    ``rmsea.scaled`` is lavaan's :math:`\\sqrt{\\max(X^2/(N\\,\\mathrm{tr}(U\\Gamma))
-    - 1/N, 0)}`.
+    The corrections (lavaan ``lav_fit_cfi_lavobject``,
+    ``lav_fit_rmsea_lavobject``): complete data, :math:`\\hat c` is the
+    scaling factor of the model and of the baseline (NaN at df = 0, so
+    ``cfi_robust`` is NaN there); FIML, :math:`\\hat c` from
+    :func:`fiml_corrected`.  ``rmsea_scaled`` is the unscaled statistic on
+    :math:`df = \\operatorname{tr}(U\\Gamma)` (NaN at df = 0).
 
     References
     ----------
@@ -863,39 +998,39 @@ def robust_fit_measures(objective, theta, cluster=None, df=None, test: dict | No
     scaled = bool(test)
     if scaled:
         x2, dfm = test["chisq"], test["df"]
-        c = test["scaling_factor"]
-        x2b, dfb, cb = test["baseline_chisq"], test["baseline_df"], test["baseline_scaling_factor"]
         out.update(
             chisq_scaled=test["chisq_scaled"], df_scaled=dfm, pvalue_scaled=test["pvalue_scaled"],
-            scaling_factor=c, baseline_chisq_scaled=test["baseline_chisq_scaled"],
-            baseline_df_scaled=dfb, baseline_pvalue_scaled=test["baseline_pvalue_scaled"],
-            baseline_scaling_factor=cb,
-            cfi_scaled=cfi(test["chisq_scaled"], dfm, test["baseline_chisq_scaled"], dfb),
-            tli_scaled=tli(test["chisq_scaled"], dfm, test["baseline_chisq_scaled"], dfb),
+            scaling_factor=test["scaling_factor"],
+            baseline_chisq_scaled=test["baseline_chisq_scaled"],
+            baseline_df_scaled=test["baseline_df"],
+            baseline_pvalue_scaled=test["baseline_pvalue_scaled"],
+            baseline_scaling_factor=test["baseline_scaling_factor"],
         )
-        df2 = test["trace_ugamma"]
+        df2 = test["trace_ugamma"] if dfm > 0 else np.nan   # lavaan: no trace at df = 0
         df2 = df2 if np.isfinite(df2) and df2 != 0 else np.nan
-        out["rmsea_scaled"] = rmsea(x2, df2, n, groups=groups)
-        lo, up = rmsea_ci(x2, df2, n, groups=groups, level=level)
-        out.update(rmsea_ci_lower_scaled=lo, rmsea_ci_upper_scaled=up)
+        out.update(_fi.scaled_indices(
+            chisq_scaled=test["chisq_scaled"], df_scaled=dfm,
+            baseline_chisq_scaled=test["baseline_chisq_scaled"], baseline_df_scaled=test["baseline_df"],
+            rmsea_chisq=x2, rmsea_df=df2, ntotal=n, ngroups=groups, level=level))
     if _is_fiml(objective):
         fc = fiml_corrected(objective, theta, version="V3" if scaled else "V6",
                             cluster=cluster, df=df if df is not None else (test or {}).get("df"))
-        xx3, df3, c3, xx3s = fc["XX3"], fc["df3"], fc["c_hat3"], fc["XX3_scaled"]
-        xx3b, c3b, df3b = fc["XX3_null"], fc["c_hat3_null"], fc["df3_null"]
+        robust_in = dict(chisq=fc["XX3"], df=fc["df3"], c_hat=fc["c_hat3"],
+                         chisq_scaled=fc["XX3_scaled"], baseline_chisq=fc["XX3_null"],
+                         baseline_df=fc["df3_null"], c_hat_null=fc["c_hat3_null"])
     else:
-        xx3, df3, c3, xx3s = x2, dfm, c, test["chisq_scaled"]
-        xx3b, c3b, df3b = x2b, cb, dfb
-    out["cfi_robust"] = cfi(xx3, df3, xx3b, df3b, c3, c3b)
-    out["tli_robust"] = tli(xx3, df3, xx3b, df3b, c3, c3b)
-    out["rmsea_robust"] = rmsea(xx3, df3, n, c_hat=c3, groups=groups)
-    lo, up = rmsea_ci(xx3s, df3, n, c_hat=c3, groups=groups, level=level)
-    out.update(rmsea_ci_lower_robust=lo, rmsea_ci_upper_robust=up)
+        robust_in = dict(chisq=x2, df=dfm, c_hat=test["scaling_factor"],
+                         chisq_scaled=test["chisq_scaled"], baseline_chisq=test["baseline_chisq"],
+                         baseline_df=test["baseline_df"], c_hat_null=test["baseline_scaling_factor"])
+    out.update(_fi.robust_indices(**robust_in, ntotal=n, ngroups=groups, level=level))
     return out
 
 
-def scaled_test(objective, theta, cluster=None, df=None) -> dict:
-    """MLR's test and robust fit indices: the hook the SEM core calls.
+SCALED_TESTS = ("yuan.bentler.mplus", "satorra.bentler")
+
+
+def scaled_test(objective, theta, cluster=None, df=None, test: str | None = None) -> dict:
+    """The scaled test and the scaled/robust fit indices of MLR: the hook the SEM core calls.
 
     Parameters
     ----------
@@ -906,6 +1041,10 @@ def scaled_test(objective, theta, cluster=None, df=None) -> dict:
         Cluster labels per group (default: ``objective.cluster``).
     df : int, optional
         Model degrees of freedom.
+    test : {"yuan.bentler.mplus", "satorra.bentler"}, optional
+        Default: ``objective.scaled_test_kind`` when set (``sem(...,
+        test="satorra.bentler")``), else lavaan MLR's Yuan-Bentler (Mplus)
+        test.
 
     Returns
     -------
@@ -914,14 +1053,13 @@ def scaled_test(objective, theta, cluster=None, df=None) -> dict:
         pvalue_scaled, scaling_factor, trace_ugamma, scaling_factor_h1,
         scaling_factor_h0, baseline_chisq, baseline_df,
         baseline_chisq_scaled, baseline_pvalue_scaled,
-        baseline_scaling_factor``) and of :func:`robust_fit_measures`
-        (``df_scaled, cfi_scaled, tli_scaled, cfi_robust, tli_robust,
-        rmsea_scaled, rmsea_ci_lower_scaled, rmsea_ci_upper_scaled,
-        rmsea_robust, rmsea_ci_lower_robust, rmsea_ci_upper_robust``).
+        baseline_scaling_factor``) or :func:`satorra_bentler_test`, and of
+        :func:`robust_fit_measures`.
 
     Notes
     -----
-    See :func:`yuan_bentler_test` and :func:`robust_fit_measures`.
+    See :func:`yuan_bentler_test`, :func:`satorra_bentler_test` and
+    :func:`robust_fit_measures`.
 
     References
     ----------
@@ -930,7 +1068,13 @@ def scaled_test(objective, theta, cluster=None, df=None) -> dict:
     .. [2] Brosseau-Liard, P. E., & Savalei, V. (2014). *Multivariate
        Behavioral Research*, 49(5), 460-470.
     """
-    test = yuan_bentler_test(objective, theta, cluster=cluster, df=df)
-    out = dict(test)
-    out.update(robust_fit_measures(objective, theta, cluster=cluster, df=df, test=test))
+    kind = test or getattr(objective, "scaled_test_kind", None) or "yuan.bentler.mplus"
+    if kind == "yuan.bentler.mplus":
+        res = yuan_bentler_test(objective, theta, cluster=cluster, df=df)
+    elif kind == "satorra.bentler":
+        res = satorra_bentler_test(objective, theta, cluster=cluster, df=df)
+    else:
+        raise ValueError(f"test must be one of {list(SCALED_TESTS)}, not {kind!r}.")
+    out = {k: v for k, v in res.items() if k != "test"}
+    out.update(robust_fit_measures(objective, theta, cluster=cluster, df=df, test=res))
     return out

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Formula", "Modifier", "parse_syntax", "OPERATORS", "LEVEL_NAMES"]
+__all__ = ["Formula", "Modifier", "parse_syntax", "parse_parameter", "OPERATORS", "LEVEL_NAMES"]
 
 #: Operators recognised, longest first (the order in which they are tried).
 OPERATORS = ("=~", "~~", ":=", "==", "<~", "~", "|", "<", ">")
@@ -340,3 +340,53 @@ def parse_syntax(model: str) -> list[Formula]:
                 _check_name(var, line, "right-hand side")
                 out.append(Formula(lhs, op, var, mod, line, level))
     return out
+
+
+def parse_parameter(text: str) -> tuple:
+    """Read one parameter written as lavaan names it, e.g. in ``group.partial``.
+
+    Parameters
+    ----------
+    text : str
+        ``"visual =~ x2"``, ``"x3 ~ 1"`` (or ``"x3~1"``), ``"x1 ~~ x1"``,
+        ``"textual ~ visual"``, ``"x1 | t1"``.  White space is ignored, as
+        lavaan strips it from ``group.partial``.
+
+    Returns
+    -------
+    tuple of str
+        ``(lhs, op, rhs)`` as the parameter table spells them (an intercept
+        or mean is ``(name, "~1", "")``).
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a single parameter (no operator, ``:=``, ``==``,
+        a ``+`` list or a modifier such as ``a*x2``).
+
+    Examples
+    --------
+    >>> parse_parameter("visual =~ x2"), parse_parameter("x3 ~ 1")
+    (('visual', '=~', 'x2'), ('x3', '~1', ''))
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"A parameter must be written as text such as 'visual =~ x2', not {text!r}.")
+    stmt = re.sub(r"\s+", "", text)
+    found = _find_operator(stmt) if stmt else None
+    hint = "write one parameter such as 'visual =~ x2', 'x3 ~ 1' or 'x1 ~~ x1'"
+    if found is None:
+        raise ValueError(f"Cannot read the parameter {text!r}: no operator (=~, ~, ~~, |); {hint}.")
+    op, pos = found
+    lhs, rhs = stmt[:pos], stmt[pos + len(op):]
+    if op not in ("=~", "~~", "~", "|"):
+        raise ValueError(f"Cannot read the parameter {text!r}: {op!r} does not name a parameter; {hint}.")
+    if op == "~" and rhs == "1":
+        op, rhs = "~1", ""
+    if op == "|":
+        ok = bool(_NAME.match(lhs)) and bool(re.match(r"^t\d+$", rhs))
+    else:
+        ok = bool(_NAME.match(lhs)) and (op == "~1" or bool(_NAME.match(rhs)))
+    if not ok:
+        raise ValueError(f"Cannot read the parameter {text!r}: {hint} (one variable on each side, "
+                         "no labels, values or '+').")
+    return lhs, op, rhs

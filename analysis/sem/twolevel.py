@@ -27,9 +27,16 @@ What is here, each reproducing lavaan 0.6.14:
   lavaan's two-level baseline, CFI/TLI/RMSEA, SRMR within + between, logl,
   AIC, BIC) and warnings.
 
-Not here: variables observed at one level only (within-only covariates,
-between-only cluster variables), missing data other than listwise, robust
-(MLR) standard errors, random slopes, groups.
+Variables observed at one level only are handled as lavaan does: a variable
+written only under ``level: 1`` is *within-only* (its between part is fixed at
+zero: no row or column in :math:`\\Sigma_B`, its mean is a level-1 intercept),
+a variable written only under ``level: 2`` is *between-only* (a cluster-level
+variable, constant within clusters: no row or column in :math:`\\Sigma_W`;
+its cluster values enter the likelihood jointly with the cluster means of the
+other variables, [3]_).
+
+Not here: missing data other than listwise, robust (MLR) standard errors,
+random slopes, groups.
 
 References
 ----------
@@ -116,6 +123,11 @@ class ClusterData:
         Rows dropped: a missing value in a model variable or in the cluster.
     n_dropped_cluster : int
         Of these, rows whose cluster is missing.
+    within_idx : tuple of int
+        Columns of the within-only variables (written under ``level: 1`` only).
+    between_idx : tuple of int
+        Columns of the between-only (cluster-level) variables (written under
+        ``level: 2`` only; constant within clusters).
     """
 
     ov_names: list
@@ -136,6 +148,19 @@ class ClusterData:
     n_dropped_cluster: int = 0
     group_labels: list = field(default_factory=lambda: [None])
     missing: str = "listwise"
+    within_idx: tuple = ()
+    between_idx: tuple = ()
+
+    @property
+    def y_idx(self) -> np.ndarray:
+        """Columns observed at level 1 (all but the between-only variables)."""
+        return np.setdiff1d(np.arange(self.p), np.asarray(self.between_idx, dtype=int))
+
+    @property
+    def level_idx(self) -> tuple:
+        """Columns of the level-1 variables and of the level-2 variables."""
+        lev2 = np.setdiff1d(np.arange(self.p), np.asarray(self.within_idx, dtype=int))
+        return self.y_idx, lev2
 
     @property
     def ntotal(self) -> int:
@@ -163,7 +188,8 @@ class ClusterData:
         return len(self.ov_names)
 
 
-def cluster_data(data: pd.DataFrame, ov_names, cluster: str) -> ClusterData:
+def cluster_data(data: pd.DataFrame, ov_names, cluster: str, *, within=(),
+                 between=()) -> ClusterData:
     """Listwise deletion and the cluster summaries of two-level ML.
 
     Parameters
@@ -174,6 +200,11 @@ def cluster_data(data: pd.DataFrame, ov_names, cluster: str) -> ClusterData:
         The observed variables of the model (numeric columns).
     cluster : str
         The column naming each row's cluster.
+    within : sequence of str
+        Within-only variables (written under ``level: 1`` only).
+    between : sequence of str
+        Between-only (cluster-level) variables (written under ``level: 2``
+        only): each must be constant within every cluster.
 
     Returns
     -------
@@ -183,10 +214,13 @@ def cluster_data(data: pd.DataFrame, ov_names, cluster: str) -> ClusterData:
     ------
     ValueError
         When ``cluster`` or a model variable is not a column, a variable is
-        not numeric or constant, or fewer than two clusters remain.
+        not numeric or constant, fewer than two clusters remain, or a
+        between-only variable varies within a cluster (the message names the
+        variable and the first such cluster; lavaan 0.6.14 only warns and
+        uses the cluster means).
     NotImplementedError
-        For a variable without variation within clusters (a cluster-level
-        variable, which belongs at level 2 only).
+        For a level-1 variable without variation within clusters (a
+        cluster-level variable, which belongs at level 2 only).
 
     Notes
     -----
@@ -242,11 +276,41 @@ def cluster_data(data: pd.DataFrame, ov_names, cluster: str) -> ClusterData:
     constant = [v for v, t in zip(ov_names, total) if not t > 0]
     if constant:
         raise ValueError(f"Variables {constant} are constant in the rows used.")
-    no_within = [v for v, w, t in zip(ov_names, np.diag(s_pw), total) if w <= 1e-10 * t]
+    pos = {v: i for i, v in enumerate(ov_names)}
+    unknown = [v for v in list(within) + list(between) if v not in pos]
+    if unknown:
+        raise ValueError(f"Variables {unknown} are not variables of the model.")
+    b_idx = tuple(sorted(pos[v] for v in between))
+    w_idx = tuple(sorted(pos[v] for v in within))
+    for k in b_idx:
+        # a cluster-level variable must take one value per cluster
+        lo = np.full(j, np.inf)
+        hi = np.full(j, -np.inf)
+        np.minimum.at(lo, idx, x[:, k])
+        np.maximum.at(hi, idx, x[:, k])
+        spread = hi - lo
+        tol = 1e-10 * max(1.0, float(np.max(np.abs(x[:, k]))))
+        bad = np.flatnonzero(spread > tol)
+        if bad.size:
+            c = bad[0]
+            label = values[c].item() if hasattr(values[c], "item") else values[c]
+            raise ValueError(
+                f"Variable {ov_names[k]!r} is written under 'level: 2' only (a cluster-level "
+                f"variable) but varies within cluster {label!r} of {cluster!r} (values from "
+                f"{lo[c]:.6g} to {hi[c]:.6g}; {bad.size} cluster(s) in all). A cluster-level "
+                "variable must be constant within each cluster: fix the data, or write the "
+                "variable under 'level: 1' as well (within and between parts).")
+        x[:, k] = ybar[idx, k]  # exactly constant (rounding)
+        resid[:, k] = 0.0
+    if b_idx:
+        s_pw = resid.T @ resid / (n - j)
+    b_set = set(b_idx)
+    no_within = [v for i, (v, w, t) in enumerate(zip(ov_names, np.diag(s_pw), total))
+                 if i not in b_set and w <= 1e-10 * t]
     if no_within:
         raise NotImplementedError(
             f"Variables {no_within} do not vary within clusters: they are cluster-level "
-            "(between-only) variables, which two-level models here do not support yet.")
+            "(between-only) variables; write them under 'level: 2' only.")
     sizes, inv = np.unique(size, return_inverse=True)
     inv = np.asarray(inv).reshape(-1)
     rows = [np.flatnonzero(inv == c) for c in range(len(sizes))]
@@ -258,7 +322,8 @@ def cluster_data(data: pd.DataFrame, ov_names, cluster: str) -> ClusterData:
         ov_names=ov_names, data=[x], cluster_index=idx, cluster_values=values,
         cluster_size=size, cluster_mean=ybar, mean=x.mean(axis=0), y1y1=x.T @ x, s_pw=s_pw,
         sizes=sizes, size_count=count, size_rows=rows, mean_d=mean_d, cov_d=cov_d,
-        n_dropped=int(n_total - n), n_dropped_cluster=int(cl_missing.sum()))
+        n_dropped=int(n_total - n), n_dropped_cluster=int(cl_missing.sum()),
+        within_idx=w_idx, between_idx=b_idx)
 
 
 # --------------------------------------------------------------------------
@@ -275,17 +340,42 @@ def _sym_inv_logdet(a):
     return np.swapaxes(inv_l, -1, -2) @ inv_l, logdet
 
 
+def _within_inv_logdet(cd: ClusterData, sigma_w):
+    """Inverse (zero-padded at the between-only columns) and log-determinant of
+    the level-1 block of :math:`\\Sigma_W`; (None, None) if not PD."""
+    if not cd.between_idx:
+        return _sym_inv_logdet(sigma_w)
+    y = cd.y_idx
+    inv, logdet = _sym_inv_logdet(sigma_w[np.ix_(y, y)])
+    if inv is None:
+        return None, None
+    out = np.zeros_like(sigma_w)
+    out[np.ix_(y, y)] = inv
+    return out, logdet
+
+
 def _minus2_loglik(cd: ClusterData, sigma_w, sigma_b, mu, gradient: bool = False):
     """:math:`-2\\log L` without the :math:`\\log 2\\pi` constant (lavaan's
     ``minus.two = TRUE, log2pi = FALSE``), and optionally its derivatives
-    with respect to :math:`\\Sigma_W`, :math:`\\Sigma_B` and :math:`\\mu`."""
+    with respect to :math:`\\Sigma_W`, :math:`\\Sigma_B` and :math:`\\mu`.
+
+    With between-only variables :math:`z` (rows and columns of
+    :math:`\\Sigma_W` zero), :math:`V_c = \\Sigma_W + n_c\\Sigma_B` over all
+    variables is :math:`n_c` times the covariance of :math:`(z_j, \\bar y_j)`,
+    and :math:`\\log|V_c| - p_z\\log n_c = \\log|\\Sigma_{zz}| +
+    \\log|\\Sigma_W + n_c\\Sigma_{B\\cdot z}|` is lavaan's determinant term
+    (``lav_mvnorm_cluster_loglik_samplestats_2l``); the within term uses the
+    level-1 block only."""
     n_c = cd.sizes.astype(float)
     ns = cd.size_count.astype(float)
     v = sigma_w[None, :, :] + n_c[:, None, None] * sigma_b[None, :, :]
     v_inv, v_logdet = _sym_inv_logdet(v)
-    w_inv, w_logdet = _sym_inv_logdet(sigma_w)
+    w_inv, w_logdet = _within_inv_logdet(cd, sigma_w)
     if v_inv is None or w_inv is None:
         return (np.inf, None) if gradient else np.inf
+    pz = len(cd.between_idx)
+    if pz:
+        v_logdet = v_logdet - pz * np.log(n_c)
     d = cd.mean_d - mu[None, :]
     a = cd.cov_d + d[:, :, None] * d[:, None, :]
     tr = np.einsum("cij,cji->c", v_inv, a)
@@ -346,7 +436,9 @@ def loglik_twolevel(cd: ClusterData, sigma_w, sigma_b, mu) -> float:
                        np.asarray(mu, float))
     if not np.isfinite(f):
         return -np.inf
-    return float(-0.5 * f - 0.5 * cd.ntotal * cd.p * _LOG2PI)
+    pz = len(cd.between_idx)
+    nvalues = cd.ntotal * (cd.p - pz) + cd.nclusters * pz  # lavaan's P
+    return float(-0.5 * f - 0.5 * nvalues * _LOG2PI)
 
 
 # --------------------------------------------------------------------------
@@ -424,22 +516,71 @@ def em_saturated(cd: ClusterData, *, tol: float = 1e-4, max_iter: int = 5000,
        3(2), 197-232.
     """
     p, n, j = cd.p, cd.ntotal, cd.nclusters
-    sigma_w, sigma_b = np.eye(p), np.eye(p)
-    mu_w, mu_b = np.zeros(p), np.zeros(p)
-    fx_old = loglik_twolevel(cd, sigma_w, sigma_b, mu_w + mu_b)
+    yi = cd.y_idx                                   # level-1 variables
+    zi = np.asarray(cd.between_idx, dtype=int)      # between-only variables
+    wi = np.searchsorted(yi, np.asarray(cd.within_idx, dtype=int))  # within-only, in y
+    py, pz = yi.size, zi.size
+
+    def full(s_w, s_b, s_yz, s_zz, m_w, m_b, m_z):
+        """Saturated moments over all variables (lavaan's ``2l2implied``)."""
+        sw_f, sb_f = np.zeros((p, p)), np.zeros((p, p))
+        sw_f[np.ix_(yi, yi)] = s_w
+        sb_f[np.ix_(yi, yi)] = s_b
+        mw_f, mb_f = np.zeros(p), np.zeros(p)
+        mw_f[yi] = m_w
+        mb_f[yi] = m_b
+        if pz:
+            sb_f[np.ix_(yi, zi)] = s_yz
+            sb_f[np.ix_(zi, yi)] = s_yz.T
+            sb_f[np.ix_(zi, zi)] = s_zz
+            mb_f[zi] = m_z
+        if wi.size:  # within-only: no between part
+            w_f = yi[wi]
+            sb_f[w_f, :] = 0.0
+            sb_f[:, w_f] = 0.0
+            mb_f[w_f] = 0.0
+        return sw_f, sb_f, mw_f, mb_f
+
+    # start (lavaan): Sigma_W = I at level 1, Sigma_B = I at level 2, means 0
+    sigma_w = np.eye(py)
+    sigma_b = np.eye(py)
+    sigma_b[wi, :] = 0.0
+    sigma_b[:, wi] = 0.0
+    mu_w, mu_b = np.zeros(py), np.zeros(py)
+    sigma_yz = np.zeros((py, pz))
+    sw_f, sb_f, mw_f, mb_f = full(sigma_w, sigma_b, sigma_yz, np.eye(pz), mu_w, mu_b, np.zeros(pz))
+    fx_old = loglik_twolevel(cd, sw_f, sb_f, mw_f + mb_f)
+    # the cluster-level variables: their mean and covariance over clusters (fixed)
+    zc = cd.cluster_mean[:, zi]
+    mu_z = zc.mean(axis=0)
+    sigma_zz = np.cov(zc.T, bias=True).reshape(pz, pz) if pz else np.zeros((0, 0))
+    y1y1 = cd.y1y1[np.ix_(yi, yi)]
     fx, it, converged = fx_old, 0, False
     for it in range(1, max_iter + 1):
         mu = mu_w + mu_b
-        cw2 = np.zeros((p, p))
-        cb = np.zeros((p, p))
-        mw = np.zeros(p)
-        mb = np.zeros(p)
+        cw2 = np.zeros((py, py))
+        cb = np.zeros((py, py))
+        mw = np.zeros(py)
+        mb = np.zeros(py)
+        zy = np.zeros((pz, py))
         for nj, rows in zip(cd.sizes, cd.size_rows):
-            ybar = cd.cluster_mean[rows]
-            omega_inv = np.linalg.inv((sigma_w + nj * sigma_b) / nj)
-            s1 = sigma_b @ omega_inv
-            ev = (ybar - mu) @ s1.T + mu_b
-            covv = len(rows) * (sigma_b - s1 @ sigma_b.T)
+            ybar = cd.cluster_mean[np.ix_(rows, yi)]
+            if pz:
+                z = cd.cluster_mean[np.ix_(rows, zi)]
+                omega = np.block([[sigma_zz, sigma_yz.T],
+                                  [sigma_yz, (sigma_w + nj * sigma_b) / nj]])
+                sigma_1 = np.hstack([sigma_yz, sigma_b])
+                b = np.hstack([z, ybar])
+                m_all = np.concatenate([mu_z, mu])
+                s1 = sigma_1 @ np.linalg.inv(omega)
+                ev = (b - m_all) @ s1.T + mu_b
+                covv = len(rows) * (sigma_b - s1 @ sigma_1.T)
+                zy += z.T @ ev
+            else:
+                omega_inv = np.linalg.inv((sigma_w + nj * sigma_b) / nj)
+                s1 = sigma_b @ omega_inv
+                ev = (ybar - mu) @ s1.T + mu_b
+                covv = len(rows) * (sigma_b - s1 @ sigma_b.T)
             evv = 0.5 * (covv + covv.T) + ev.T @ ev
             mw += nj * np.sum(ybar - ev, axis=0)
             mb += np.sum(ev, axis=0)
@@ -447,20 +588,24 @@ def em_saturated(cd: ClusterData, *, tol: float = 1e-4, max_iter: int = 5000,
             cb += evv
         mu_w = mw / n
         mu_b = mb / j
-        sigma_w = (cd.y1y1 + cw2) / n - np.outer(mu_w, mu_w)
+        sigma_w = (y1y1 + cw2) / n - np.outer(mu_w, mu_w)
         sigma_b = cb / j - np.outer(mu_b, mu_b)
+        if pz:
+            sigma_yz = (zy / j - np.outer(mu_z, mu_b)).T
         sw_out = sigma_w.copy()  # lavaan returns the matrix before the variance floor
         zero = np.flatnonzero(np.diag(sigma_w) < min_variance)
         if zero.size:
             sigma_w[zero, :] = 0.0
             sigma_w[:, zero] = 0.0
             sigma_w[zero, zero] = min_variance
-        fx = loglik_twolevel(cd, sigma_w, sigma_b, mu_w + mu_b)
+        sw_f, sb_f, mw_f, mb_f = full(sigma_w, sigma_b, sigma_yz, sigma_zz, mu_w, mu_b, mu_z)
+        fx = loglik_twolevel(cd, sw_f, sb_f, mw_f + mb_f)
         if fx - fx_old < tol:
             converged = True
             break
         fx_old = fx
-    return SaturatedTwoLevel(sigma_w=sw_out, sigma_b=sigma_b, mu_w=mu_w, mu_b=mu_b,
+    sw_f, sb_f, mw_f, mb_f = full(sw_out, sigma_b, sigma_yz, sigma_zz, mu_w, mu_b, mu_z)
+    return SaturatedTwoLevel(sigma_w=sw_f, sigma_b=sb_f, mu_w=mw_f, mu_b=mb_f,
                              loglik=float(fx), n_iter=it, converged=converged)
 
 
@@ -584,7 +729,9 @@ class TwoLevelMLObjective(Objective):
             vu, vv = vinv @ u, vinv @ v
             guu, gvv, guv = u.T @ vu, v.T @ vv, u.T @ vv
             ipos += m * ((guu * gvv + guv * guv.T) * np.outer(w, w) + nj * dmu.T @ vinv @ dmu)
-        winv = np.linalg.inv(sw)
+        winv, _ = _within_inv_logdet(cd, sw)
+        if winv is None:
+            winv = np.linalg.pinv(sw)
         wu, wv = winv @ u, winv @ v
         guu, gvv, guv = u.T @ wu, v.T @ wv, u.T @ wv
         ipos += (cd.ntotal - cd.nclusters) * (guu * gvv + guv * guv.T) * np.outer(w1, w1)
@@ -613,22 +760,51 @@ class TwoLevelMLObjective(Objective):
 # --------------------------------------------------------------------------
 # helpers of the fit
 # --------------------------------------------------------------------------
-def _check_both_levels(levels: list) -> list:
-    """The observed variables (level-1 order); NotImplementedError if a level lacks some."""
+def _level_roles(levels: list):
+    """Observed variables of a two-level model and their roles.
+
+    Returns
+    -------
+    ov : list of str
+        The level-1 variables (level-1 order), then the between-only ones.
+    within, between : list of str
+        Variables written under ``level: 1`` only / ``level: 2`` only.
+    """
     ov1, ov2 = list(levels[0].ov), list(levels[1].ov)
-    within_only = [v for v in ov1 if v not in ov2]
-    between_only = [v for v in ov2 if v not in ov1]
-    if within_only or between_only:
-        parts = []
-        if within_only:
-            parts.append(f"only at level 1 (within): {within_only}")
-        if between_only:
-            parts.append(f"only at level 2 (between): {between_only}")
-        raise NotImplementedError(
-            "Two-level models here need every observed variable at both levels; "
-            + "; ".join(parts) + ". Mention each at both levels (e.g. 'v ~~ v' under the other "
-            "level) or fit it with lavaan.")
-    return ov1
+    within = [v for v in ov1 if v not in ov2]
+    between = [v for v in ov2 if v not in ov1]
+    return ov1 + between, within, between
+
+
+def _free_within_intercepts(pt: pd.DataFrame, within) -> pd.DataFrame:
+    """Free the level-1 intercepts of within-only variables (lavaan does).
+
+    :func:`~analysis.sem.partable.build_partable_levels` fixes every level-1
+    intercept at 0 (the means of variables present at both levels live at
+    level 2); a within-only variable has no level-2 part, so its mean is a
+    free level-1 intercept, unless it is a fixed-x covariate (``exo`` row,
+    filled from the saturated model).
+    """
+    pt = pt.copy()
+    m = ((pt["group"] == 1) & (pt["op"] == "~1") & pt["lhs"].isin(list(within))
+         & (pt["exo"] != 1) & (pt["free"] == 0)).to_numpy()
+    if not m.any():
+        return pt
+    free = pt["free"].to_numpy().copy()
+    nxt = int(free.max()) if len(free) else 0
+    for k in np.flatnonzero(m):
+        nxt += 1
+        free[k] = nxt
+    pt["free"] = free
+    ustart = pt["ustart"].to_numpy(dtype=float).copy()
+    ustart[m] = np.nan
+    pt["ustart"] = ustart
+    if "eq_key" in pt:
+        keys = pt["eq_key"].astype(object).to_numpy().copy()
+        for k in np.flatnonzero(m):
+            keys[k] = f"row:{pt['id'].iloc[k]}"
+        pt["eq_key"] = keys
+    return pt
 
 
 def _floor_diag(cov, floor=1e-3):
@@ -638,48 +814,84 @@ def _floor_diag(cov, floor=1e-3):
     return out
 
 
-def _fixed_x_moments(h1: SaturatedTwoLevel):
-    """Per block (cov, mean) lavaan fixes exogenous covariates at (from H1)."""
-    p = h1.sigma_w.shape[0]
-    return [_floor_diag(h1.sigma_w), _floor_diag(h1.sigma_b)], [np.zeros(p), h1.mu_b.copy()]
+def _level1_means(h1: SaturatedTwoLevel, within_idx) -> np.ndarray:
+    """H1's level-1 means: the mean of each within-only variable, 0 otherwise."""
+    out = np.zeros_like(h1.mu_w)
+    w = np.asarray(within_idx, dtype=int)
+    out[w] = h1.mu_w[w]
+    return out
 
 
-def _start(pt, ov, lv, h1: SaturatedTwoLevel, std_lv: bool):
+def _fixed_x_moments(h1: SaturatedTwoLevel, within_idx=()):
+    """Per block (cov, mean) lavaan fixes exogenous covariates at (from H1).
+
+    Level 1: the EM within covariance and, for a within-only covariate, its
+    mean (the level-1 means of the other variables are 0); level 2: the EM
+    between covariance and the between part of the mean.
+    """
+    return ([_floor_diag(h1.sigma_w), _floor_diag(h1.sigma_b)],
+            [_level1_means(h1, within_idx), h1.mu_b.copy()])
+
+
+def _start(pt, ov, lv, h1: SaturatedTwoLevel, std_lv: bool, within_idx=()):
     sb = h1.sigma_b.copy()
     d = np.diag(sb)
     np.fill_diagonal(sb, np.where(d < 1e-3, np.maximum(1e-3, 0.05 * np.diag(h1.sigma_w)), d))
     stats = SimpleNamespace(ov_names=list(ov), ngroups=2, cov=[h1.sigma_w, sb],
-                            mean=[np.zeros(len(ov)), h1.mu])
+                            mean=[_level1_means(h1, within_idx), h1.mu])
     vs = VariableSets(ov=list(ov), lv=list(lv), ov_x=[], lv_x=[])
     return start_values(pt, vs, stats, std_lv=std_lv)
 
 
-def _ndat(p: int, levels: list) -> int:
-    """Sample statistics: within and between covariances, between means, minus fixed x."""
+def _ndat(levels: list) -> int:
+    """Sample statistics, as lavaan's ``lav_partable_ndat`` for two levels.
+
+    Level 1: the within covariances of its variables, plus the means of the
+    within-only variables; level 2: the between covariances and means of its
+    variables; minus the fixed-x moments (no level-1 means for covariates).
+    """
+    ov1, ov2 = list(levels[0].ov), list(levels[1].ov)
     tot = 0
     for lev, vs in zip((1, 2), levels):
+        p = len(vs.ov)
         px = len(vs.ov_x)
         tot += p * (p + 1) // 2 - px * (px + 1) // 2
-        if lev == 2:
+        if lev == 1:
+            tot += len([v for v in ov1 if v not in ov2 and v not in set(vs.ov_x)])
+        else:
             tot += p - px
     return tot
 
 
-def _baseline_partable(ov, levels, h1: SaturatedTwoLevel) -> pd.DataFrame:
+def _exogenous_ov(partable, block: int, names) -> list:
+    """Observed variables of a block that are only predictors (lavaan's ``ov.x``)."""
+    sub = partable[partable["group"] == block]
+    x = set(sub.loc[sub["op"] == "~", "rhs"])
+    y = set(sub.loc[sub["op"] == "~", "lhs"]) | set(sub.loc[sub["op"] == "=~", "rhs"])
+    return [v for v in names if v in x and v not in y]
+
+
+def _baseline_partable(ov, levels, h1: SaturatedTwoLevel, partable=None) -> pd.DataFrame:
     """lavaan's independence model of a two-level fit (variances and level-2 means).
 
-    Exogenous covariates keep their fixed moments (from H1); the within
-    means are fixed at H1's within part, as lavaan's
-    ``lav_partable_independence`` does.
+    Each level has the variances of its own variables; exogenous covariates
+    keep their fixed moments (from H1); the level-1 means of variables present
+    at both levels are fixed at H1's within part, as lavaan's
+    ``lav_partable_independence`` does, while within-only variables have free
+    level-1 means.  With ``fixed.x = FALSE`` the covariances among the
+    exogenous covariates of a level are free (as lavaan's baseline).
     """
     pos = {v: i for i, v in enumerate(ov)}
-    covs, _ = _fixed_x_moments(h1)
+    ov2 = set(levels[1].ov)
+    within_idx = [pos[v] for v in levels[0].ov if v not in ov2]
+    covs, _ = _fixed_x_moments(h1, within_idx)
     means = [h1.mu_w, h1.mu_b]
     rows = []
     free = 0
     for b, vs in enumerate(levels):
-        xs = [v for v in ov if v in set(vs.ov_x)]
-        for v in ov:
+        lev_ov = [v for v in ov if v in set(vs.ov)]
+        xs = [v for v in lev_ov if v in set(vs.ov_x)]
+        for v in lev_ov:
             if v in xs:
                 rows.append((v, "~~", v, b + 1, 0, covs[b][pos[v], pos[v]], 1))
             else:
@@ -688,9 +900,17 @@ def _baseline_partable(ov, levels, h1: SaturatedTwoLevel) -> pd.DataFrame:
         for i, a in enumerate(xs):
             for c in xs[i + 1:]:
                 rows.append((a, "~~", c, b + 1, 0, covs[b][pos[a], pos[c]], 1))
-        for v in ov:
-            if b == 0 or v in xs:
-                rows.append((v, "~1", "", b + 1, 0, float(means[b][pos[v]]), int(v in xs)))
+        if not xs and partable is not None:
+            ex = _exogenous_ov(partable, b + 1, lev_ov)
+            for i, a in enumerate(ex):
+                for c in ex[i + 1:]:
+                    free += 1
+                    rows.append((a, "~~", c, b + 1, free, np.nan, 0))
+        for v in lev_ov:
+            if v in xs:
+                rows.append((v, "~1", "", b + 1, 0, float(means[b][pos[v]]), 1))
+            elif b == 0 and v in ov2:
+                rows.append((v, "~1", "", b + 1, 0, float(means[b][pos[v]]), 0))
             else:
                 free += 1
                 rows.append((v, "~1", "", b + 1, free, np.nan, 0))
@@ -704,19 +924,14 @@ def _baseline_partable(ov, levels, h1: SaturatedTwoLevel) -> pd.DataFrame:
     return pt
 
 
-def _fit_baseline(cd: ClusterData, levels, h1: SaturatedTwoLevel):
+def _fit_baseline(cd: ClusterData, levels, h1: SaturatedTwoLevel, partable=None):
     ov = cd.ov_names
-    pt = _baseline_partable(ov, levels, h1)
+    pt = _baseline_partable(ov, levels, h1, partable)
     model = SEMModel(pt, ov, [], 2, True)
     obj = TwoLevelMLObjective(model, cd, h1)
-    theta0 = _start(pt, ov, [], h1, False)
+    theta0 = _start(pt, ov, [], h1, False, cd.within_idx)
     res = minimize(obj, theta0)
     return obj.loglik(res.theta), int(model.n_free), bool(res.converged)
-
-
-def _cov2cor(s):
-    d = 1.0 / np.sqrt(np.diag(s))
-    return s * np.outer(d, d)
 
 
 def _force_pd(s, tol=1e-6):
@@ -755,16 +970,8 @@ def srmr_twolevel(h1: SaturatedTwoLevel, sigma_w, sigma_b) -> tuple[float, float
     .. [1] Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in
        covariance structure analysis. *Structural Equation Modeling*, 6, 1-55.
     """
-    out = []
-    for s, sig in ((h1.sigma_w, sigma_w), (h1.sigma_b, _force_pd(sigma_b))):
-        p = s.shape[0]
-        if np.all(np.diag(sig) > 0):
-            r = _cov2cor(s) - _cov2cor(sig)
-            iu = np.tril_indices(p)
-            out.append(float(np.sqrt(np.sum(r[iu] ** 2) / (p * (p + 1) / 2))))
-        else:
-            out.append(float("nan"))
-    return out[0], out[1]
+    _, within, between = _fi.srmr_twolevel(h1.sigma_w, sigma_w, h1.sigma_b, _force_pd(sigma_b))
+    return within, between
 
 
 # --------------------------------------------------------------------------
@@ -823,7 +1030,7 @@ class TwoLevelResult(SEMResult):
     @cached_property
     def baseline(self) -> dict:
         """The independence model: ``loglik``, ``npar``, ``converged``."""
-        ll, npar, conv = _fit_baseline(self.stats, self.levels, self.h1)
+        ll, npar, conv = _fit_baseline(self.stats, self.levels, self.h1, self.partable)
         return dict(loglik=ll, npar=npar, converged=conv)
 
     @cached_property
@@ -832,22 +1039,51 @@ class TwoLevelResult(SEMResult):
         obj = self.objective
         cd = self.stats
         q = self.model.n_free
-        ndat = _ndat(cd.p, self.levels)
+        ndat = _ndat(self.levels)
         df = ndat - q
         chisq = obj.test_statistic(self.theta)
         base = self.baseline
         chisq_b = max(0.0, 2.0 * (obj.loglik_h1() - base["loglik"]))
         df_b = ndat - base["npar"]
         (sw, _), (sb, _) = self.implied
-        srmr_w, srmr_b = srmr_twolevel(self.h1, sw, sb)
+        i1, i2 = cd.level_idx  # SRMR of each level over its own variables
+        h1_lev = SimpleNamespace(sigma_w=self.h1.sigma_w[np.ix_(i1, i1)],
+                                 sigma_b=self.h1.sigma_b[np.ix_(i2, i2)])
+        srmr_w, srmr_b = srmr_twolevel(h1_lev, sw[np.ix_(i1, i1)], sb[np.ix_(i2, i2)])
+        ll_x = self._loglik_x()
         out = _fi.fit_measures(
             chisq=chisq, df=df, npar=q, ntotal=cd.ntotal, ngroups=1,
-            loglik=obj.loglik(self.theta), loglik_h1=obj.loglik_h1(), chisq_b=chisq_b,
-            df_b=df_b, srmr_value=srmr_w + srmr_b, fmin=obj.value(self.theta))
+            loglik=obj.loglik(self.theta) - ll_x, loglik_h1=obj.loglik_h1() - ll_x,
+            chisq_b=chisq_b, df_b=df_b, srmr_value=srmr_w + srmr_b, fmin=obj.value(self.theta))
         extra = pd.Series({"srmr_within": srmr_w, "srmr_between": srmr_b,
                            "nclusters": float(cd.nclusters), "n_dropped": float(cd.n_dropped)},
                           dtype=float)
         return pd.concat([out, extra])
+
+    def _loglik_x(self) -> float:
+        """Log-likelihood of the fixed-x covariates observed at one level only.
+
+        lavaan 0.6.14 reports ``logl`` (and ``unrestricted.logl``) conditional
+        on the fixed-x covariates that are within-only (saturated normal
+        log-likelihood of their covariance over all rows, divisor N) or
+        between-only (of their covariance over clusters, divisor J); fixed-x
+        covariates present at both levels are not conditioned on
+        (``YLp$loglik.x`` of ``lav_samplestats_cluster_patterns``).
+        """
+        cd = self.stats
+        pos = {v: i for i, v in enumerate(cd.ov_names)}
+        within = {cd.ov_names[i] for i in cd.within_idx}
+        between = {cd.ov_names[i] for i in cd.between_idx}
+        total = 0.0
+        for vals, names in ((cd.data[0], [v for v in self.levels[0].ov_x if v in within]),
+                            (cd.cluster_mean, [v for v in self.levels[1].ov_x if v in between])):
+            if not names:
+                continue
+            x = vals[:, [pos[v] for v in names]]
+            n, px = x.shape
+            s = np.atleast_2d(np.cov(x.T, bias=True))
+            total += -0.5 * n * (px * _LOG2PI + np.linalg.slogdet(s)[1] + px)
+        return float(total)
 
     @cached_property
     def notes(self) -> list:
@@ -861,6 +1097,13 @@ class TwoLevelResult(SEMResult):
             msgs.append(f"{cd.n_dropped} rows with {what} were dropped (listwise deletion"
                         + (f"; {cd.n_dropped_cluster} of them have no cluster" if cd.n_dropped_cluster
                            else "") + ").")
+        if cd.within_idx:
+            names = [cd.ov_names[i] for i in cd.within_idx]
+            msgs.append(f"Within-only variables (level 1 only; no between part): {names}.")
+        if cd.between_idx:
+            names = [cd.ov_names[i] for i in cd.between_idx]
+            msgs.append("Between-only variables (level 2 only; constant within clusters): "
+                        f"{names}.")
         return msgs
 
     @cached_property
@@ -986,10 +1229,12 @@ def sem_twolevel(model, data: pd.DataFrame, cluster: str, *, std_lv: bool = Fals
 
     Raises
     ------
-    NotImplementedError
-        For a variable that is observed at one level only.
     ValueError
-        For a bad cluster column or syntax.
+        For a bad cluster column or syntax, or a between-only variable that
+        varies within a cluster.
+    NotImplementedError
+        For a variable written at both levels that does not vary within
+        clusters (write it under ``level: 2`` only).
 
     Notes
     -----
@@ -1009,6 +1254,14 @@ def sem_twolevel(model, data: pd.DataFrame, cluster: str, *, std_lv: bool = Fals
     level for residual variances), then damped Fisher scoring with the
     analytic expected information.
 
+    Variables written under one level only are lavaan's within-only and
+    between-only variables: a within-only variable has no between part and
+    its mean is a free level-1 intercept (fixed, for a fixed-x covariate, at
+    its EM mean); a between-only variable is a cluster-level variable
+    (constant within clusters), modelled at level 2 only, with its moments
+    fixed at the EM (= sample, over clusters) values when it is a fixed-x
+    covariate.
+
     Examples
     --------
     >>> import pandas as pd
@@ -1020,18 +1273,20 @@ def sem_twolevel(model, data: pd.DataFrame, cluster: str, *, std_lv: bool = Fals
     -12513.702
     """
     pt, levels = build_partable_levels(model, std_lv=std_lv, fixed_x=fixed_x)
-    ov = _check_both_levels(levels)
+    ov, within, between = _level_roles(levels)
     lv = list(dict.fromkeys(levels[0].lv + levels[1].lv))
-    cd = cluster_data(data, ov, cluster)
+    cd = cluster_data(data, ov, cluster, within=within, between=between)
     h1 = em_saturated(cd)
-    covs, means = _fixed_x_moments(h1)
+    covs, means = _fixed_x_moments(h1, cd.within_idx)
+    pt = _free_within_intercepts(pt, within)
     pt = fill_fixed_x(pt, ov, covs, means)
     mod = SEMModel(pt, ov, lv, 2, True)
     objective = TwoLevelMLObjective(mod, cd, h1)
     from .estimators import get_estimator
 
     est = get_estimator("ML")
-    theta0 = _start(pt, ov, lv, h1, std_lv) if start is None else np.asarray(start, float)
+    theta0 = (_start(pt, ov, lv, h1, std_lv, cd.within_idx) if start is None
+              else np.asarray(start, float))
     res = minimize(objective, theta0, max_iter=max_iter)
     options = dict(estimator="ML", missing="listwise", group=None, group_equal=(),
                    std_lv=std_lv, meanstructure=True, se=se, bootstrap=0, seed=None,

@@ -267,13 +267,8 @@ def test_listwise_deletion_is_reported(fits, data):
     assert refit.to_dict()["notes"] == refit.notes
 
 
-def test_variables_at_one_level_only_raise_not_implemented(data):
-    within_only = "level: 1\n fw =~ y1 + y2 + y3\n y1 ~ x1\nlevel: 2\n fb =~ y1 + y2 + y3"
-    with pytest.raises(NotImplementedError, match=r"only at level 1 \(within\): \['x1'\]"):
-        sem(within_only, data["demo"], cluster="cluster")
-    between_only = "level: 1\n fw =~ y1 + y2 + y3\nlevel: 2\n fb =~ y1 + y2 + y3\n fb ~ w1 + w2"
-    with pytest.raises(NotImplementedError, match=r"only at level 2 \(between\): \['w1', 'w2'\]"):
-        sem(between_only, data["demo"], cluster="cluster")
+def test_cluster_level_variable_at_both_levels_raises(data):
+    # variables written at one level only are fitted (tests/sem/test_twolevel_onelevel.py);
     # a cluster-level variable written at both levels has no within variance
     with pytest.raises(NotImplementedError, match=r"\['w1'\] do not vary within clusters"):
         sem("level: 1\n y1 ~ w1\nlevel: 2\n y1 ~ w1", data["demo"], cluster="cluster")
