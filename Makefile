@@ -40,6 +40,7 @@ setup: $(STAMP) sysdeps-test
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_bootstrap.py --draws 5000 --semopy 3 --lavaan 10
 	$(BIN)/python benchmarks/bench_power.py --full
+	$(BIN)/python benchmarks/bench_ingest.py
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'

@@ -593,6 +593,7 @@ class _State:
         self.nonmissing: Counter = Counter()
         self.records = 0
         self.dur_memo: dict[str, float] = {}
+        self.consent_memo: dict[str, str | None] = {}
 
 
 def _display(col: _Column, text: str, value) -> str:
@@ -683,7 +684,12 @@ def _read_file(fi: int, path: Path, st: _State, inst, fmt_out: list, notes: list
             continue
         # consent first: nothing of a record without consent is kept
         if "consent" in seg.meta:
-            reason = consent_status(_take(rec, seg.meta["consent"]), inst.consent)
+            text = _take(rec, seg.meta["consent"])
+            reason = st.consent_memo.get(text, False)
+            if reason is False:
+                reason = consent_status(text, inst.consent)
+                if len(st.consent_memo) < 10_000:
+                    st.consent_memo[text] = reason
             if reason:
                 st.excluded.append((fi, row, reason))
                 continue
@@ -964,7 +970,8 @@ def ingest(raw_path, out_dir=None, instrument=None, *, consent_enforced_at_entry
     rep = IngestReport(files=files_info, counts=counts, consent=consent, reasons=dict(sorted(reasons.items())),
                        special_codes=special, redactions=dict(sorted(st.redactions.items())), mapping=mapping,
                        synthetic=_is_synthetic(files), notes=[mask_identifiers(x) for x in notes])
-    targets = [(write_parquet, out_dir / "responses.parquet", accepted), (write_csv, out_dir / "responses.csv", accepted),
+    targets = [(write_parquet, out_dir / "responses.parquet", accepted),
+               (write_csv, out_dir / "responses.csv", _whole_numbers(accepted, items + [attn] + ctx)),
                (write_csv, out_dir / "quarantine.csv", quarantine),
                (write_csv, out_dir / "consent_excluded.csv", excluded), (write_csv, out_dir / "collapsed.csv", collapsed)]
     written = []
@@ -978,6 +985,19 @@ def ingest(raw_path, out_dir=None, instrument=None, *, consent_enforced_at_entry
             Path(p).unlink(missing_ok=True)
         raise InputError(f"cannot write the output ({_why(exc)})", file=getattr(exc, "filename", None) or out_dir) from None
     return rep
+
+
+def _whole_numbers(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """The answer columns as nullable integers for the CSV copy: the same text as ``%.10g`` of a whole
+    number, written without formatting every cell in Python (a 200,000-record export)."""
+    out = frame.copy()
+    for c in columns:
+        if c in out and pd.api.types.is_float_dtype(out[c]):
+            v = out[c].to_numpy()
+            ok = np.isnan(v) | (v == np.round(v))
+            if ok.all():
+                out[c] = out[c].astype("Int64")
+    return out
 
 
 def _kobo_durations(st: _State, files) -> np.ndarray:
