@@ -280,8 +280,12 @@ def _shape(text: str) -> str:
 
 
 def _shown(text: str) -> str:
-    """A value quoted in a message: with every identifier replaced by its tag, at most 40 characters."""
+    """A value quoted in a message: with every identifier replaced by its tag, at most 40 characters;
+    its shape only when it holds a run of 7 or more digits that no detector claimed (a number glued
+    to other digits may still be a phone or an ID number)."""
     t = mask_identifiers(str(text).strip())
+    if re.search(r"\d{7,}", unicodedata.normalize("NFKC", t)):
+        t = _shape(t)
     return t if len(t) <= 40 else t[:37] + "..."
 
 
