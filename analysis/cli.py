@@ -133,33 +133,48 @@ def _cmd_fit(args) -> int:
         ordered = True if args.ordered == "all" else [s.strip() for s in args.ordered.split(",") if s.strip()]
     group_equal = tuple(s.strip() for s in (args.group_equal or "").split(",") if s.strip())
     group_partial = tuple(s.strip() for s in (args.group_partial or "").split(",") if s.strip())
-    result = sem(
-        model_path.read_text(encoding="utf-8"),
-        data,
-        estimator=args.estimator,
-        ordered=ordered,
-        missing=args.missing,
-        group=args.group,
-        group_equal=group_equal,
-        group_partial=group_partial,
-        bootstrap=args.bootstrap,
-        seed=args.seed,
-        cluster=args.cluster,
-        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
-    )
-    payload = result.to_dict()
-    if args.json:
-        from .io import write_json
+    from threadpoolctl import threadpool_limits
 
-        write_json(args.json, payload)
-        print(f"wrote {args.json}")
-    if not args.quiet:
-        print(result.summary())
-    if not result.converged or result.issues:
-        for issue in result.issues:
-            print(f"warning: {issue}", file=sys.stderr)
-        return EXIT_FIT
-    return 0
+    # One BLAS thread, as the environment set at the top of this module gives the `resilience` script, so the
+    # command gives the same bits however it is called (in-process, numpy may have loaded a threaded BLAS).
+    with threadpool_limits(1):
+        result = sem(
+            model_path.read_text(encoding="utf-8"),
+            data,
+            estimator=args.estimator,
+            ordered=ordered,
+            missing=args.missing,
+            group=args.group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            se=args.se,
+            bootstrap=args.bootstrap,
+            seed=args.seed,
+            ci_type=args.ci_type,
+            exclude_improper=args.exclude_improper,
+            cluster=args.cluster,
+            progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+        )
+        payload = result.to_dict()
+        payload["options"] = {k: result.options.get(k) for k in (
+            "estimator", "missing", "se", "cluster", "group", "bootstrap", "seed", "ci_type", "exclude_improper")}
+        boot = getattr(result, "bootstrap", None)
+        if boot is not None:  # the draws behind the estimates' se and ci_lower/ci_upper (as the study's bootstrap.csv)
+            payload["bootstrap"] = {**boot.counts(), "method": boot.method, "unit": boot.unit,
+                                    "interval": result.options.get("ci_type"), "seed": boot.seed,
+                                    "exclude_improper": boot.exclude_improper}
+        if args.json:
+            from .io import write_json
+
+            write_json(args.json, payload)
+            print(f"wrote {args.json}")
+        if not args.quiet:
+            print(result.summary())
+        if not result.converged or result.issues:
+            for issue in result.issues:
+                print(f"warning: {issue}", file=sys.stderr)
+            return EXIT_FIT
+        return 0
 
 
 def _read_data(path: Path):
@@ -343,17 +358,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("data", help="data file (.csv or .parquet)")
     s.add_argument("--estimator", default="ML", choices=["ML", "MLR", "DWLS", "WLSMV"])
     s.add_argument("--ordered", nargs="?", const="all", default=None, help="ordinal indicators: all, or a comma list")
-    s.add_argument("--missing", default="listwise", choices=["listwise", "fiml", "ml"])
+    s.add_argument("--missing", default="listwise", choices=["listwise", "fiml", "ml", "two.stage", "two-stage"],
+                   help="listwise (default), fiml (alias ml), or two.stage (alias two-stage): ML fitted to the EM "
+                        "moments; its bootstrap resamples the incomplete rows and redoes the EM in every draw")
+    s.add_argument("--se", default=None, choices=["standard", "robust", "robust.cluster", "bootstrap", "none"],
+                   help="standard errors as lavaan names them (default: robust.cluster with --cluster, bootstrap "
+                        "with --bootstrap, else standard); with --bootstrap the estimates' se and intervals are "
+                        "the bootstrap's")
     s.add_argument("--group", default=None)
     s.add_argument("--group-equal", default=None, help="e.g. loadings,intercepts")
     s.add_argument("--group-partial", default=None,
                    help="parameters freed from --group-equal (lavaan's group.partial), comma-separated, "
                         "e.g. \"visual=~x2,x3~1\" (spaces optional)")
-    s.add_argument("--bootstrap", type=int, default=0, help="number of bootstrap resamples")
-    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--bootstrap", type=int, default=0,
+                   help="number of bootstrap resamples (whole clusters with --cluster, else rows)")
+    s.add_argument("--ci-type", default=None, choices=["percentile", "bc", "bca", "t", "symmetric-t"],
+                   help="the bootstrap interval in ci_lower/ci_upper (default percentile); bca adds the jackknife "
+                        "acceleration, t and symmetric-t studentize every draw by its own sandwich SE")
+    s.add_argument("--exclude-improper", action="store_true",
+                   help="leave draws with a negative variance out of the bootstrap SEs and intervals "
+                        "(default: kept, as lavaan; counted either way)")
+    s.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
     s.add_argument("--cluster", default=None,
                    help="cluster column: a two-level model when the syntax has level: blocks, "
-                        "else cluster-robust standard errors (lavaan's cluster =)")
+                        "else cluster-robust standard errors (lavaan's cluster =) unless --se says otherwise; "
+                        "with --bootstrap whole clusters are resampled")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar of the bootstrap (default: when the terminal shows it)")
     s.add_argument("--json", default=None, help="write fit and estimates as JSON here")

@@ -21,6 +21,7 @@ to date)::
     ingest      data/raw/synthetic/...      -> data/processed/responses.*
     screen      data/processed/responses    -> data/processed/analysis.parquet, flags
     sample      processed + truth           -> results/data/
+    configurational analysis.parquet + population model -> results/configurational/ (fsQCA, NCA, planted truth)
     measurement analysis.parquet            -> results/measurement/
     structural  analysis.parquet            -> results/structural/
     robustness  analysis.parquet            -> results/robustness/
@@ -46,7 +47,7 @@ HEAVY = ("measurement", "structural", "robustness", "power", "manifest")
 
 #: Step names in execution order.
 STEPS = (
-    "instrument", "simulate", "ingest", "screen", "sample", "measurement",
+    "instrument", "simulate", "ingest", "screen", "sample", "configurational", "measurement",
     "structural", "robustness", "power", "manifest", "report", "book", "privacy",
 )
 
@@ -129,6 +130,13 @@ def _truth_file(layout, settings) -> Path:
     return export.with_name(export.stem + ".truth.json")
 
 
+def _act_configurational(layout, settings):
+    from .study.configurational import run_configurational
+
+    out = layout.results / "configurational"
+    _write_index(out, run_configurational(layout.processed, out, settings, figures_dir=layout.figures))
+
+
 def _act_measurement(layout, settings):
     from .study.measurement import run_measurement
 
@@ -201,7 +209,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     res = layout.results
     inputs = []  # study.yaml is tracked per section (see `sections` below), not as one file
     instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
-    index = {s: res / s / "index.json" for s in ("data", "measurement", "structural", "robustness", "power")}
+    index = {s: res / s / "index.json" for s in ("data", "configurational", "measurement", "structural", "robustness",
+                                                 "power")}
 
     tasks = {
         "instrument": dict(
@@ -231,6 +240,14 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
             file_dep=instrument_in + [str(analysis_data), str(processed / "flags.csv"), str(processed / "ingest_report.json"),
                                       str(_truth_file(layout, settings))] + _modules("study/sample.py", "psychometrics/screening.py"),
             targets=[str(index["data"])],
+        ),
+        "configurational": dict(
+            actions=[(_act_configurational, [layout, settings])],
+            file_dep=instrument_in + [str(analysis_data), str(processed / "ingest_report.json"),
+                                      str(layout.population_model)]
+            + _modules("study/configurational.py", "study/population.py", "study/multilevel.py", "study/settings.py",
+                       "psychometrics/qca.py", "psychometrics/nca.py", "study/style.py", "results.py"),
+            targets=[str(index["configurational"])],
         ),
         "measurement": dict(
             actions=[(_act_measurement, [layout, settings])],
@@ -289,7 +306,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     # Each step reruns when the study.yaml sections it reads change, and only then.
     sections = {
         "simulate": ("synthetic",), "ingest": ("synthetic",), "screen": ("screening",),
-        "measurement": ("measurement",), "structural": ("structural",),
+        "configurational": ("configurational",), "measurement": ("measurement",), "structural": ("structural",),
         "robustness": ("structural", "robustness"), "power": ("power",),
         "manifest": ("synthetic", "structural", "power"),
     }

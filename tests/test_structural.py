@@ -77,7 +77,7 @@ def test_fit_and_tables(fits):
     from analysis.sem.montecarlo import montecarlo_ci
 
     data, controls, full, no_c = fits
-    assert full.converged and full.options["missing"] == "two-stage"
+    assert full.converged and full.options["missing"] == "two.stage"
     rows = data[list(full.stats.ov_names)].to_numpy(float)
     boot = bootstrap(full, n_boot=12, seed=1, n_jobs=1, rows=rows)
     assert boot.method == "two-stage-em" and boot.n_boot == 12

@@ -23,15 +23,20 @@ from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa"]
 
-_SE = ("standard", "robust", "robust.huber.white", "bootstrap", "none")
+#: Standard errors (lavaan's ``se =``).
+_SE = ("standard", "robust", "robust.huber.white", "robust.cluster", "bootstrap", "none")
+#: Missing-data options (lavaan's ``missing =``) and the name each is stored under in ``.options``.
+_MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "two.stage": "two.stage",
+            "two-stage": "two.stage", "pairwise": "pairwise"}
 
 
 def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         missing: str = "listwise", group: str | None = None, group_equal=(), group_partial=(),
-        std_lv: bool = False, meanstructure: bool | None = None, se: str = "standard",
-        bootstrap: int = 0, seed: int | None = None, start=None,
-        max_iter: int = 500, cluster: str | None = None, fixed_x: bool = True,
-        progress: bool = False, test: str | None = None) -> SEMResult:
+        std_lv: bool = False, meanstructure: bool | None = None, se: str | None = None,
+        bootstrap: int = 0, seed: int | None = None, ci_type: str | None = None,
+        exclude_improper: bool = False, start=None, max_iter: int = 500, cluster: str | None = None,
+        fixed_x: bool = True, progress: bool = False, n_jobs: int = 2,
+        test: str | None = None) -> SEMResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -48,8 +53,21 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         without ``ordered`` treat the indicators as continuous, and a list
         naming some of them gives a mixed ordinal/continuous model
         (:func:`analysis.sem.dwls.sem_wls`).
-    missing : {"listwise", "fiml"}
-        Listwise deletion (lavaan's default) or full-information ML.
+    missing : {"listwise", "fiml", "two.stage", "pairwise"}
+        Listwise deletion (lavaan's default), full-information ML
+        (``"ml"`` is an alias), pairwise (DWLS/WLSMV with ordinal
+        indicators), or two-stage ML (``"two-stage"`` is an
+        alias): ML fitted to the EM estimates of the saturated means and
+        covariances [2]_ (rows whose sample moments are exactly those
+        estimates, :func:`analysis.sem.twostage.exact_moment_data`; rows
+        with every model variable missing are dropped and counted).  The
+        result keeps the incomplete rows (``.incomplete_rows``), so that
+        :func:`analysis.sem.bootstrap.bootstrap` resamples them and
+        re-estimates the EM moments in every draw.  Its model-based SEs and
+        chi-square treat the EM moments as complete data (``se="standard"``;
+        the robust two-stage corrections are not implemented): report the
+        bootstrap.  ML only, no ``ordered``; ``.options["missing"]`` is
+        ``"two.stage"``.
     group : str, optional
         Column defining the groups (multigroup model).
     group_equal : sequence of str
@@ -68,38 +86,70 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         Fix latent (residual) variances to 1 and free all loadings.
     meanstructure : bool, optional
         Default: True with groups, FIML or ``~ 1`` in the syntax.
-    se : {"standard", "robust", "bootstrap", "none"}
-        Standard errors; "standard" is the expected information for ML.
+    se : {"standard", "robust", "robust.cluster", "bootstrap", "none"}, optional
+        Standard errors, as lavaan names them: ``"standard"`` the expected
+        information of ML; ``"robust"`` (alias ``"robust.huber.white"``)
+        the Huber-White sandwich of MLR (with ``cluster``: cluster-robust);
+        ``"robust.cluster"`` the sandwich with the casewise scores summed
+        within the clusters of ``cluster`` (needed); ``"bootstrap"`` the
+        covariance of ``bootstrap`` draws; ``"none"``.  Default (None):
+        lavaan's, i.e. ``"robust.cluster"`` with ``cluster`` and a
+        single-level model, ``"bootstrap"`` when ``bootstrap > 0`` draws are
+        requested, else ``"standard"``.  ``se`` sets :attr:`SEMResult.vcov`
+        (and the test with ``cluster``); with bootstrap draws the estimates'
+        ``se`` and intervals are the bootstrap's whatever ``se`` says.
     bootstrap : int
-        Number of bootstrap draws; ``bootstrap > 0`` (or ``se="bootstrap"``)
-        gives bootstrap SEs and percentile intervals in ``.estimates`` (plus
-        bias-corrected ``boot_ci_*_bc`` columns) and the counts of failed and
-        improper draws in ``.fit``.
+        Number of bootstrap draws; ``bootstrap > 0`` gives bootstrap SEs
+        (the SD of the draws) and the ``ci_type`` interval in
+        ``.estimates`` (plus every other available interval in
+        ``boot_ci_*`` columns), the draws as ``.bootstrap`` and the counts
+        of failed and improper draws in ``.fit``
+        (:func:`analysis.sem.bootstrap.bootstrap_estimates`).  With
+        ``cluster`` whole clusters are resampled (the cluster bootstrap),
+        else rows; a two-stage fit resamples its incomplete rows.
     seed : int, optional
         Seed of the bootstrap.
+    ci_type : {"percentile", "bc", "bca", "t", "symmetric-t"}, optional
+        The bootstrap interval placed in ``ci_lower/ci_upper`` (a key of
+        :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`; default
+        ``"percentile"``, as lavaan's ``boot.ci.type = "perc"``).  ``"bca"``
+        switches the jackknife acceleration on, ``"t"`` and
+        ``"symmetric-t"`` the studentization of every draw by its own
+        sandwich SE (cluster-robust in a cluster bootstrap).  Needs
+        ``bootstrap > 0``.
+    exclude_improper : bool
+        Leave draws with a negative variance estimate out of the bootstrap
+        SEs and intervals (they are counted either way).  Default False:
+        kept, as lavaan.
     start : ndarray, optional
         Warm start for the free parameters.
     max_iter : int
         Maximum number of scoring iterations (lavaan's ``iter.max``).
     progress : bool
         Show a progress bar while the bootstrap runs.
+    n_jobs : int
+        Bootstrap workers (the draws do not depend on it).
     test : {"yuan.bentler.mplus", "satorra.bentler"}, optional
-        With ``cluster`` (single-level model): the scaled test, lavaan's
-        ``test =`` (default ``"yuan.bentler.mplus"``, lavaan's MLR);
-        ``"satorra.bentler"`` is lavaan's ``estimator = "ML", se =
-        "robust.cluster", test = "satorra.bentler"``
-        (:func:`analysis.sem.robust.satorra_bentler_test`).  Without
-        ``cluster`` only the default (None) is accepted.
+        With ``cluster`` and ``se="robust.cluster"`` (single-level model):
+        the scaled test, lavaan's ``test =`` (default
+        ``"yuan.bentler.mplus"``, lavaan's MLR); ``"satorra.bentler"`` is
+        lavaan's ``estimator = "ML", se = "robust.cluster", test =
+        "satorra.bentler"`` (:func:`analysis.sem.robust.satorra_bentler_test`).
+        Otherwise only the default (None) is accepted.
     cluster : str, optional
         Column naming each row's cluster (lavaan's ``cluster =``).  With
         ``level: 1`` / ``level: 2`` blocks in the syntax: a two-level model
         estimated by ML (:mod:`analysis.sem.twolevel`; complete data, rows
         with a missing model variable or cluster dropped listwise and counted
         in ``.notes`` and ``.fit["n_dropped"]``).  Without level blocks: the
-        single-level model with cluster-robust standard errors and the
-        Yuan-Bentler scaled test (lavaan's ``se = "robust.cluster"``, ``test
-        = "yuan.bentler.mplus"``, mean structure on), i.e. MLR with the
-        casewise scores summed within clusters (:mod:`analysis.sem.robust`).
+        single-level model, by default (``se="robust.cluster"``) with
+        cluster-robust standard errors and the Yuan-Bentler scaled test
+        (lavaan's ``se = "robust.cluster"``, ``test =
+        "yuan.bentler.mplus"``, mean structure on), i.e. MLR with the
+        casewise scores summed within clusters (:mod:`analysis.sem.robust`);
+        with ``se="standard"`` or ``"bootstrap"`` the plain ML fit.  Rows
+        whose cluster is missing are dropped (counted).  With
+        ``bootstrap > 0`` the bootstrap resamples whole clusters.
     fixed_x : bool
         lavaan's ``fixed.x``: True (default) fixes the moments of exogenous
         observed covariates at their sample values (for a two-level model:
@@ -110,6 +160,16 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     -------
     SEMResult
         :class:`~analysis.sem.twolevel.TwoLevelResult` for a two-level model.
+        ``.options`` records the resolved ``missing``, ``se``, ``cluster``,
+        ``bootstrap``, ``seed``, ``ci_type`` and ``exclude_improper``.
+
+    Raises
+    ------
+    ValueError
+        An unknown option, or options that do not go together (e.g.
+        ``se="robust.cluster"`` without ``cluster``, ``ci_type`` without
+        bootstrap draws, robust SEs with ``missing="two.stage"``), with a
+        message that says which.
 
     Notes
     -----
@@ -117,6 +177,14 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     + \\operatorname{tr}(S_g\\Sigma_g^{-1}) - \\log|S_g| - p + (\\bar x_g
     - \\mu_g)^\\top\\Sigma_g^{-1}(\\bar x_g-\\mu_g)]` [1]_; standard errors
     come from the inverse of :math:`N` times the expected information.
+
+    References
+    ----------
+    .. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation
+       modeling. Journal of Statistical Software, 48(2), 1-36.
+    .. [2] Savalei, V., & Bentler, P. M. (2009). A two-stage approach to
+       missing data: Theory and application to auxiliary variables.
+       *Structural Equation Modeling*, 16(3), 477-497.
 
     Examples
     --------
@@ -128,6 +196,13 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     """
     if cluster is not None and not isinstance(cluster, str):
         raise TypeError(f"cluster must be a column name, not {type(cluster).__name__}.")
+    if se is not None and se not in _SE:
+        raise ValueError(f"se must be one of {list(_SE)}, not {se!r}.")
+    key = missing.lower() if isinstance(missing, str) else missing
+    if key not in _MISSING:
+        raise ValueError(f"missing must be one of {sorted(_MISSING)}, not {missing!r}.")
+    missing = _MISSING[key]
+    n_boot = _check_bootstrap_options(bootstrap, se, ci_type, exclude_improper)
     formulas = parse_syntax(model) if isinstance(model, str) else list(model)
     if any(getattr(f, "level", 0) for f in formulas):
         if group_partial:
@@ -135,20 +210,64 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
                                       "are not supported.")
         return _sem_twolevel(formulas, data, cluster=cluster, estimator=estimator,
                              ordered=ordered, missing=missing, group=group,
-                             group_equal=group_equal, std_lv=std_lv, se=se,
-                             bootstrap=bootstrap, start=start, max_iter=max_iter,
+                             group_equal=group_equal, std_lv=std_lv, se=se or "standard",
+                             bootstrap=n_boot, start=start, max_iter=max_iter,
                              fixed_x=fixed_x)
     if not fixed_x:
         raise NotImplementedError("fixed_x=False is implemented for two-level models only.")
-    if cluster is not None:
-        return _sem_cluster(formulas, data, cluster=cluster, estimator=estimator,
-                            ordered=ordered, missing=missing, group=group,
-                            group_equal=group_equal, group_partial=group_partial,
-                            std_lv=std_lv, se=se,
-                            bootstrap=bootstrap, start=start, max_iter=max_iter, test=test)
-    if test is not None:
-        raise NotImplementedError("test= is available with cluster= (lavaan's se = "
-                                  "'robust.cluster'); without it MLR gives the Yuan-Bentler test.")
+    if se is None:  # lavaan's default
+        se = "bootstrap" if n_boot else ("robust.cluster" if cluster is not None else "standard")
+    if se == "robust.cluster" and cluster is None:
+        raise ValueError("se='robust.cluster' needs cluster=, the column naming each row's cluster "
+                         "(e.g. sem(model, data, se='robust.cluster', cluster='community')).")
+    if test is not None and (cluster is None or se not in ("robust", "robust.huber.white",
+                                                             "robust.cluster", "none")):
+        raise (NotImplementedError if cluster is None else ValueError)(
+            f"test={test!r} is available with cluster= and se='robust.cluster' (lavaan's se = "
+            "'robust.cluster'); without it MLR gives the Yuan-Bentler test.")
+    common = dict(estimator=estimator, ordered=ordered, group=group, group_equal=group_equal,
+                  group_partial=group_partial, std_lv=std_lv, meanstructure=meanstructure,
+                  start=start, max_iter=max_iter)
+    if missing == "two.stage":
+        result, labels = _sem_two_stage(model, formulas, data, se=se, cluster=cluster, **common)
+    elif cluster is not None:
+        result, labels = _sem_cluster(model, formulas, data, cluster=cluster, missing=missing, se=se,
+                                      test=test, **common)
+    else:
+        result, labels = _fit_single(model, formulas, data, missing=missing, se=se, **common), None
+    result.options.update(bootstrap=n_boot, seed=seed, ci_type=(ci_type or "percentile") if n_boot else None,
+                          exclude_improper=bool(exclude_improper))
+    if n_boot:
+        _attach_bootstrap(result, n_boot, seed=seed, labels=labels, ci_type=ci_type or "percentile",
+                          exclude_improper=exclude_improper, progress=progress, n_jobs=n_jobs)
+    return result
+
+
+def _check_bootstrap_options(bootstrap, se, ci_type, exclude_improper) -> int:
+    """The number of draws, after checking the options that go with it."""
+    from .bootstrap import INTERVAL_COLUMNS
+
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a number of draws >= 0, not {bootstrap!r}.")
+    n_boot = int(bootstrap)
+    if se == "bootstrap" and n_boot == 0:
+        raise ValueError("se='bootstrap' needs bootstrap > 0 draws.")
+    if se == "none" and n_boot:
+        raise ValueError("se='none' asks for no standard errors, but bootstrap draws were requested; "
+                         "drop one of them.")
+    if ci_type is not None:
+        if ci_type not in INTERVAL_COLUMNS:
+            raise ValueError(f"ci_type must be one of {list(INTERVAL_COLUMNS)}, not {ci_type!r}.")
+        if n_boot == 0:
+            raise ValueError(f"ci_type={ci_type!r} chooses a bootstrap interval: give bootstrap > 0 draws.")
+    if exclude_improper and n_boot == 0:
+        raise ValueError("exclude_improper applies to bootstrap draws: give bootstrap > 0 draws.")
+    return n_boot
+
+
+def _fit_single(model, formulas, data, *, estimator, ordered, missing, group, group_equal,
+                group_partial, std_lv, meanstructure, se, start, max_iter) -> SEMResult:
+    """The single-level fit of a data frame (no cluster, no bootstrap)."""
     est = get_estimator(estimator)
     if ordered is not None and ordered is not False and est.name in ("ML", "MLR"):
         if str(estimator).upper() != "ML":
@@ -166,11 +285,11 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
                        group_equal=tuple([group_equal] if isinstance(group_equal, str)
                                          else group_equal),
                        std_lv=std_lv, missing=missing, start=start, meanstructure=meanstructure)
-    if se not in _SE:
-        raise ValueError(f"se must be one of {list(_SE)}, not {se!r}.")
-    if missing not in ("listwise", "fiml", "ml"):
-        raise ValueError(f"missing must be 'listwise' or 'fiml', not {missing!r}.")
-    missing = "fiml" if missing == "ml" else missing
+    if se == "robust.cluster":
+        raise ValueError("se='robust.cluster' needs cluster=.")
+    if missing not in ("listwise", "fiml"):
+        raise ValueError(f"missing={missing!r} is not available for estimator {est.name} "
+                         "(use 'listwise', 'fiml' or 'two.stage').")
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
     if se in ("robust", "robust.huber.white") and est.name == "ML":
@@ -195,20 +314,93 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     res = minimize(objective, theta0, max_iter=max_iter)
     options = dict(estimator=est.name, missing=missing, group=group,
                    group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=bool(ms),
-                   se=se, bootstrap=bootstrap, seed=seed, ordered=ordered)
+                   se=se, bootstrap=0, seed=None, ordered=ordered)
     options["group_partial"] = tuple(f"{lhs}{op}{rhs}"  # as lavaan stores it: "visual=~x2"
                                      for lhs, op, rhs in parse_group_partial(group_partial))
-    result = SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options)
-    if se == "bootstrap" or bootstrap > 0:
-        if bootstrap <= 0:
-            raise ValueError("se='bootstrap' needs bootstrap > 0 draws.")
-        from . import bootstrap as _boot  # lazy: written by the bootstrap engineer
+    return SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options)
 
-        # As lavaan: draws that fail are dropped, improper ones (negative variances) are kept in the
-        # intervals; both are counted in .fit (n_boot_failed, n_boot_improper).
-        result.boot = _boot.bootstrap_draws(result, n_boot=bootstrap, seed=seed, exclude_improper=False,
-                                            progress=progress)
-    return result
+
+def _attach_bootstrap(result, n_boot, *, seed, labels, ci_type, exclude_improper, progress, n_jobs):
+    """Run the (cluster) bootstrap of a fit and attach it (``.bootstrap``; ``.boot`` for se='bootstrap')."""
+    from . import bootstrap as _boot
+
+    if labels is not None and len(labels) != 1:
+        raise ValueError("The cluster bootstrap is implemented for single-group models; drop group= or "
+                         "cluster=.")
+    boot = _boot.bootstrap(result, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress,
+                           exclude_improper=bool(exclude_improper),
+                           cluster=None if labels is None else labels[0], **_boot.interval_options(ci_type))
+    result.bootstrap = boot
+    if result.options.get("se") == "bootstrap":
+        # lavaan's se = "bootstrap": the covariance of the used draws is the fit's vcov
+        theta = boot.theta.copy()
+        theta[~boot.used] = np.nan
+        result.boot = theta
+
+
+def _sem_two_stage(model, formulas, data, *, estimator, ordered, group, group_equal, group_partial,
+                   std_lv, meanstructure, se, start, max_iter, cluster):
+    """``sem(..., missing="two.stage")``: ML fitted to rows whose moments are the EM estimates.
+
+    Returns the fit (remembering its incomplete rows) and, with ``cluster``,
+    the cluster label of each remembered row (per group).
+    """
+    from .robust import cluster_labels
+    from .twostage import exact_moment_data
+
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("data must be a pandas DataFrame.")
+    if str(estimator).upper() != "ML":
+        raise ValueError(f"missing='two.stage' fits ML to the EM moments; estimator={estimator!r} is not "
+                         "available with it (use estimator='ML' and se='bootstrap' or se='standard').")
+    if ordered not in (None, False):
+        raise ValueError("missing='two.stage' is for continuous indicators; ordered variables are fitted "
+                         "by estimator='WLSMV' (pairwise).")
+    if se not in ("standard", "bootstrap", "none"):
+        raise ValueError(f"se={se!r} is not available with missing='two.stage': its robust (sandwich) "
+                         "corrections need the two-stage asymptotic covariance, which is not implemented. "
+                         "Use se='standard' (the EM moments treated as complete data) and bootstrap draws, "
+                         "which resample the incomplete rows"
+                         + (" and whole clusters" if cluster is not None else "") + ".")
+    _, vs = build_partable(formulas)
+    ov = list(vs.ov)
+    absent = [v for v in ov if v not in data.columns]
+    if absent:
+        raise ValueError(f"The model uses variables that are not columns of the data: {absent}.")
+    for v in ov:
+        if not (pd.api.types.is_numeric_dtype(data[v]) or pd.api.types.is_bool_dtype(data[v])):
+            raise ValueError(f"Column {v!r} is not numeric (dtype {data[v].dtype}).")
+    if group is not None and group not in data.columns:
+        raise ValueError(f"The group column {group!r} is not in the data.")
+    keep = data[ov].notna().any(axis=1).to_numpy()  # as FIML: a row without any value carries none
+    if group is not None:
+        keep = keep & data[group].notna().to_numpy()
+    if cluster is not None:
+        if cluster not in data.columns:
+            raise ValueError(f"The cluster column {cluster!r} is not in the data "
+                             f"(columns: {list(map(str, data.columns))[:12]}).")
+        keep = keep & data[cluster].notna().to_numpy()
+    frame = data.loc[keep] if not keep.all() else data
+    moments = exact_moment_data(frame, ov, group=group)
+    fit = _fit_single(model, formulas, moments, estimator="ML", ordered=None, missing="listwise",
+                      group=group, group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
+                      meanstructure=meanstructure, se="none" if se == "none" else "standard",
+                      start=start, max_iter=max_iter)
+    names = list(fit.stats.ov_names)
+    if group is None:
+        rows = [frame[names].to_numpy(float)]
+    else:
+        gcol = frame[group].to_numpy()
+        rows = [frame.loc[gcol == lab, names].to_numpy(float) for lab in fit.stats.group_labels]
+    fit.incomplete_rows = rows
+    n_out = int((~keep).sum())
+    if n_out:
+        fit.objective.stats = replace(fit.objective.stats, n_dropped=fit.objective.stats.n_dropped + n_out)
+    fit.options.update(missing="two.stage", se=se, cluster=cluster)
+    labels = None
+    if cluster is not None:
+        labels = cluster_labels(frame, names, cluster, group=group, missing="fiml")
+    return fit, labels
 
 
 def _sem_twolevel(formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
@@ -237,8 +429,8 @@ def _sem_twolevel(formulas, data, *, cluster, estimator, ordered, missing, group
                         max_iter=max_iter, fixed_x=fixed_x)
 
 
-def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
-                 std_lv, se, bootstrap, start, max_iter, group_partial=(), test=None):
+def _sem_cluster(model, formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
+                 group_partial, std_lv, meanstructure, se, start, max_iter, test=None):
     """Single-level ``sem(..., cluster=)``: ML estimates, cluster-robust SEs and test.
 
     As lavaan 0.6.14: ``estimator = "ML"`` (or ``"MLR"``) with ``cluster``
@@ -246,7 +438,11 @@ def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group,
     with the scores summed within clusters, times ``G/(G-1)``) and
     ``test = "yuan.bentler.mplus"`` (``test="satorra.bentler"``: the
     Satorra-Bentler test with the cluster-robust Gamma), and switches the
-    mean structure on.  Rows whose cluster is missing are dropped (counted in ``stats.n_dropped``).
+    mean structure on.  ``se="standard"`` or ``"bootstrap"``: the plain ML
+    fit (the clusters serve the bootstrap).  Rows whose cluster is missing
+    are dropped (counted in ``stats.n_dropped``).
+
+    Returns the fit and the cluster label of each row it uses (per group).
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame.")
@@ -258,24 +454,30 @@ def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group,
                                   f"(cluster-robust SEs), not estimator={estimator!r}"
                                   + (" with ordered variables" if ordered not in (None, False) else "")
                                   + ".")
-    if bootstrap or se == "bootstrap":
-        raise NotImplementedError("cluster= with the bootstrap is not supported (resample whole "
-                                  "clusters instead).")
     from . import robust
 
+    bad = data[cluster].isna().to_numpy()
+    frame = data.loc[~bad]
+    if se in ("standard", "bootstrap"):
+        fit = _fit_single(model, formulas, frame, estimator=estimator, ordered=None, missing=missing,
+                          group=group, group_equal=group_equal, group_partial=group_partial,
+                          std_lv=std_lv, meanstructure=meanstructure, se="standard", start=start,
+                          max_iter=max_iter)
+        labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
+                                       missing=fit.options["missing"])
+        if bad.any():
+            fit.objective.stats = replace(fit.objective.stats,
+                                          n_dropped=fit.objective.stats.n_dropped + int(bad.sum()))
+        fit.options.update(cluster=cluster, se=se)
+        return fit, labels
     test = test or "yuan.bentler.mplus"
     if test not in robust.SCALED_TESTS:
         raise ValueError(f"test must be one of {list(robust.SCALED_TESTS)} with cluster=, "
                          f"not {test!r}.")
-    if se not in ("standard", "robust", "robust.cluster", "robust.huber.white", "none"):
-        raise ValueError(f"se={se!r} cannot be combined with cluster=.")
-
-    bad = data[cluster].isna().to_numpy()
-    frame = data.loc[~bad]
-    fit = sem(formulas, frame, estimator="MLR", missing=missing, group=group,
-              group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
-              meanstructure=True,
-              se="none" if se == "none" else "robust", start=start, max_iter=max_iter)
+    fit = _fit_single(model, formulas, frame, estimator="MLR", ordered=None, missing=missing, group=group,
+                      group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
+                      meanstructure=True, se="none" if se == "none" else "robust", start=start,
+                      max_iter=max_iter)
     labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
                                    missing=fit.options["missing"])
     fit.objective.cluster = labels
@@ -285,7 +487,7 @@ def _sem_cluster(formulas, data, *, cluster, estimator, ordered, missing, group,
     fit.objective.scaled_test_kind = test
     fit.options.update(cluster=cluster, se="none" if se == "none" else "robust.cluster",
                        test=test)
-    return fit
+    return fit, labels
 
 
 def cfa(model: str, data: pd.DataFrame, **kwargs) -> SEMResult:

@@ -48,7 +48,8 @@ from scipy import stats as _st
 from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
 
 __all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
-           "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments", "em_completion",
+           "interval_options", "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments",
+           "em_completion",
            "resample_indices"]
 
 
@@ -62,6 +63,31 @@ INTERVAL_COLUMNS = {
     "t": ("boot_ci_lower_t", "boot_ci_upper_t"),
     "symmetric-t": ("boot_ci_lower_st", "boot_ci_upper_st"),
 }
+
+
+def interval_options(interval: str) -> dict:
+    """The :func:`bootstrap` options an interval type needs.
+
+    Parameters
+    ----------
+    interval : str
+        A key of :data:`INTERVAL_COLUMNS`.
+
+    Returns
+    -------
+    dict
+        ``{"studentize": ..., "bca": ...}``: ``studentize`` for the
+        bootstrap-t intervals (``"t"``, ``"symmetric-t"``), ``bca`` (the
+        jackknife acceleration) for ``"bca"``.
+
+    Examples
+    --------
+    >>> interval_options("symmetric-t")
+    {'studentize': True, 'bca': False}
+    """
+    if interval not in INTERVAL_COLUMNS:
+        raise ValueError(f"The bootstrap interval must be one of {list(INTERVAL_COLUMNS)}, not {interval!r}.")
+    return {"studentize": interval in ("t", "symmetric-t"), "bca": interval == "bca"}
 
 
 # ---------------------------------------------------------------------------
@@ -726,6 +752,9 @@ def _prepare(result, rows=None):
     st = result.stats
     model = result.model
     em = result.options.get("missing") == "fiml"
+    if rows is None:
+        # a two-stage fit (sem(..., missing="two.stage")) was fitted to EM-moment rows: resample the raw ones
+        rows = getattr(result, "incomplete_rows", None)
     if rows is not None:
         rows = rows if isinstance(rows, (list, tuple)) else [rows]
         data = [np.asarray(x, float) for x in rows]
@@ -834,12 +863,16 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
         Show a tqdm progress bar.
     rows : ndarray or list of ndarray, optional
         The raw rows to resample, per group, columns in
-        ``result.stats.ov_names`` order (default: the fit's own rows).  Rows
-        with missing values switch to the two-stage EM bootstrap (e.g. for a
-        model fitted by ML to EM moments).
+        ``result.stats.ov_names`` order (default: the fit's own rows; for a
+        two-stage fit, ``sem(..., missing="two.stage")``, the incomplete rows
+        it was fitted from, ``result.incomplete_rows``).  Rows with missing
+        values switch to the two-stage EM bootstrap: every draw re-estimates
+        the EM moments of its resampled rows.
     cluster : array-like, optional
-        Cluster of each row (single-group models): resample whole clusters
-        with replacement (the cluster bootstrap [3]_) instead of rows.
+        Cluster of each row resampled (single-group models): resample whole
+        clusters with replacement (the cluster bootstrap [3]_) instead of
+        rows.  ``sem(..., cluster=COL, bootstrap=N)`` passes the labels of
+        the rows it keeps.
     studentize : bool
         Also compute every draw's sandwich standard errors (cluster-robust
         with ``cluster``) for bootstrap-t intervals
@@ -1032,7 +1065,7 @@ def bootstrap_draws(result, n_boot: int, seed=None, **kwargs) -> np.ndarray:
 
 
 def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: float = 0.95,
-                        estimates: pd.DataFrame | None = None, interval: str = "percentile") -> pd.DataFrame:
+                        estimates: pd.DataFrame | None = None, interval: str | None = None) -> pd.DataFrame:
     """``result.estimates`` with bootstrap SEs and intervals (lavaan's ``se="bootstrap"``).
 
     Parameters
@@ -1044,9 +1077,10 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
     estimates : pandas.DataFrame, optional
         The model-based table to start from (default ``result.estimates``;
         pass it when calling from inside ``SEMResult.estimates``).
-    interval : str
+    interval : str, optional
         The interval in ``ci_lower/ci_upper``: a key of
-        :data:`INTERVAL_COLUMNS` (default ``"percentile"``, as lavaan).
+        :data:`INTERVAL_COLUMNS`.  Default: the fit's ``ci_type``
+        (``sem(..., ci_type=)``), else ``"percentile"`` (as lavaan).
 
     Returns
     -------
@@ -1063,6 +1097,8 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
     boot = getattr(result, "bootstrap", None) if boot is None else boot
     if boot is None:
         raise ValueError("No bootstrap draws: run analysis.sem.bootstrap.bootstrap(result, ...) first.")
+    if interval is None:
+        interval = getattr(result, "options", {}).get("ci_type") or "percentile"
     est = (result.estimates if estimates is None else estimates).copy()
     iv = boot.intervals(level)
     if interval not in INTERVAL_COLUMNS or INTERVAL_COLUMNS[interval][0] not in iv.columns:

@@ -42,6 +42,11 @@ def exact_moment_data(data: pd.DataFrame, columns, *, group=None, seed: int = 0)
     :math:`X = 1\hat\mu^\top + ZL^\top` with :math:`Z` centred and
     whitened to identity covariance and :math:`LL^\top = \hat\Sigma_{EM}`.
 
+    ``sem(model, data, missing="two.stage")`` fits the model to these rows
+    (the model's observed variables, in the model's order) and keeps the
+    incomplete rows for its bootstrap, which re-estimates the EM moments in
+    every draw (:func:`analysis.sem.bootstrap.bootstrap`).
+
     References
     ----------
     .. [1] Savalei, V., & Bentler, P. M. (2009). A two-stage approach to

@@ -34,6 +34,8 @@ __all__ = [
     "ResponseProcess",
     "Population",
     "load_population",
+    "ConfigurationalTruth",
+    "load_configurational",
     "STRUCTURAL",
     "MEDIATORS",
     "CONTROLS",
@@ -412,3 +414,151 @@ def load_population(path=None) -> Population:
         raise InputError(f"a value has the wrong type: {exc}", file=path) from None
     pop._disturbances  # noqa: B018  (check admissibility now)
     return pop
+
+
+# ----------------------------------------------------------------------
+# The planted configurational truth (section ``configurational:``)
+# ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConfigurationalTruth:
+    """A community-level world in which resilience follows a configuration.
+
+    Read from the ``configurational:`` section of the population model by
+    :func:`load_configurational`.  It is a separate world, used only by the
+    configurational chapter to show that fsQCA recovers a planted solution;
+    the individual-level model (:class:`Population`) and the main synthetic
+    sample never read it.
+
+    Attributes
+    ----------
+    communities : int
+        Communities simulated.
+    respondents : tuple of int
+        ``(low, high)``: respondents per community, uniform integers.
+    solution : tuple of tuple of str
+        The planted sufficient terms; a term is a tuple of literals
+        (condition codes, ``"~X"`` for the absence of X).
+    leadership_share : float
+        Share of the variance of each condition's community value due to
+        Party leadership (PL); the rest is independent across conditions.
+    outcome_noise : float
+        Standard deviation of the community noise added to the outcome.
+    between_share : float
+        Share of every latent variable's variance that lies between
+        communities in this world.
+
+    Notes
+    -----
+    With standardized community values :math:`z_{jX}` of the conditions,
+    the community value of the outcome is the fuzzy-set value of the planted
+    expression plus noise,
+
+    .. math::
+        z_{j,CR} = \\max_{t}\\; \\min_{X \\in t} \\pm z_{jX} + \\sigma\\,e_j,
+
+    (``max`` = OR over terms, ``min`` = AND within a term, ``-z`` for a
+    negated literal), the rule of fuzzy-set membership in a sum of products
+    (Ragin 2008, ch. 2).
+    """
+
+    communities: int
+    respondents: tuple[int, int]
+    solution: tuple[tuple[str, ...], ...]
+    leadership_share: float
+    outcome_noise: float
+    between_share: float
+    source: str = field(default="", compare=False)
+
+    @property
+    def expression(self) -> str:
+        """The planted solution in QCA's notation (``"GRID*RES + ORG*LIST"``)."""
+        return " + ".join("*".join(term) for term in self.solution)
+
+    @property
+    def conditions(self) -> list[str]:
+        """Condition codes the planted solution names (negation dropped), in order of appearance."""
+        return list(dict.fromkeys(lit.lstrip("~") for term in self.solution for lit in term))
+
+    def to_dict(self) -> dict:
+        """The truth as plain data (for ``planted.json``)."""
+        return {"communities": self.communities, "respondents_low": self.respondents[0],
+                "respondents_high": self.respondents[1],
+                "solution": self.expression, "terms": ["*".join(t) for t in self.solution],
+                "leadership_share": self.leadership_share, "outcome_noise": self.outcome_noise,
+                "between_share": self.between_share}
+
+
+def _parse_term(text: str, path) -> tuple[str, ...]:
+    lits = tuple(s.strip() for s in str(text).split("*"))
+    if not lits or any(not lit or not lit.lstrip("~") for lit in lits):
+        raise InputError(f"configurational.solution: term {text!r} is not a conjunction like 'GRID*RES'", file=path)
+    names = [lit.lstrip("~") for lit in lits]
+    if len(set(names)) != len(names):
+        raise InputError(f"configurational.solution: term {text!r} names a condition twice", file=path)
+    return lits
+
+
+def load_configurational(path=None) -> ConfigurationalTruth:
+    """Read the planted configurational truth (the ``configurational:`` section).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Defaults to ``paths.DEFAULT.population_model``.
+
+    Returns
+    -------
+    ConfigurationalTruth
+
+    Raises
+    ------
+    InputError
+        If the section is missing or a value is inadmissible (a share
+        outside [0, 1), fewer than 2 respondents per community, a malformed
+        term).
+
+    Examples
+    --------
+    >>> truth = load_configurational()
+    >>> truth.expression
+    'GRID*RES + ORG*LIST'
+    """
+    path = Path(path) if path is not None else paths.DEFAULT.population_model
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("population model not found", file=path) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    section = raw.get("configurational") if isinstance(raw, dict) else None
+    if not isinstance(section, dict):
+        raise InputError("section 'configurational' is missing", file=path)
+    try:
+        terms = section["solution"]
+        if isinstance(terms, str):
+            terms = terms.split("+")
+        solution = tuple(_parse_term(t, path) for t in terms)
+        low, high = (int(v) for v in section["respondents"])
+        truth = ConfigurationalTruth(
+            communities=int(section["communities"]),
+            respondents=(low, high),
+            solution=solution,
+            leadership_share=float(section["leadership_share"]),
+            outcome_noise=float(section["outcome_noise"]),
+            between_share=float(section["between_share"]),
+            source=str(path),
+        )
+    except KeyError as exc:
+        raise InputError(f"configurational: required key {exc.args[0]!r} is missing", file=path) from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"configurational: a value has the wrong type: {exc}", file=path) from None
+    if not solution:
+        raise InputError("configurational.solution names no term", file=path)
+    if truth.communities < 4 or not 2 <= low <= high:
+        raise InputError("configurational: need at least 4 communities and 2 <= respondents low <= high", file=path)
+    for name in ("leadership_share", "between_share"):
+        if not 0.0 <= getattr(truth, name) < 1.0:
+            raise InputError(f"configurational.{name} must lie in [0, 1)", file=path)
+    if truth.between_share == 0.0 or truth.outcome_noise < 0.0:
+        raise InputError("configurational: between_share must be positive and outcome_noise non-negative", file=path)
+    return truth

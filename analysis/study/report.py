@@ -4,7 +4,8 @@
 names shared with the book), the instrument and the processed-data reports,
 and writes ``stage_report.docx``: a title page with the project's name and
 number, then 研究进展, 调查工具, 样本, 测量质量, 主要发现 (tables and a path
-diagram) and 下一步工作.  Tables are three-line tables
+diagram), 组态分析 (fsQCA/NCA on the communities and the recovery of a planted
+configuration) and 下一步工作.  Tables are three-line tables
 (:mod:`analysis.study.tables`).  When the data are synthetic the title page
 says so plainly and every table note and figure caption carries
 :data:`analysis.results.SYNTHETIC_NOTE_ZH`.
@@ -101,7 +102,8 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
     -------
     dict of str to analysis.study.tables.Table
         Keys among ``instrument``, ``flow``, ``screening``, ``fit``, ``reliability``,
-        ``paths``, ``indirect``, ``power`` in report order.
+        ``paths``, ``indirect``, ``configurational_solutions``, ``configurational_recovery``,
+        ``power`` in report order.
     """
     results_dir = Path(results_dir) if results_dir is not None else paths.DEFAULT.results
     processed_dir = (Path(processed_dir) if processed_dir is not None
@@ -165,6 +167,8 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
                                            note="ind_X = a·b；total = c + total_indirect；" + ci_note,
                                            source="analysis.study.structural.run_structural", synthetic=syn,
                                            formats={"pvalue": "p"})
+    conf = _configurational_tables(results_dir, syn, instrument)
+    tables.update(conf)
     power = _optional("power/curve", results_dir)
     if power is not None:
         power = power.drop(columns=[c for c in ("synthetic",) if c in power.columns])
@@ -175,6 +179,70 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
         tables["power"] = apa_table(power, "各样本量下的统计功效（蒙特卡洛模拟）",
                                     source="analysis.study.power.run_power", synthetic=syn, formats={"n": "d"})
     return {key: _zh(t) for key, t in tables.items()}
+
+
+def _names(instrument) -> dict:
+    """Construct code -> Chinese name (first- and second-order), from the instrument."""
+    return {c.code: c.name_zh for c in instrument.constructs} | {so.code: so.name_zh for so in instrument.second_order}
+
+
+def _configurational_tables(results_dir: Path, syn: bool, instrument) -> dict:
+    """The two tables of the configurational section (absent results: no table).
+
+    ``configurational_solutions``: the planted truth and the first intermediate model of the
+    study's and of the planted communities, with consistency and coverage;
+    ``configurational_recovery``: the recovery rates over replicated planted worlds. The planted
+    communities are synthetic whatever the study's data are.
+    """
+    out = {}
+    head = _optional("configurational/headline", results_dir)
+    rows = []
+    for label, name, synthetic in (("本研究的社区", "configurational/solutions", syn),
+                                   ("植入组态的模拟社区", "configurational/planted_solutions", True)):
+        sol = _optional(name, results_dir)
+        if sol is None or not {"kind", "model", "expression", "consistency", "coverage"} <= set(sol.columns):
+            continue
+        inter = sol[sol["kind"] == "intermediate"]
+        if inter.empty:
+            rows.append({"数据": label, "中间解": "（无充分组态）", "一致性": float("nan"), "覆盖度": float("nan")})
+            continue
+        first = inter[inter["model"] == sorted(inter["model"].unique())[0]].iloc[0]
+        rows.append({"数据": label, "中间解": first["expression"], "一致性": float(first["consistency"]),
+                     "覆盖度": float(first["coverage"])})
+    if rows:
+        truth = (head or {}).get("planted", {}).get("solution")
+        if truth:
+            rows.append({"数据": "植入的真值", "中间解": truth, "一致性": float("nan"), "覆盖度": float("nan")})
+        names = _names(instrument)
+        conds = "、".join(f"{names.get(c, c)}（{c}）" for c in (head or {}).get("conditions", []))
+        outcome = (head or {}).get("outcome", "")
+        roles = f"条件为{conds}，结果为{names.get(outcome, outcome)}（{outcome}）；" if conds and outcome else ""
+        out["configurational_solutions"] = apa_table(
+            pd.DataFrame(rows), "社区层面的 fsQCA 中间解",
+            note=f"以社区为案例，{roles}A*B 表示“A 且 B”，+ 表示“或”。植入组态的模拟社区仅用于检验方法能否找回已知的真值。",
+            source="analysis.study.configurational.run_configurational", synthetic=True if len(rows) > 1 else syn)
+    rates = _optional("configurational/planted_rates", results_dir)
+    if rates is not None and {"communities", "pri_cut", "exact", "contains", "correct"} <= set(rates.columns):
+        table = rates[["communities", "pri_cut", "replications", "exact", "contains", "correct"]].rename(columns={
+            "communities": "社区数", "pri_cut": "PRI 阈值", "replications": "重复次数", "exact": "与真值完全一致",
+            "contains": "包含真值各项", "correct": "不含错误项"})
+        out["configurational_recovery"] = apa_table(
+            table, "重复模拟中植入组态的恢复率",
+            note="每种社区数与 PRI 阈值下重复模拟的比例（中间解的第一个模型）；其余设定与正文报告的相同。",
+            source="analysis.study.configurational.planted_replications", synthetic=True,
+            formats={"社区数": "d", "PRI 阈值": ".2f", "重复次数": "d", "与真值完全一致": ".2f", "包含真值各项": ".2f",
+                     "不含错误项": ".2f"})
+    return out
+
+
+def _get(data: dict | None, dotted: str, spec: str) -> str | None:
+    """A nested headline value, formatted (``None`` when absent)."""
+    value = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value or value[part] is None:
+            return None
+        value = value[part]
+    return format_cell(value, spec)
 
 
 # ---- document helpers ---------------------------------------------------------
@@ -415,8 +483,54 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
     if not any(k in tables for k in ("paths", "indirect", "power")) and ti is None:
         _pending(doc, ["results/structural/", "results/power/"])
 
-    # ---- 6 下一步工作 ----------------------------------------------------------------
-    doc.add_heading("六、下一步工作", level=1)
+    # ---- 6 组态分析 ------------------------------------------------------------------
+    doc.add_heading("六、组态分析", level=1)
+    c_head = _optional("configurational/headline", results_dir)
+    g = {key: _get(c_head, key, spec) for key, spec in (
+        ("study.n_communities", "d"), ("study.max_necessity_consistency", ".3f"), ("study.max_necessity_condition", None),
+        ("study.nca.n_necessary", "d"), ("study.nca.necessary", None), ("study.solution.intermediate.expression", None),
+        ("study.solution.intermediate.consistency", ".3f"), ("planted.solution", None), ("planted.intermediate", None),
+        ("planted.contains_zh", None), ("planted.exact_zh", None), ("planted.small.communities", "d"),
+        ("planted.small.contains", ".2f"), ("planted.small.exact", ".2f"), ("planted.large.communities", "d"),
+        ("planted.large.exact", ".2f"), ("incl_cut", ".2f"), ("pri_cut", ".2f"), ("calibration", None))}
+    if all(v is not None for v in g.values()):
+        doc.add_paragraph(
+            "种子文章认为四条路径“协同”提升社区韧性，这是一个组态命题。课题组以社区为案例，用模糊集定性比较分析（fsQCA）"
+            "和必要条件分析（NCA）检验它：社区得分为本社区受访者量表得分的均值，"
+            + ("按样本百分位数" if (c_head or {}).get("calibration_kind") == "quantile" else "按量表上的锚点")
+            + f"直接校准（规则 {g['calibration']}），真值表的一致性阈值为 {g['incl_cut']}、PRI 阈值为 {g['pri_cut']}。")
+        doc.add_paragraph(
+            f"在本研究的 {g['study.n_communities']} 个社区中，没有条件在种类上必要（QCA 必要性一致性最高为 "
+            f"{g['study.max_necessity_condition']} 的 {g['study.max_necessity_consistency']}）；NCA 把 "
+            f"{g['study.nca.n_necessary']} 个条件（{g['study.nca.necessary']}）记为程度上的必要，但生成数据的总体模型是线性的、"
+            f"并无必要条件，这提示在 {g['study.n_communities']} 个社区上，相关本身就会产生 NCA 效应。fsQCA 的中间解为 "
+            f"{g['study.solution.intermediate.expression']}，其一致性仅为 {g['study.solution.intermediate.consistency']}："
+            "数据中没有一致的充分组态，高韧性随“高”的路径个数逐步增强，这正是可加模型在集合论中的样子。"
+            + ("（模拟数据，仅用于检验方法。）" if syn else ""))
+        doc.add_paragraph("为检验方法能否找回已知的组态，课题组按以下流程做了植入真值的模拟：")
+        names = _names(instrument)
+        reading = "，或".join("与".join(names.get(c, c) for c in term.strip().split("*")) + "都强"
+                             for term in g["planted.solution"].split("+"))
+        for text in (f"在总体模型中声明社区层面的组态真值 {g['planted.solution']}（{reading}）；",
+                     "按该真值模拟社区，社区中的受访者按声明的载荷与阈值回答全部题项；",
+                     "与研究样本完全相同地聚合、校准、构建真值表并做布尔最小化；",
+                     "把得到的解与真值比较，并在多次重复模拟中统计恢复率。"):
+            doc.add_paragraph(text, style="List Number")
+        doc.add_paragraph(
+            f"在所展示的一组模拟社区中，中间解为 {g['planted.intermediate']}，包含真值各项：{g['planted.contains_zh']}，"
+            f"与真值完全一致：{g['planted.exact_zh']}。在重复模拟中，{g['planted.small.communities']} 个社区时包含真值各项的比例为 "
+            f"{g['planted.small.contains']}、完全一致的比例为 {g['planted.small.exact']}；{g['planted.large.communities']} "
+            f"个社区时完全一致的比例为 {g['planted.large.exact']}。结论：在 {g['planted.small.communities']} 个左右的社区上，"
+            "组态分析只能作为探索，"
+            "实地调查若要检验“协同”命题，需要更多、组合更多样的社区。")
+    for key in ("configurational_solutions", "configurational_recovery"):
+        if key in tables:
+            table(key)
+    if c_head is None and not any(k in tables for k in ("configurational_solutions", "configurational_recovery")):
+        _pending(doc, ["results/configurational/"])
+
+    # ---- 7 下一步工作 ----------------------------------------------------------------
+    doc.add_heading("七、下一步工作", level=1)
     for text in ("在郑州、洛阳、开封、新乡、南阳五市抽取社区，按统计功效分析确定的样本量开展实地问卷调查；",
                  "用实地数据替换模拟数据，重新运行全部分析，并与模拟检验的结果对照；",
                  "针对社区层面的构念（网格、清单）开展多层次分析；",

@@ -41,8 +41,18 @@ under ``results/structural/``:
     (:mod:`analysis.study.multilevel`).
 ``headline.json``
     Key numbers for the book and the report.
+``model.lav``
+    The exact lavaan syntax of the hypothesized model.
+``command.txt``
+    The one ``resilience fit`` command that reproduces the hypothesized
+    model's estimates, bootstrap SEs and reported intervals (``estimates.csv``)
+    from ``model.lav`` and the model data, run from the folder that holds
+    both (the repository root in the pipeline).
 
-and the path diagram ``results/figures/structural_paths.png``.
+It also writes the model data (the analysis data plus the control columns of
+:func:`control_columns`) to ``data/processed/structural.parquet`` (beside the
+analysis data; processed data are not committed), and the path diagram
+``results/figures/structural_paths.png``.
 
 References
 ----------
@@ -66,9 +76,10 @@ from scipy import stats as _st
 
 from .. import paths
 from ..errors import InputError
-from ..io import write_csv, write_json
+from ..io import write_csv, write_json, write_parquet, write_text
 
-__all__ = ["run_structural", "prepare_data", "control_columns", "fit_structural",
+__all__ = ["run_structural", "prepare_data", "control_columns", "structural_syntax", "fit_structural",
+           "fit_command",
            "indirect_table", "rival_table", "estimator_table", "multigroup_table",
            "clustering_table", "CONTROLS"]
 
@@ -136,7 +147,17 @@ def prepare_data(analysis_data) -> pd.DataFrame:
 
 def _missing_option(data, instrument) -> str:
     items = instrument.item_codes()
-    return "two-stage" if data[items].isna().to_numpy().any() else "listwise"
+    return "two.stage" if data[items].isna().to_numpy().any() else "listwise"
+
+
+def structural_syntax(instrument, *, controls=(), direct=True, serial=False) -> str:
+    """The lavaan syntax of one variant of the structural model.
+
+    ``Instrument.model_syntax("structural", direct=, serial=, controls=)``:
+    the text :func:`fit_structural` fits and ``run_structural`` writes to
+    ``model.lav``.
+    """
+    return instrument.model_syntax("structural", direct=direct, serial=serial, controls=tuple(controls))
 
 
 def fit_structural(data, instrument, *, controls=(), direct=True, serial=False, missing=None,
@@ -151,35 +172,67 @@ def fit_structural(data, instrument, *, controls=(), direct=True, serial=False, 
         Control columns regressed on CR.
     direct, serial : bool
         Passed to ``Instrument.model_syntax("structural", ...)``.
-    missing : {"listwise", "fiml"}, optional
-        Default: FIML when any item is missing.
+    missing : {"listwise", "fiml", "two.stage"}, optional
+        Default: two-stage ML when any item is missing, else listwise.
     group, group_equal
         Multigroup options of :func:`analysis.sem.sem`.
 
     Returns
     -------
     SEMResult
+        ``sem(structural_syntax(...), data, missing=missing, se="standard",
+        group=group, group_equal=group_equal)``.
 
     Notes
     -----
-    ``missing="two-stage"`` fits by ML to the EM moments of the incomplete
-    data (:func:`analysis.sem.twostage.exact_moment_data`): the two-stage estimator, consistent
+    ``missing="two.stage"`` fits by ML to the EM moments of the incomplete
+    data (:func:`analysis.sem.sem`'s two-stage option [3]_): consistent
     under MAR; its model-based standard errors and chi-square treat the EM
     moments as complete data (slightly liberal), so the study reports
-    bootstrap intervals that resample the incomplete rows.
+    bootstrap intervals that resample the incomplete rows (the fit
+    remembers them: :func:`analysis.sem.bootstrap.bootstrap`).
     """
     from ..sem import sem
-    from ..sem.twostage import exact_moment_data
 
-    syntax = instrument.model_syntax("structural", direct=direct, serial=serial, controls=tuple(controls))
+    syntax = structural_syntax(instrument, controls=controls, direct=direct, serial=serial)
     missing = missing or _missing_option(data, instrument)
-    if missing == "two-stage":
-        cols = instrument.item_codes() + list(controls)
-        data = exact_moment_data(data, cols, group=group)
-        fit = sem(syntax, data, group=group, group_equal=tuple(group_equal))
-        fit.options["missing"] = "two-stage"
-        return fit
-    return sem(syntax, data, missing=missing, group=group, group_equal=tuple(group_equal))
+    return sem(syntax, data, missing=missing, se="standard", group=group, group_equal=tuple(group_equal))
+
+
+def fit_command(model_path: str, data_path: str, *, missing: str, cluster: str | None, n_boot: int,
+                interval: str, seed: int, exclude_improper: bool = True,
+                json_path: str = "structural_fit.json") -> str:
+    """The ``resilience fit`` command of the reported model (one line, shell-quoted).
+
+    Parameters
+    ----------
+    model_path, data_path : str
+        The model syntax and the model data, relative to where the command runs.
+    missing : str
+        ``fit.options["missing"]``.
+    cluster : str or None
+        The cluster column of a cluster bootstrap (None: rows are resampled).
+    n_boot, interval, seed, exclude_improper
+        The bootstrap of ``study.yaml`` (``structural:``).
+    json_path : str
+        Where the command writes its JSON.
+
+    Returns
+    -------
+    str
+        ``resilience fit MODEL DATA --missing ... --se standard [--cluster C]
+        --bootstrap N --ci-type I [--exclude-improper] --seed S --json OUT``.
+    """
+    import shlex
+
+    parts = ["resilience", "fit", model_path, data_path, "--missing", missing, "--se", "standard"]
+    if cluster is not None:
+        parts += ["--cluster", cluster]
+    parts += ["--bootstrap", str(int(n_boot)), "--ci-type", interval]
+    if exclude_improper:
+        parts.append("--exclude-improper")
+    parts += ["--seed", str(int(seed)), "--json", json_path]
+    return shlex.join(parts)
 
 
 # ---------------------------------------------------------------------------
@@ -521,7 +574,7 @@ def _diagram(estimates, instrument, path):
 
 
 def run_structural(analysis_data=None, out_dir=None, instrument=None, config=None, *,
-                   figures_dir=None, n_jobs: int = 2, progress: bool = False) -> list[Path]:
+                   figures_dir=None, model_data=None, n_jobs: int = 2, progress: bool = False) -> list[Path]:
     """Fit the hypothesized and rival structural models and write the results.
 
     Parameters
@@ -536,6 +589,12 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         bootstrap_interval, comparison_bootstrap, montecarlo, seed``).
     figures_dir : path-like, optional
         Default: ``figures`` beside ``out_dir`` (``results/figures``).
+    model_data : path-like, optional
+        Where to write the model data (a Parquet file): default
+        ``structural.parquet`` beside ``analysis_data`` when that is a file
+        (``data/processed/structural.parquet``), else in ``out_dir``.
+        ``command.txt`` names it and ``model.lav`` relative to the folder
+        that holds both.
     n_jobs : int
         Bootstrap workers.
     progress : bool
@@ -544,9 +603,20 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
     Returns
     -------
     list of Path
-        The files written (see the module docstring).
+        The results files written (see the module docstring; the model data
+        are not among them: they are processed data).
+
+    Notes
+    -----
+    The hypothesized model is ``sem(model.lav, model data, missing=...,
+    se="standard")`` (:func:`fit_structural`) and its reported bootstrap is
+    :func:`analysis.sem.bootstrap.bootstrap` with the options that
+    ``sem(..., cluster=, bootstrap=, seed=, ci_type=, exclude_improper=True)``
+    passes, so the command in ``command.txt`` reproduces ``estimates.csv``.
     """
-    from ..sem.bootstrap import INTERVAL_COLUMNS, bootstrap, bootstrap_estimates
+    import os
+
+    from ..sem.bootstrap import INTERVAL_COLUMNS, bootstrap, bootstrap_estimates, interval_options
     from ..sem.montecarlo import montecarlo_ci
     from .instrument import load_instrument
     from .multilevel import fit_twolevel, twolevel_table
@@ -571,21 +641,28 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         if interval not in INTERVAL_COLUMNS:
             raise InputError(f"structural.bootstrap_interval must be one of {sorted(INTERVAL_COLUMNS)}, "
                              f"not {interval!r}", file="study.yaml")
-        resample = {"studentize": interval in ("t", "symmetric-t"), "bca": interval == "bca"}
+        resample = interval_options(interval)
+        where = analysis_data if not isinstance(analysis_data, pd.DataFrame) else None
         if "community" not in data.columns:
             raise InputError("column 'community' is missing from the analysis data (needed for the cluster "
-                             "bootstrap and the clustering analysis)", file=analysis_data
-                             if not isinstance(analysis_data, pd.DataFrame) else None)
+                             "bootstrap and the clustering analysis)", file=where)
+        if data["community"].isna().any():
+            raise InputError(f"{int(data['community'].isna().sum())} row(s) have no community (needed for the "
+                             "cluster bootstrap and the clustering analysis)", file=where, column="community")
+        if model_data is None:
+            model_data = out_dir / "structural.parquet" if where is None else Path(where).with_name(
+                "structural.parquet")
+        model_data = Path(model_data)
         fit = fit_structural(data, instrument, controls=controls)
-        rows = data[list(fit.stats.ov_names)].to_numpy(float)
-        if fit.options.get("missing") == "two-stage":
+        if fit.options.get("missing") == "two.stage":
             notes.append("Items have missing values: two-stage ML (EM moments of the incomplete data, then ML; "
                          "Savalei & Bentler 2009). Model-based SEs and the chi-square treat the EM moments as "
                          "complete data; the bootstrap resamples the incomplete rows and recomputes the EM "
                          "moments in every draw, so its intervals account for the missing data.")
         community = data["community"].to_numpy()
-        boot = bootstrap(fit, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress, rows=rows,
-                         cluster=community if unit == "community" else None, **resample)
+        # the draws of sem(..., cluster=, bootstrap=n_boot, seed=, ci_type=interval, exclude_improper=True)
+        boot = bootstrap(fit, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress,
+                         cluster=community if unit == "community" else None, exclude_improper=True, **resample)
         mc = montecarlo_ci(fit, n_draws=n_mc, seed=seed + 1)
         written = []
         fit_tab = pd.DataFrame([_fit_row("hypothesized", fit)])
@@ -596,6 +673,16 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         est["ci_lower_ml"] = base["ci_lower"].to_numpy()
         est["ci_upper_ml"] = base["ci_upper"].to_numpy()
         written.append(write_csv(out_dir / "estimates.csv", est))
+        # the reported model, one command away: its syntax, its data and the command
+        model_path = write_text(out_dir / "model.lav", structural_syntax(instrument, controls=controls))
+        written.append(model_path)
+        write_parquet(model_data, data)
+        root = os.path.commonpath([model_path.resolve(), model_data.resolve()])
+        command = fit_command(Path(os.path.relpath(model_path.resolve(), root)).as_posix(),
+                              Path(os.path.relpath(model_data.resolve(), root)).as_posix(),
+                              missing=fit.options["missing"], cluster="community" if unit == "community" else None,
+                              n_boot=n_boot, interval=interval, seed=seed, exclude_improper=True)
+        written.append(write_text(out_dir / "command.txt", command + "\n"))
         ind = indirect_table(fit, boot, mc, interval)
         written.append(write_csv(out_dir / "indirect.csv", ind))
         bt = pd.DataFrame([{**boot.counts(), "method": boot.method, "unit": unit, "interval": interval, "seed": seed,
@@ -614,8 +701,8 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         written.append(write_csv(out_dir / "rivals.csv", rivals))
         # the other resampling unit, for comparison
         n_cmp = int(cfg.get("comparison_bootstrap", 1000))
-        other = bootstrap(fit, n_boot=n_cmp, seed=seed + 2, n_jobs=n_jobs, progress=progress, rows=rows,
-                          cluster=None if unit == "community" else community, **resample)
+        other = bootstrap(fit, n_boot=n_cmp, seed=seed + 2, n_jobs=n_jobs, progress=progress,
+                          cluster=None if unit == "community" else community, exclude_improper=True, **resample)
         by_unit = {unit: boot, ("respondent" if unit == "community" else "community"): other}
         est_tab = estimator_table(fit, {_UNITS[u]: by_unit[u] for u in ("respondent", "community")}, interval)
         written.append(write_csv(out_dir / "estimators.csv", est_tab))
