@@ -10,9 +10,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: CJK font for Chinese labels in figures (reproduce); Chromium and LibreOffice
-# (headless checks of the built book and the DOCX report, test only).
+# (headless checks of the built book and the DOCX report, test only); poppler-utils (pdftotext of the
+# report rendered to PDF, test only).
 SYS_REPRODUCE := fonts-noto-cjk
-SYS_TEST := fonts-noto-cjk chromium libreoffice-writer-nogui
+SYS_TEST := fonts-noto-cjk chromium libreoffice-writer-nogui poppler-utils
 
 .PHONY: reproduce test test-slow setup book report verify lock sysdeps-reproduce sysdeps-test clean bench
 
@@ -41,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_bootstrap.py --draws 5000 --semopy 3 --lavaan 10
 	$(BIN)/python benchmarks/bench_power.py --full
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_parallel.py
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'

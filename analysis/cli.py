@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 # One BLAS thread per process: the SEM fits are small dense problems, and the
-# bootstrap and Monte Carlo steps use both cores through joblib workers; a
+# bootstrap and Monte Carlo steps use both cores through worker processes
+# (analysis/_parallel.py, which also limits each worker to one BLAS thread); a
 # threaded BLAS on top of that oversubscribes a 2-core machine several-fold.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -38,7 +39,8 @@ def _cmd_reproduce(args) -> int:
     from .pipeline import run
 
     return run(targets=args.steps, layout=paths.DEFAULT, force=args.force, verbose=not args.quiet,
-               use_committed=args.use_committed_results)
+               use_committed=args.use_committed_results,
+               parallel={"jobs": args.jobs, "backend": args.backend, "scheduler": args.scheduler})
 
 
 def _cmd_verify(args) -> int:
@@ -133,11 +135,14 @@ def _cmd_fit(args) -> int:
         ordered = True if args.ordered == "all" else [s.strip() for s in args.ordered.split(",") if s.strip()]
     group_equal = tuple(s.strip() for s in (args.group_equal or "").split(",") if s.strip())
     group_partial = tuple(s.strip() for s in (args.group_partial or "").split(",") if s.strip())
-    from threadpoolctl import threadpool_limits
+    from . import _parallel
 
+    par = _parallel.resolve(None, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
     # One BLAS thread, as the environment set at the top of this module gives the `resilience` script, so the
     # command gives the same bits however it is called (in-process, numpy may have loaded a threaded BLAS).
-    with threadpool_limits(1):
+    # The bootstrap's draws run in the session's workers: local processes, or a Dask cluster (a LocalCluster
+    # started here and closed on the way out, or the scheduler at --scheduler); the results are the same.
+    with _parallel.blas_threads(1), _parallel.session(**par):
         result = sem(
             model_path.read_text(encoding="utf-8"),
             data,
@@ -154,6 +159,7 @@ def _cmd_fit(args) -> int:
             exclude_improper=args.exclude_improper,
             cluster=args.cluster,
             progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+            n_jobs=par["jobs"],
         )
         payload = result.to_dict()
         payload["options"] = {k: result.options.get(k) for k in (
@@ -295,6 +301,19 @@ def _cmd_manifest(args) -> int:
 
 
 # --------------------------------------------------------------------------
+def _parallel_options(s, jobs_default: str, backend_default: str) -> None:
+    """--jobs/--backend/--scheduler: where the bootstrap and Monte Carlo draws run (never what they give)."""
+    s.add_argument("--jobs", type=int, default=None, metavar="K",
+                   help=f"worker processes for the bootstrap and Monte Carlo draws (default: {jobs_default}); "
+                        "with --backend dask and no --scheduler, the workers of the LocalCluster started for the run")
+    s.add_argument("--backend", choices=["local", "dask"], default=None,
+                   help=f"local worker processes, or a dask.distributed cluster (default: {backend_default}); "
+                        "the results are identical for a given seed")
+    s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="a running Dask scheduler to send the draws to (implies --backend dask; default: start a "
+                        "LocalCluster and close it afterwards)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``resilience`` (exposed for the docs and tests)."""
     p = argparse.ArgumentParser(
@@ -310,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--use-committed-results", action="store_true",
                    help="reuse the committed outputs of the heavy steps (measurement, structural, robustness, power) "
                         "instead of recomputing them; check them with `resilience verify --no-recompute`")
+    _parallel_options(s, "study.yaml parallel: jobs, else 2", "study.yaml parallel: backend, else local")
     s.set_defaults(func=_cmd_reproduce)
 
     s = sub.add_parser("verify", help="recompute the study in a temporary folder and compare with results/manifest.json")
@@ -385,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "with --bootstrap whole clusters are resampled")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar of the bootstrap (default: when the terminal shows it)")
+    _parallel_options(s, "2", "local")
     s.add_argument("--json", default=None, help="write fit and estimates as JSON here")
     s.add_argument("--quiet", action="store_true", help="do not print the summary")
     s.set_defaults(func=_cmd_fit)

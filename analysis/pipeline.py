@@ -283,7 +283,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     )
     tasks["report"] = dict(
         actions=[(_act_report, [layout])],
-        file_dep=results_indexes + _modules("study/report.py", "study/tables.py", "study/diagrams.py", "results.py"),
+        file_dep=results_indexes + [str(layout.book / "references.bib")]
+        + _modules("study/report.py", "study/tables.py", "study/diagrams.py", "study/glossary.py", "results.py"),
         targets=[str(layout.reports / "stage_report.docx")],
     )
     book_sources = sorted(str(p) for p in layout.book.rglob("*") if p.is_file() and "_build" not in p.parts
@@ -309,6 +310,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         "configurational": ("configurational",), "measurement": ("measurement",), "structural": ("structural",),
         "robustness": ("structural", "robustness"), "power": ("power",),
         "manifest": ("synthetic", "structural", "power"),
+        "report": ("project", "structural"),
     }
     from doit.tools import config_changed
 
@@ -333,7 +335,8 @@ def _loader_namespace(layout, settings, skip: tuple = ()):
 
 
 def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, verbose: bool = True,
-        skip: tuple = (), settings: dict | None = None, use_committed: bool = False) -> int:
+        skip: tuple = (), settings: dict | None = None, use_committed: bool = False,
+        parallel: dict | None = None) -> int:
     """Bring ``targets`` (default: every step) up to date; return doit's exit status.
 
     Parameters
@@ -351,7 +354,16 @@ def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, v
         are instead of recomputing them, when their ``index.json`` exists
         (CI builds the book this way; ``resilience verify`` checks those
         files against the manifest).
+    parallel : dict, optional
+        ``jobs``, ``backend``, ``scheduler`` from the command line (None
+        values: not given); they win over ``study.yaml``'s ``parallel:``
+        section.  Where the bootstrap and Monte Carlo draws run never changes
+        a result, so this section is in no step's ``config_changed`` and
+        changing it reruns nothing.
     """
+    from . import _parallel
+    from .study.settings import load_settings
+
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
 
@@ -370,4 +382,8 @@ def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, v
         argv.append("--always-execute")
     argv.extend(targets)
     main = DoitMain(ModuleTaskLoader(ns), config_filenames=())
-    return main.run(argv)
+    file_settings = settings if settings is not None else load_settings(layout.config)
+    par = _parallel.resolve(file_settings.get("parallel"), **(parallel or {}))
+    # the steps' bootstraps and Monte Carlo runs use this session (a Dask LocalCluster starts at the first of them)
+    with _parallel.session(**par):
+        return main.run(argv)

@@ -39,6 +39,12 @@ Recorded runs (their commands are in their first lines):
 
 Run:  .venv/bin/python validation/recovery.py --reps 1000 --boot 200 --no-row-boot \
           | tee validation/recovery_output.txt
+
+The replications run through :func:`analysis._parallel.chunked_map` with
+``--jobs/--backend/--scheduler`` (defaults: ``study.yaml`` ``parallel:``), on
+this machine's cores or on a Dask cluster (``--backend dask --scheduler
+tcp://HOST:PORT``); every replication is seeded up front, so the output is the
+same on any of them.
 """
 from __future__ import annotations
 
@@ -117,7 +123,7 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
         job = _Job(model=ctx.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False,
                    cluster=cluster)
         idx = resample_indices(np.random.default_rng([seed, stream]), n_boot, n, cluster=cluster)
-        boot = run_job(job, [idx], ctx.defined, names, n_jobs=1, bca=True, studentize=True)
+        boot = run_job(job, [idx], ctx.defined, names, n_jobs=1, backend="local", bca=True, studentize=True)
         iv = boot.intervals(0.95)
         n_units = n if cluster is None else len(np.unique(cluster))
         xlo, xhi = expanded_percentile_ci(boot.draws.to_numpy(), n_units, 0.95)
@@ -136,14 +142,18 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     return rows
 
 
-def _study_interval() -> str:
-    """The study's reported bootstrap interval (study.yaml ``structural.bootstrap_interval``)."""
+def _study_settings() -> dict:
+    """``study.yaml``."""
     import yaml
 
     from analysis.paths import ROOT
 
-    cfg = yaml.safe_load((ROOT / "study.yaml").read_text(encoding="utf-8"))
-    return str(cfg["structural"].get("bootstrap_interval", "percentile"))
+    return yaml.safe_load((ROOT / "study.yaml").read_text(encoding="utf-8"))
+
+
+def _study_interval() -> str:
+    """The study's reported bootstrap interval (study.yaml ``structural.bootstrap_interval``)."""
+    return str(_study_settings()["structural"].get("bootstrap_interval", "percentile"))
 
 
 def main(argv=None) -> int:
@@ -152,7 +162,11 @@ def main(argv=None) -> int:
     ap.add_argument("--boot", type=int, default=200)
     ap.add_argument("--n", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=9100)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=None, help="workers (default: study.yaml parallel: jobs)")
+    ap.add_argument("--backend", choices=["local", "dask"], default=None,
+                    help="local worker processes or a Dask cluster (default: study.yaml parallel: backend)")
+    ap.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                    help="a running Dask scheduler (implies --backend dask)")
     ap.add_argument("--communities", type=int, default=None,
                     help="communities per sample (default: one per 20 respondents)")
     ap.add_argument("--no-row-boot", action="store_true",
@@ -163,23 +177,31 @@ def main(argv=None) -> int:
                     help="rows of the sample whose ML solution is the pseudo-truth")
     args = ap.parse_args(argv)
 
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
+    from analysis import _parallel
+    from analysis.errors import InputError
     from analysis.psychometrics.power import monte_carlo, recovery_table
     from analysis.study.population import load_population
     from analysis.study.power import build_context, pseudo_truth
 
-    t0 = time.perf_counter()
-    pop = load_population()
-    ctx = build_context(pop, seed=args.seed, mc_draws=2000)
-    truth_u = pseudo_truth(ctx, n=args.truth_n, seed=args.seed + 1)
-    truth_s = dict(zip(pop.true_effects()["label"], pop.true_effects()["est"]))
-    condition = {"n": args.n} | ({"communities": args.communities} if args.communities else {})
-    reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot, row_boot=not args.no_row_boot),
-                       [condition],
-                       args.reps, seed=args.seed + 2, n_jobs=args.jobs, chunk_size=2, progress=False)
-    elapsed = time.perf_counter() - t0
+    try:
+        par = _parallel.resolve(_study_settings().get("parallel"), jobs=args.jobs, backend=args.backend,
+                                scheduler=args.scheduler)
+        t0 = time.perf_counter()
+        with _parallel.blas_threads(1), _parallel.session(**par):
+            pop = load_population()
+            ctx = build_context(pop, seed=args.seed, mc_draws=2000)
+            truth_u = pseudo_truth(ctx, n=args.truth_n, seed=args.seed + 1)
+            truth_s = dict(zip(pop.true_effects()["label"], pop.true_effects()["est"]))
+            condition = {"n": args.n} | ({"communities": args.communities} if args.communities else {})
+            reps = monte_carlo(functools.partial(_replicate_boot, ctx=ctx, n_boot=args.boot,
+                                                 row_boot=not args.no_row_boot),
+                               [condition], args.reps, seed=args.seed + 2, chunk_size=2, progress=False)
+        elapsed = time.perf_counter() - t0
+    except InputError as exc:
+        print(f"recovery.py: error: {exc}", file=sys.stderr)
+        return 2
+    where = par["scheduler"] or f"LocalCluster of {par['jobs']}"
+    workers = par["jobs"] if par["backend"] == "local" else f"dask ({where})"
 
     rs = recovery_table(reps, truth_s, est="std_est", lower=None, upper=None)
     rw = recovery_table(reps, truth_u)
@@ -210,7 +232,7 @@ def main(argv=None) -> int:
     print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
     print(f"communities per sample = {args.communities or max(1, args.n // 20)}")
     print(f"N = {args.n}, replications = {args.reps}, bootstrap draws per replication = {args.boot}, "
-          f"seed = {args.seed}, workers = {args.jobs}, pseudo-truth sample = {args.truth_n:,} rows")
+          f"seed = {args.seed}, workers = {workers}, pseudo-truth sample = {args.truth_n:,} rows")
     print(f"non-converged replications: {int((~first['converged']).sum())}; improper (negative variance): "
           f"{int(first['improper'].sum())}")
     for kind in kinds:

@@ -1,9 +1,11 @@
-"""Generic Monte Carlo power and parameter-recovery helpers (joblib).
+"""Generic Monte Carlo power and parameter-recovery helpers.
 
 A study supplies one function that simulates a sample and analyses it
 (``replicate``); :func:`monte_carlo` runs it over conditions and
 replications with seeds spawned up front from one ``SeedSequence`` (so the
-results do not depend on the number of workers), and :func:`power_table`,
+results do not depend on the number of workers, the backend or the
+chunking: chunks run through :func:`analysis._parallel.chunked_map`, locally
+or on a Dask cluster), and :func:`power_table`,
 :func:`recovery_table` and :func:`smallest_n` summarise the replications.
 
 References
@@ -20,28 +22,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._parallel import chunked_map
+
 __all__ = ["monte_carlo", "power_table", "recovery_table", "smallest_n"]
 
 
 def _run_chunk(replicate, tasks):
-    try:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        limiter = None
-    try:
-        rows = []
-        for cond, rep, seed in tasks:
-            out = replicate(dict(cond), rep, seed)
-            for r in (out if isinstance(out, list) else [out]):
-                rows.append({**cond, "rep": rep, **r})
-        return rows
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
+    """The replications of one chunk (in a worker, one BLAS thread: :func:`analysis._parallel.chunked_map`)."""
+    rows = []
+    for cond, rep, seed in tasks:
+        out = replicate(dict(cond), rep, seed)
+        for r in (out if isinstance(out, list) else [out]):
+            rows.append({**cond, "rep": rep, **r})
+    return rows
 
 
-def monte_carlo(replicate, conditions, n_reps: int, seed, *, n_jobs: int = 2, backend=None,
+def monte_carlo(replicate, conditions, n_reps: int, seed, *, n_jobs: int | None = None, backend=None,
                 chunk_size: int = 10, progress: bool = False) -> pd.DataFrame:
     """Run ``replicate`` for every condition and replication.
 
@@ -57,10 +53,14 @@ def monte_carlo(replicate, conditions, n_reps: int, seed, *, n_jobs: int = 2, ba
     seed : int
         Root of ``np.random.SeedSequence``; replication r of condition k
         gets the integer seed of child ``k * n_reps + r``.
-    n_jobs, backend, chunk_size
-        joblib workers, backend and replications per task.
+    n_jobs, backend
+        Local worker processes and backend (``"local"`` or ``"dask"``); by
+        default those of the active :func:`analysis._parallel.session`, else
+        2 local workers.  They never change the result.
+    chunk_size : int
+        Replications per task.
     progress : bool
-        tqdm progress bar.
+        tqdm progress bar (either backend).
 
     Returns
     -------
@@ -87,8 +87,6 @@ def monte_carlo(replicate, conditions, n_reps: int, seed, *, n_jobs: int = 2, ba
     >>> list(out.columns), len(out)
     (['n', 'rep', 'mean'], 3)
     """
-    from joblib import Parallel, delayed
-
     conditions = [dict(c) for c in conditions]
     n_reps = int(n_reps)
     if n_reps < 1 or not conditions:
@@ -99,20 +97,9 @@ def monte_carlo(replicate, conditions, n_reps: int, seed, *, n_jobs: int = 2, ba
         for r in range(n_reps):
             tasks.append((cond, r, int(children[k * n_reps + r].generate_state(1)[0])))
     spans = [tasks[i:i + chunk_size] for i in range(0, len(tasks), chunk_size)]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), unit="rep", leave=False)
-    rows = []
-    with Parallel(n_jobs=n_jobs, backend=backend, return_as="generator") as par:
-        for span, part in zip(spans, par(delayed(_run_chunk)(replicate, s) for s in spans)):
-            rows.extend(part)
-            if bar is not None:
-                bar.update(len(span))
-    if bar is not None:
-        bar.close()
-    return pd.DataFrame(rows)
+    parts = chunked_map(_run_chunk, replicate, spans, sizes=[len(s) for s in spans], n_jobs=n_jobs,
+                        backend=backend, progress=progress, desc="replications", unit="rep")
+    return pd.DataFrame([row for part in parts for row in part])
 
 
 def power_table(reps: pd.DataFrame, by, effect: str = "effect", reject: str = "reject",

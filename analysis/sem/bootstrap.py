@@ -8,8 +8,10 @@ full-sample estimate with the expected information held fixed at that
 estimate (a chord method, recomputed when progress slows) and the analytic
 gradient written in the low-rank form of the RAM Jacobian, which makes one
 iteration cost :math:`O(p^2 k)` instead of :math:`O(q p^2)`.  Chunks of draws
-run on joblib workers (``n_jobs``, any joblib ``backend`` -- Dask and Ray
-register theirs).
+run through the package's one chunked map, :func:`analysis._parallel.chunked_map`
+(``n_jobs`` local worker processes, or a Dask cluster with
+``backend="dask"``; one BLAS thread per worker); the results are the same on
+every backend and for any number of workers.
 
 Draws that do not converge (*failed*) and converged draws with a negative
 variance estimate (*improper*) are counted and reported; by default both are
@@ -45,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .._parallel import chunk_spans, chunked_map
 from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
 
 __all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
@@ -424,60 +427,51 @@ def _sandwich_se(job: _Job, obj: MLMoments, theta, index, moments):
 
 
 def _run_chunk(job: _Job, index_chunk: list):
-    """Refit the draws of one chunk.
+    """Refit the draws of one chunk (in a worker, with one BLAS thread: :func:`analysis._parallel.chunked_map`).
 
     Returns ``(theta (k, q), status (k,), iters (k,), se)``; ``se`` is
     ``(k, q + d)`` sandwich standard errors when ``job.studentize``, else None.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl ships with the venv
-        limiter = None
-    try:
-        k = len(index_chunk[0])
-        q = len(job.theta_hat)
-        thetas = np.full((k, q), np.nan)
-        status = np.zeros(k, dtype=np.int8)  # 0 ok, 1 failed, 2 improper
-        iters = np.zeros(k, dtype=np.int32)
-        ses = None
-        if job.studentize:
-            ses = np.full((k, q + len(job.defined.names)), np.nan)
-        obj = None
-        for b in range(k):
-            moments = []
+    k = len(index_chunk[0])
+    q = len(job.theta_hat)
+    thetas = np.full((k, q), np.nan)
+    status = np.zeros(k, dtype=np.int8)  # 0 ok, 1 failed, 2 improper
+    iters = np.zeros(k, dtype=np.int32)
+    ses = None
+    if job.studentize:
+        ses = np.full((k, q + len(job.defined.names)), np.nan)
+    obj = None
+    for b in range(k):
+        moments = []
+        try:
+            for g in range(len(job.data)):
+                rows = index_chunk[g][b]
+                moments.append(_moments_for(job, g, rows))
+            covs = [c for _, c in moments]
+            means = [m for m, _ in moments]
+            ns = [len(index_chunk[g][b]) for g in range(len(job.data))]
+            if obj is None:
+                obj = MLMoments(job.model, covs, means, ns)
+            else:
+                obj.set_moments(covs, means, ns)
+            if not all(np.isfinite(obj.logdet_s)):
+                raise np.linalg.LinAlgError("singular resampled covariance matrix")
+            th, conv, nit = _chord_fit(obj, job.theta_hat, job.info_inv, gtol=job.gtol)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            th, conv, nit = np.full(q, np.nan), False, 0
+        iters[b] = nit
+        if not conv or not np.all(np.isfinite(th)):
+            status[b] = 1
+            continue
+        thetas[b] = th
+        if len(job.var_idx) and np.any(th[job.var_idx] < 0):
+            status[b] = 2
+        if ses is not None:
             try:
-                for g in range(len(job.data)):
-                    rows = index_chunk[g][b]
-                    moments.append(_moments_for(job, g, rows))
-                covs = [c for _, c in moments]
-                means = [m for m, _ in moments]
-                ns = [len(index_chunk[g][b]) for g in range(len(job.data))]
-                if obj is None:
-                    obj = MLMoments(job.model, covs, means, ns)
-                else:
-                    obj.set_moments(covs, means, ns)
-                if not all(np.isfinite(obj.logdet_s)):
-                    raise np.linalg.LinAlgError("singular resampled covariance matrix")
-                th, conv, nit = _chord_fit(obj, job.theta_hat, job.info_inv, gtol=job.gtol)
+                ses[b] = _sandwich_se(job, obj, th, [ix[b] for ix in index_chunk], moments)
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-                th, conv, nit = np.full(q, np.nan), False, 0
-            iters[b] = nit
-            if not conv or not np.all(np.isfinite(th)):
-                status[b] = 1
-                continue
-            thetas[b] = th
-            if len(job.var_idx) and np.any(th[job.var_idx] < 0):
-                status[b] = 2
-            if ses is not None:
-                try:
-                    ses[b] = _sandwich_se(job, obj, th, [ix[b] for ix in index_chunk], moments)
-                except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-                    pass  # stays NaN: counted as a draw without a standard error
-        return thetas, status, iters, ses
-    finally:
-        if limiter is not None:
-            limiter.unregister() if hasattr(limiter, "unregister") else limiter.restore_original_limits()
+                pass  # stays NaN: counted as a draw without a standard error
+    return thetas, status, iters, ses
 
 
 # ---------------------------------------------------------------------------
@@ -743,10 +737,6 @@ class BootstrapResult:
 
 
 # ---------------------------------------------------------------------------
-def _chunks(n: int, size: int):
-    return [(s, min(n, s + size)) for s in range(0, n, size)]
-
-
 def _prepare(result, rows=None):
     """Rows per group, the centre and the start moments (EM for FIML)."""
     st = result.stats
@@ -797,25 +787,13 @@ def _prepare(result, rows=None):
 
 
 def _run(job, indices, n_jobs, backend, chunk_size, progress, desc):
-    from joblib import Parallel, delayed
-
+    """Refit every draw of ``indices`` in chunks (:func:`analysis._parallel.chunked_map`), in order."""
     n = len(indices[0])
-    spans = _chunks(n, chunk_size)
+    spans = chunk_spans(n, chunk_size, n_jobs=n_jobs, backend=backend)
     indices = [ix if isinstance(ix, np.ndarray) else list(ix) for ix in indices]
-    tasks = (delayed(_run_chunk)(job, [ix[s:e] for ix in indices]) for s, e in spans)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, desc=desc, unit="draw", leave=False)
-    parts = []
-    with Parallel(n_jobs=n_jobs, backend=backend, return_as="generator") as par:
-        for (s, e), part in zip(spans, par(tasks)):
-            parts.append(part)
-            if bar is not None:
-                bar.update(e - s)
-    if bar is not None:
-        bar.close()
+    parts = chunked_map(_run_chunk, job, [[ix[s:e] for ix in indices] for s, e in spans],
+                        sizes=[e - s for s, e in spans], n_jobs=n_jobs, backend=backend, progress=progress,
+                        desc=desc, unit="draw")
     theta = np.vstack([p[0] for p in parts])
     status = np.concatenate([p[1] for p in parts])
     iters = np.concatenate([p[2] for p in parts])
@@ -831,7 +809,7 @@ def _defined_values(d, theta):
     return out
 
 
-def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend=None,
+def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int | None = None, backend=None,
               chunk_size: int | None = None, exclude_improper: bool = True, bca: bool = False,
               progress: bool = False, rows=None, cluster=None, studentize: bool = False) -> BootstrapResult:
     """Nonparametric bootstrap of a fitted ML model.
@@ -845,12 +823,15 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
         Number of resamples.
     seed : int or None
         Seed of ``np.random.default_rng``; all resampling indices are drawn
-        up front, so the draws are identical for any ``n_jobs``.
-    n_jobs : int
-        joblib workers (``1``: in-process).
+        up front, so the draws are identical for any ``n_jobs``, backend or
+        chunk size.
+    n_jobs : int, optional
+        Local worker processes (``1``: in-process); default: the active
+        :func:`analysis._parallel.session`'s, else 2.
     backend : str, optional
-        joblib backend (``"loky"`` default; ``"dask"`` or ``"ray"`` once
-        registered).
+        ``"local"`` (joblib's loky processes) or ``"dask"`` (the session's
+        Dask cluster, or a ``LocalCluster`` of ``n_jobs`` workers started for
+        this call); default: the active session's, else ``"local"``.
     chunk_size : int, optional
         Draws per task (default: about 8 tasks per worker).
     exclude_improper : bool
@@ -928,7 +909,7 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int = 2, backend
                    progress=progress, studentize=studentize)
 
 
-def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs: int = 2, backend=None,
+def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs: int | None = None, backend=None,
             chunk_size: int | None = None, exclude_improper: bool = True, bca: bool = False,
             progress: bool = False, studentize: bool = False) -> BootstrapResult:
     """Refit the resamples ``indices`` of a prepared job (the work of :func:`bootstrap`).
@@ -950,10 +931,6 @@ def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs
     -------
     BootstrapResult
     """
-    n_boot = len(indices[0])
-    workers = max(1, int(n_jobs)) if n_jobs and n_jobs > 0 else 2
-    if chunk_size is None:
-        chunk_size = max(1, int(np.ceil(n_boot / (8 * workers))))
     job = replace(job, studentize=bool(studentize), defined=defined if studentize else None)
     se_hat = _full_sample_se(job) if studentize else None
     theta, status, iters, se = _run(job, indices, n_jobs, backend, chunk_size, progress, "bootstrap")

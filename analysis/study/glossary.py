@@ -1,14 +1,26 @@
 """The Chinese-English glossary of the book and the stage report.
 
 Two sources: the instrument (construct names in both languages, read through
-:func:`analysis.study.instrument.load_instrument`) and the fixed list
-:data:`TERMS` of governance and statistical terms below.
+:func:`analysis.study.instrument.load_instrument`) and the fixed lists below:
+:data:`TERMS` (governance and statistical terms, the book's glossary),
+:data:`CODES` (the codes of results files that are not construct codes:
+models, screening rules, effects, calibration rules), :data:`INTERVALS` and
+:data:`ESTIMATORS` (the names of bootstrap intervals and estimators).
+
+:func:`code_labels` is the one mapping from a code in a results file to the
+Chinese words the stage report prints; :func:`zh` and :func:`zh_expression`
+apply it to one code or to a fsQCA expression.  :func:`interval_name` and
+:func:`estimator_name` name the reported interval and estimator in words,
+in Chinese or in English, for the report, the README check and the tests.
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-__all__ = ["TERMS", "glossary"]
+__all__ = ["TERMS", "CODES", "INTERVALS", "ESTIMATORS", "BOOTSTRAP_UNITS", "glossary", "code_labels", "zh",
+           "zh_expression", "interval_name", "estimator_name"]
 
 #: Governance and method terms: (中文, English, short explanation in Chinese).
 TERMS: tuple[tuple[str, str, str], ...] = (
@@ -76,3 +88,156 @@ def glossary(instrument=None) -> pd.DataFrame:
     rows += [{"zh": zh, "en": en, "code": "", "note": note} for zh, en, note in TERMS]
     frame = pd.DataFrame(rows, columns=["zh", "en", "code", "note"])
     return frame.sort_values("en", key=lambda s: s.str.lower(), kind="stable").reset_index(drop=True)
+
+
+#: Codes in results files that are not construct codes (code -> 中文).
+CODES: dict[str, str] = {
+    # measurement models (results/measurement/fit.csv)
+    "first_order": "一阶测量模型", "second_order": "二阶测量模型", "hypothesized": "假设模型",
+    # screening rules (results/data/screening_report.csv)
+    "attention": "注意力检测题未通过", "longstring": "连续相同作答过长", "speed": "作答时间过短",
+    "duplicate": "重复提交", "mahalanobis": "多元离群值（马氏距离）",
+    # effects of the structural model (results/structural/indirect.csv, power/curve.csv)
+    "total_indirect": "总间接效应", "total": "总效应", "direct": "直接效应",
+    # controls (analysis.study.structural.control_columns)
+    "years10": "居住年限（每 10 年）",
+    # sections of the seed article (instrument pathways)
+    "opening": "引言",
+    # resampling units and calibration rules (study.yaml)
+    "community": "社区", "respondent": "受访者",
+    "quantile_95_50_5": "样本第 95、50、5 百分位数锚点",
+    "quantile_75_50_25": "样本第 75、50、25 百分位数锚点",
+    "scale_3_35_4": "量表点 4、3.5、3 锚点",
+}
+
+#: Bootstrap interval types (``study.yaml`` ``structural.bootstrap_interval``, the keys of
+#: :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`) -> (中文, English).
+INTERVALS: dict[str, tuple[str, str]] = {
+    "symmetric-t": ("对称 bootstrap-t 区间", "symmetric bootstrap-t"),
+    "t": ("等尾 bootstrap-t 区间", "equal-tailed bootstrap-t"),
+    "percentile": ("百分位 bootstrap 区间", "percentile bootstrap"),
+    "bc": ("偏差校正（BC）bootstrap 区间", "bias-corrected bootstrap"),
+    "bca": ("偏差校正加速（BCa）bootstrap 区间", "BCa bootstrap"),
+}
+
+#: (estimator, missing) of a fit (``results/structural/headline.json``) -> (中文, English).
+ESTIMATORS: dict[tuple[str, str], tuple[str, str]] = {
+    ("ML", "two.stage"): ("两阶段极大似然估计（two-stage ML）", "two-stage ML"),
+    ("ML", "fiml"): ("全信息极大似然估计（FIML）", "ML-FIML"),
+    ("ML", "listwise"): ("极大似然估计（列删）", "listwise ML"),
+    ("MLR", "fiml"): ("稳健极大似然估计（MLR，FIML）", "MLR-FIML"),
+    ("MLR", "listwise"): ("稳健极大似然估计（MLR，列删）", "listwise MLR"),
+    ("WLSMV", "pairwise"): ("均值方差校正的加权最小二乘估计（WLSMV，成对删除）", "pairwise WLSMV"),
+    ("WLSMV", "listwise"): ("均值方差校正的加权最小二乘估计（WLSMV，列删）", "listwise WLSMV"),
+}
+
+#: Resampling units of the bootstrap (``structural.bootstrap_unit``) -> how the report says it.
+BOOTSTRAP_UNITS: dict[str, str] = {
+    "community": "按社区整群重抽样（聚类 bootstrap）",
+    "respondent": "逐个重抽受访者",
+}
+
+_PREFIX_ZH = {"role": "身份", "community_type": "社区类型"}
+_DUMMY_PREFIX = {"role": "role", "community_type": "ctype"}
+
+
+def code_labels(instrument=None) -> dict[str, str]:
+    """Every code the report may meet in a results file -> its Chinese label.
+
+    Construct codes (first- and second-order) come from the instrument; the
+    dummies of the control variables (``role_2``, ``ctype_3``: category k
+    against category 1, as :func:`analysis.study.structural.control_columns`
+    makes them) from the instrument's context variables; ``ind_X`` and
+    ``diff_X_Y`` for every pair of construct codes; the rest from
+    :data:`CODES`.
+
+    Parameters
+    ----------
+    instrument : Instrument, optional
+        Default: the study's instrument.
+
+    Returns
+    -------
+    dict of str to str
+
+    Examples
+    --------
+    >>> labels = code_labels()
+    >>> labels["PL"], labels["ind_GRID"], labels["role_2"], labels["first_order"]
+    ('党组织引领', '经党建引领网格化治理的间接效应', '身份：网格员（相对于居民）', '一阶测量模型')
+    """
+    if instrument is None:
+        from .instrument import load_instrument
+
+        instrument = load_instrument()
+    names = {c.code: c.name_zh for c in instrument.constructs}
+    names.update({s.code: s.name_zh for s in instrument.second_order})
+    labels = dict(names)
+    for code, name in names.items():
+        labels[f"ind_{code}"] = f"经{name}的间接效应"
+        for other, other_name in names.items():
+            if other != code:
+                labels[f"diff_{code}_{other}"] = f"间接效应之差：{name} − {other_name}"
+    for var in instrument.context:
+        if var.code in _DUMMY_PREFIX and var.choices:
+            base = var.choices[0]
+            for choice in var.choices[1:]:
+                labels[f"{_DUMMY_PREFIX[var.code]}_{choice.value}"] = (
+                    f"{_PREFIX_ZH[var.code]}：{choice.zh}（相对于{base.zh}）")
+    labels.update(CODES)
+    return labels
+
+
+def zh(code, labels: dict | None = None) -> str:
+    """The Chinese label of one code (the code itself when it has none).
+
+    Examples
+    --------
+    >>> zh("total_indirect"), zh("ctype_3"), zh("某个中文词")
+    ('总间接效应', '社区类型：安置小区（相对于老旧小区）', '某个中文词')
+    """
+    labels = code_labels() if labels is None else labels
+    return labels.get(str(code), str(code))
+
+
+def zh_expression(expression: str, labels: dict | None = None) -> str:
+    """A fsQCA expression (``GRID*RES + ~ORG``) with every condition code in Chinese.
+
+    ``*`` (and), ``+`` (or) and ``~`` (not) stay; the report's table notes say what they mean.
+
+    Examples
+    --------
+    >>> zh_expression("GRID*RES + ~ORG*LIST")
+    '党建引领网格化治理*资源统筹 + ~组织建设*三张清单'
+    """
+    labels = code_labels() if labels is None else labels
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: labels.get(m.group(0), m.group(0)), str(expression))
+
+
+def interval_name(interval: str, lang: str = "zh") -> str:
+    """The name of a bootstrap interval type in words.
+
+    Examples
+    --------
+    >>> interval_name("symmetric-t"), interval_name("symmetric-t", "en")
+    ('对称 bootstrap-t 区间', 'symmetric bootstrap-t')
+    """
+    if interval not in INTERVALS:
+        raise ValueError(f"unknown bootstrap interval {interval!r}; one of {list(INTERVALS)}")
+    return INTERVALS[interval][0 if lang == "zh" else 1]
+
+
+def estimator_name(estimator: str, missing: str, lang: str = "zh") -> str:
+    """The name of an estimator with its treatment of missing data, in words.
+
+    ``missing`` is spelt as in the fit options (``two.stage``; ``two-stage`` is read too).
+
+    Examples
+    --------
+    >>> estimator_name("ML", "two.stage", "en"), estimator_name("ML", "two-stage")
+    ('two-stage ML', '两阶段极大似然估计（two-stage ML）')
+    """
+    key = (str(estimator).upper(), str(missing).replace("-", "."))
+    if key not in ESTIMATORS:
+        raise ValueError(f"no name for estimator {estimator!r} with missing={missing!r}; one of {list(ESTIMATORS)}")
+    return ESTIMATORS[key][0 if lang == "zh" else 1]

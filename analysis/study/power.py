@@ -306,7 +306,7 @@ def _figure(power: pd.DataFrame, path: Path, target: float):
     return Path(path)
 
 
-def run_power(out_dir=None, config=None, population=None, *, figures_dir=None, n_jobs: int = 2,
+def run_power(out_dir=None, config=None, population=None, *, figures_dir=None, n_jobs: int | None = None,
               backend=None, replications: int | None = None, sample_sizes=None,
               progress: bool = False) -> list[Path]:
     """Monte Carlo power curve, recommended N and parameter recovery.
@@ -322,7 +322,11 @@ def run_power(out_dir=None, config=None, population=None, *, figures_dir=None, n
     figures_dir : path-like, optional
         Default ``figures`` beside ``out_dir`` (``results/figures``).
     n_jobs, backend
-        joblib workers and backend.
+        Local worker processes and backend (``"local"`` or ``"dask"``);
+        default: the active :func:`analysis._parallel.session`'s (``resilience
+        reproduce`` opens one from ``--jobs/--backend/--scheduler`` or
+        ``study.yaml``'s ``parallel:``), else 2 local workers.  They never
+        change the results.
     replications, sample_sizes : optional
         Override the settings (tests).
     progress : bool
@@ -338,6 +342,7 @@ def run_power(out_dir=None, config=None, population=None, *, figures_dir=None, n
         replication), ``design_effect.csv``, ``headline.json`` and
         ``results/figures/power_curve.png``.
     """
+    from .._parallel import blas_threads
     from ..psychometrics.power import monte_carlo, power_table, recovery_table, smallest_n
     from .settings import load_settings
 
@@ -350,11 +355,7 @@ def run_power(out_dir=None, config=None, population=None, *, figures_dir=None, n
     study_n = int(settings.get("synthetic", {}).get("n", 1200))
     out_dir = Path(out_dir) if out_dir is not None else paths.DEFAULT.results / "power"
     figures_dir = Path(figures_dir) if figures_dir is not None else out_dir.parent / "figures"
-    try:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        limiter = None
+    limiter = blas_threads(1)  # the template and pseudo-truth fits in this process
     try:
         t0 = time.perf_counter()
         ctx = build_context(population, seed=seed, alpha=alpha)
@@ -417,5 +418,4 @@ def run_power(out_dir=None, config=None, population=None, *, figures_dir=None, n
         print(f"power: {len(rows['n'].unique())} sample sizes x {reps} replications in {elapsed:.1f} s")
         return written
     finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
+        limiter.restore_original_limits()

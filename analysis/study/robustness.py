@@ -4,8 +4,10 @@
 as the structural step: PL -> GRID, RES, ORG, LIST -> CR with the direct
 path and the controls on CR) under several estimators and missing-data
 strategies, and compares the structural paths ``a1..a4, b1..b4, c`` and the
-``:=`` effects (indirect effects, total, contrasts) with the main analysis
-(ML with FIML).  It writes under ``results/robustness/``:
+``:=`` effects (indirect effects, total, contrasts) with the comparison
+reference, ML with FIML (the main analysis, chapter 6, is two-stage ML; the two
+are asymptotically equivalent under MAR and ``ml_two_stage`` is one of the
+strategies compared).  It writes under ``results/robustness/``:
 
 ``estimators.csv``
     One row per (specification, parameter): ``est, se, z, pvalue,
@@ -28,7 +30,7 @@ strategies, and compares the structural paths ``a1..a4, b1..b4, c`` and the
 Specifications (:data:`SPECIFICATIONS`)
 ---------------------------------------
 ``ml_fiml``
-    ML, FIML (lavaan ``missing = "ml"``): the main analysis.
+    ML, FIML (lavaan ``missing = "ml"``): the comparison reference.
 ``ml_listwise``
     ML on the complete rows only (lavaan's default ``missing = "listwise"``).
 ``mlr_fiml``
@@ -139,7 +141,7 @@ class Specification:
 
 
 SPECIFICATIONS = (
-    Specification("ml_fiml", "ML, FIML (main analysis)", "ML", "fiml", "information",
+    Specification("ml_fiml", "ML, FIML (comparison reference)", "ML", "fiml", "information",
                   reference="ml_fiml"),
     Specification("ml_listwise", "ML, listwise deletion", "ML", "listwise", "information",
                   note="complete rows only"),
@@ -715,16 +717,6 @@ def _is_synthetic(analysis_data, synthetic) -> bool:
     return "synthetic" in str(content.get("raw_file", "")).lower()
 
 
-def _one_thread():
-    """Limit BLAS to one thread (the fits are many small matrix products)."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        return None
-
-
 def _read(analysis_data) -> pd.DataFrame:
     if isinstance(analysis_data, pd.DataFrame):
         return analysis_data
@@ -767,7 +759,9 @@ def run_robustness(analysis_data=None, out_dir=None, instrument=None, config=Non
     from .instrument import load_instrument
     from .structural import control_columns
 
-    limiter = _one_thread()
+    from .._parallel import blas_threads
+
+    limiter = blas_threads(1)  # one BLAS thread: the fits are many small matrix products
     try:
         analysis_data = paths.DEFAULT.processed / "analysis.parquet" if analysis_data is None else analysis_data
         out = Path(out_dir) if out_dir is not None else paths.DEFAULT.results / "robustness"

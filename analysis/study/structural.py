@@ -91,15 +91,6 @@ _Z975 = float(_st.norm.ppf(0.975))
 _UNITS = {"respondent": "bootstrap (respondents)", "community": "cluster bootstrap (communities)"}
 
 
-def _limit_threads():
-    try:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        return None
-
-
 def control_columns(data: pd.DataFrame) -> tuple[pd.DataFrame, list]:
     """Add the control variables as model columns.
 
@@ -574,7 +565,7 @@ def _diagram(estimates, instrument, path):
 
 
 def run_structural(analysis_data=None, out_dir=None, instrument=None, config=None, *,
-                   figures_dir=None, model_data=None, n_jobs: int = 2, progress: bool = False) -> list[Path]:
+                   figures_dir=None, model_data=None, n_jobs: int | None = None, progress: bool = False) -> list[Path]:
     """Fit the hypothesized and rival structural models and write the results.
 
     Parameters
@@ -595,8 +586,8 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         (``data/processed/structural.parquet``), else in ``out_dir``.
         ``command.txt`` names it and ``model.lav`` relative to the folder
         that holds both.
-    n_jobs : int
-        Bootstrap workers.
+    n_jobs : int, optional
+        Bootstrap workers (default: the active :func:`analysis._parallel.session`'s, else 2).
     progress : bool
         Progress bar for the bootstrap.
 
@@ -616,13 +607,14 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
     """
     import os
 
+    from .._parallel import blas_threads
     from ..sem.bootstrap import INTERVAL_COLUMNS, bootstrap, bootstrap_estimates, interval_options
     from ..sem.montecarlo import montecarlo_ci
     from .instrument import load_instrument
     from .multilevel import fit_twolevel, twolevel_table
     from .settings import load_settings
 
-    limiter = _limit_threads()
+    limiter = blas_threads(1)
     try:
         out_dir = Path(out_dir) if out_dir is not None else paths.DEFAULT.results / "structural"
         figures_dir = Path(figures_dir) if figures_dir is not None else out_dir.parent / "figures"
