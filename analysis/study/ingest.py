@@ -740,7 +740,7 @@ def _read_file(fi: int, path: Path, st: _State, inst, fmt_out: list, notes: list
         if uuid:
             prev = st.uuids.get(uuid)
             if prev is not None:
-                problems.append(f"same submission id (_uuid) as {files_info_name(files_info, path, prev[0])} "
+                problems.append(f"same submission id (_uuid) as {_file_name(files_info, path, prev[0])} "
                                 f"row {prev[1]} but different answers")
             else:
                 st.uuids[uuid] = (fi, row)
@@ -749,7 +749,7 @@ def _read_file(fi: int, path: Path, st: _State, inst, fmt_out: list, notes: list
             if fmt == "csv":
                 prev = st.ids.get(sid)
                 if prev is not None:
-                    problems.append(f"duplicate respondent id (first on {files_info_name(files_info, path, prev[0])} "
+                    problems.append(f"duplicate respondent id (first on {_file_name(files_info, path, prev[0])} "
                                     f"row {prev[1]}) with different answers")
                 else:
                     st.ids[sid] = (fi, row)
@@ -810,7 +810,7 @@ def _commit(st: _State, fi, row, vals, problems, display, dur, start, end, submi
     return idx
 
 
-def files_info_name(files_info: list, path: Path, fi: int) -> str:
+def _file_name(files_info: list, path: Path, fi: int) -> str:
     return files_info[fi]["file"] if fi < len(files_info) else path.name
 
 
