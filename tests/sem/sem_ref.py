@@ -73,3 +73,40 @@ def assert_estimates_match(ours: pd.DataFrame, ref: pd.DataFrame, *, atol_est=1e
     assert not bad, "mismatches:\n" + "\n".join(bad)
     labels_ref = m["label_ref"].fillna("")
     assert (labels_ref == m["label"]).all(), "labels differ"
+
+
+def level_mismatches(matched: pd.DataFrame, *, est_se_share: float = 2e-3, se_rtol: float = 5e-4,
+                     std_rtol: float = 1e-4, std_nan_both: bool = False) -> list[str]:
+    """Rows of a two-level comparison (ours merged with lavaan's, suffix ``_ref``) that do not match.
+
+    ``est`` within ``est_se_share`` of lavaan's standard error (+1e-9), ``se`` within ``se_rtol``
+    relative, ``std_all`` within ``std_rtol`` relative plus the same share of a standard error carried
+    through the ratio std_all/est. A NaN ``std_all`` in lavaan passes when ``std_nan_both`` is false, and
+    only together with a NaN of ours when it is true.
+    """
+    bad = []
+    for r in matched.itertuples(index=False):
+        name = f"{r.lhs} {r.op} {r.rhs} (level {r.level})"
+        if abs(r.est - r.est_ref) > est_se_share * r.se_ref + 1e-9:
+            bad.append(f"{name} est: ours {r.est:.8f}, lavaan {r.est_ref:.8f}")
+        if not np.isclose(r.se, r.se_ref, rtol=se_rtol, atol=1e-12):
+            bad.append(f"{name} se: ours {r.se:.8f}, lavaan {r.se_ref:.8f}")
+        # std_all = est * (a ratio of implied SDs): the same share of a standard error
+        ratio = abs(r.std_all_ref / r.est_ref) if r.est_ref != 0 else 0.0
+        tol_std = std_rtol * max(1.0, abs(r.std_all_ref)) + est_se_share * r.se_ref * ratio
+        nan_ok = np.isnan(r.std_all_ref) and (np.isnan(r.std_all) or not std_nan_both)
+        if not (nan_ok or abs(r.std_all - r.std_all_ref) <= tol_std):
+            bad.append(f"{name} std_all: ours {r.std_all:.8f}, lavaan {r.std_all_ref:.8f}")
+    return bad
+
+
+def fit_mismatches(fit: dict, rfit: pd.Series, tolerances: dict) -> list[str]:
+    """Fit measures outside their tolerance: ``tolerances`` maps lavaan's name to (our key, atol);
+    NaN matches NaN."""
+    bad = []
+    for lav, (ours, tol) in tolerances.items():
+        a, b = float(fit[ours]), float(rfit[lav])
+        if not ((np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol):
+            bad.append(f"{lav}: ours {a:.10g}, lavaan {b:.10g}")
+    return bad
+

@@ -28,7 +28,7 @@ from analysis.sem.partable import build_partable, build_partable_levels
 from analysis.sem.syntax import parse_syntax
 from analysis.sem.twolevel import TwoLevelResult, cluster_data, em_saturated
 
-from sem_ref import REF, read_estimates, read_fit
+from sem_ref import REF, fit_mismatches, level_mismatches, read_estimates, read_fit
 
 DEMO_CFA = """
 level: 1
@@ -179,18 +179,7 @@ def test_estimates_match_lavaan(fits, case):
     m = ref.merge(est, on=key, how="left", suffixes=("_ref", ""), indicator=True)
     assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", key]
     assert (m["level"] == m["level_ref"]).all() and (m["label"] == m["label_ref"]).all()
-    bad = []
-    for r in m.itertuples(index=False):
-        name = f"{r.lhs} {r.op} {r.rhs} (level {r.level})"
-        if abs(r.est - r.est_ref) > 2e-3 * r.se_ref + 1e-9:
-            bad.append(f"{name} est: ours {r.est:.8f}, lavaan {r.est_ref:.8f}")
-        if not np.isclose(r.se, r.se_ref, rtol=5e-4, atol=1e-12):
-            bad.append(f"{name} se: ours {r.se:.8f}, lavaan {r.se_ref:.8f}")
-        # std_all = est * (a ratio of implied SDs): the same share of a standard error
-        ratio = abs(r.std_all_ref / r.est_ref) if r.est_ref != 0 else 0.0
-        tol_std = 1e-4 * max(1.0, abs(r.std_all_ref)) + 2e-3 * r.se_ref * ratio
-        if not (np.isnan(r.std_all_ref) or abs(r.std_all - r.std_all_ref) <= tol_std):
-            bad.append(f"{name} std_all: ours {r.std_all:.8f}, lavaan {r.std_all_ref:.8f}")
+    bad = level_mismatches(m)
     assert not bad, "\n".join(bad)
 
 
@@ -198,11 +187,7 @@ def test_estimates_match_lavaan(fits, case):
 def test_fit_measures_match_lavaan(fits, case):
     fit = fits[case]
     _, rfit = _ref(case)
-    bad = []
-    for lav, (ours, tol) in FIT_TOL.items():
-        a, b = float(fit.fit[ours]), float(rfit[lav])
-        if not ((np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol):
-            bad.append(f"{lav}: ours {a:.10g}, lavaan {b:.10g}")
+    bad = fit_mismatches(fit.fit, rfit, FIT_TOL)
     assert not bad, "\n".join(bad)
 
 

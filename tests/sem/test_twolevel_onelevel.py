@@ -28,7 +28,7 @@ import pytest
 from analysis.sem import sem
 from analysis.sem.twolevel import TwoLevelResult, cluster_data, em_saturated, loglik_twolevel
 
-from sem_ref import REF, read_estimates, read_fit
+from sem_ref import REF, fit_mismatches, level_mismatches, read_estimates, read_fit
 
 SIMPLE = """
 level: 1
@@ -134,18 +134,7 @@ def test_estimates_match_lavaan(fits, case):
     assert fit.objective.value(fit.theta) <= rfit["fmin"] + 1e-12
     m = _matched(fit.estimates, ref)
     assert (m["block"] == m["block_ref"]).all() and (m["label"] == m["label_ref"]).all()
-    bad = []
-    for r in m.itertuples(index=False):
-        name = f"{r.lhs} {r.op} {r.rhs} (level {r.level})"
-        if abs(r.est - r.est_ref) > EST_SE_SHARE * r.se_ref + 1e-9:
-            bad.append(f"{name} est: ours {r.est:.8f}, lavaan {r.est_ref:.8f}")
-        if not np.isclose(r.se, r.se_ref, rtol=SE_RTOL, atol=1e-12):
-            bad.append(f"{name} se: ours {r.se:.8f}, lavaan {r.se_ref:.8f}")
-        ratio = abs(r.std_all_ref / r.est_ref) if r.est_ref != 0 else 0.0
-        tol_std = STD_RTOL * max(1.0, abs(r.std_all_ref)) + EST_SE_SHARE * r.se_ref * ratio
-        if not ((np.isnan(r.std_all_ref) and np.isnan(r.std_all))
-                or abs(r.std_all - r.std_all_ref) <= tol_std):
-            bad.append(f"{name} std_all: ours {r.std_all:.8f}, lavaan {r.std_all_ref:.8f}")
+    bad = level_mismatches(m, est_se_share=EST_SE_SHARE, se_rtol=SE_RTOL, std_rtol=STD_RTOL, std_nan_both=True)
     assert not bad, "\n".join(bad)
 
 
@@ -153,11 +142,7 @@ def test_estimates_match_lavaan(fits, case):
 def test_fit_measures_match_lavaan(fits, case):
     fit = fits[case]
     _, rfit = _ref(case)
-    bad = []
-    for lav, (ours, tol) in FIT_TOL.items():
-        a, b = float(fit.fit[ours]), float(rfit[lav])
-        if not ((np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol):
-            bad.append(f"{lav}: ours {a:.10g}, lavaan {b:.10g}")
+    bad = fit_mismatches(fit.fit, rfit, FIT_TOL)
     assert not bad, "\n".join(bad)
 
 
