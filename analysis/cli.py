@@ -158,12 +158,16 @@ def _cmd_fit(args) -> int:
             ci_type=args.ci_type,
             exclude_improper=args.exclude_improper,
             cluster=args.cluster,
+            sampling_weights=args.weights,
             progress=args.progress if args.progress is not None else sys.stderr.isatty(),
             n_jobs=par["jobs"],
         )
         payload = result.to_dict()
         payload["options"] = {k: result.options.get(k) for k in (
-            "estimator", "missing", "se", "cluster", "group", "bootstrap", "seed", "ci_type", "exclude_improper")}
+            "estimator", "missing", "se", "cluster", "group", "bootstrap", "seed", "ci_type", "exclude_improper",
+            "sampling_weights")}
+        if args.probe:
+            payload["probe"] = _probe(result, data, args.probe, args.probe_at, quiet=args.quiet)
         boot = getattr(result, "bootstrap", None)
         if boot is not None:  # the draws behind the estimates' se and ci_lower/ci_upper (as the study's bootstrap.csv)
             payload["bootstrap"] = {**boot.counts(), "method": boot.method, "unit": boot.unit,
@@ -181,6 +185,35 @@ def _cmd_fit(args) -> int:
                 print(f"warning: {issue}", file=sys.stderr)
             return EXIT_FIT
         return 0
+
+
+def _probe(result, data, spec: str, at: str | None, *, quiet: bool) -> dict:
+    """``--probe Y,X,W``: simple slopes of X on Y at values of W and the Johnson-Neyman interval."""
+    from .sem.interactions import johnson_neyman, simple_slopes
+
+    names = _names(spec)
+    if len(names) != 3:
+        raise ValueError(f"--probe needs three names, outcome,focal,moderator (e.g. y,x,w), not {spec!r}.")
+    y, x, w = names
+    if w not in data.columns:
+        raise ValueError(f"--probe: the moderator {w!r} is not a column of the data.")
+    if at:
+        try:
+            values = [float(v) for v in _names(at)]
+        except ValueError:
+            raise ValueError(f"--probe-at needs numbers separated by commas, not {at!r}.") from None
+    else:  # mean - SD, mean, mean + SD of the moderator (SD with n - 1, as R's sd())
+        m, sd = float(data[w].mean()), float(data[w].std())
+        values = [m - sd, m, m + sd]
+    slopes = simple_slopes(result, y, x, w, at=values)
+    jn = johnson_neyman(result, y, x, w)
+    if not quiet:
+        print(f"Conditional effect of {x} on {y} at values of {w}:")
+        print(slopes.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print(f"Johnson-Neyman interval (95%): {jn.describe()}.")
+    return {"slopes": slopes.to_dict(orient="records"),
+            "johnson_neyman": {"lower": jn.lower, "upper": jn.upper, "inside": jn.inside,
+                               "significant_everywhere": jn.significant_everywhere}}
 
 
 def _read_data(path: Path):
@@ -403,6 +436,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cluster column: a two-level model when the syntax has level: blocks, "
                         "else cluster-robust standard errors (lavaan's cluster =) unless --se says otherwise; "
                         "with --bootstrap whole clusters are resampled")
+    s.add_argument("--weights", default=None, metavar="COL",
+                   help="sampling-weight column (lavaan's sampling.weights): weights normalised to sum to N, "
+                        "weighted moments, ML becomes MLR (robust SEs, Yuan-Bentler test); complete data")
+    s.add_argument("--probe", default=None, metavar="Y,X,W",
+                   help="for a model with Y ~ X + W + X:W: simple slopes of X at values of W and the "
+                        "Johnson-Neyman interval")
+    s.add_argument("--probe-at", default=None, metavar="V1,V2,...",
+                   help="moderator values for --probe (default: mean - SD, mean, mean + SD)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar of the bootstrap (default: when the terminal shows it)")
     _parallel_options(s, "2", "local")
@@ -468,7 +509,7 @@ def main(argv=None) -> int:
     except FileNotFoundError as exc:
         print(f"resilience: error: {_safe(exc)}", file=sys.stderr)
         return EXIT_INPUT
-    except ValueError as exc:
+    except (ValueError, NotImplementedError) as exc:  # options that do not go together, or not implemented
         print(f"resilience: error: {_safe(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:

@@ -11,6 +11,8 @@ Public API
     The model syntax and lavaan's parameter table.
 :class:`Objective`, :class:`MLObjective`, :data:`ESTIMATORS`
     The estimator interface other estimators plug into.
+:func:`indprod`
+    Product indicators of a latent interaction (semTools' ``indProd``).
 
 References
 ----------
@@ -19,6 +21,7 @@ References
 """
 from .api import cfa, sem
 from .estimators import ESTIMATORS, Estimator, get_estimator
+from .indprod import indprod
 from .model import SEMModel
 from .modindices import modindices
 from .objective import MLObjective, Objective
@@ -29,4 +32,4 @@ from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa", "SEMResult", "parse_syntax", "build_partable", "SEMModel",
            "Objective", "MLObjective", "ESTIMATORS", "Estimator", "get_estimator",
-           "SampleStats", "sample_stats", "modindices"]
+           "SampleStats", "sample_stats", "modindices", "indprod"]

@@ -36,7 +36,7 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         bootstrap: int = 0, seed: int | None = None, ci_type: str | None = None,
         exclude_improper: bool = False, start=None, max_iter: int = 500, cluster: str | None = None,
         fixed_x: bool = True, progress: bool = False, n_jobs: int = 2,
-        test: str | None = None) -> SEMResult:
+        test: str | None = None, sampling_weights: str | None = None) -> SEMResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -155,6 +155,18 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         observed covariates at their sample values (for a two-level model:
         at the EM saturated estimates, as lavaan); False estimates them.
         False is implemented for two-level models only.
+    sampling_weights : str, optional
+        Column of sampling weights, lavaan's ``sampling.weights``: the
+        weights of the rows used are normalised to sum to their number
+        (lavaan's ``sampling.weights.normalization = "total"``), the sample
+        means and covariances are weighted (R's ``cov.wt(method = "ML")``)
+        and each row's casewise score is multiplied by its weight in the
+        sandwich.  As lavaan, ML becomes MLR (``se="robust"``, the
+        Yuan-Bentler scaled test and the robust fit indices); with
+        ``cluster`` the cluster-robust variant.  Every row needs a
+        non-negative weight.  Complete data (listwise), single-level models
+        without bootstrap draws; other combinations raise
+        ``NotImplementedError``.
 
     Returns
     -------
@@ -203,8 +215,19 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         raise ValueError(f"missing must be one of {sorted(_MISSING)}, not {missing!r}.")
     missing = _MISSING[key]
     n_boot = _check_bootstrap_options(bootstrap, se, ci_type, exclude_improper)
+    if sampling_weights is not None:
+        _check_weights_options(sampling_weights, n_boot=n_boot, missing=missing, estimator=estimator,
+                               ordered=ordered)
+        if se is None and cluster is None:
+            se = "robust"  # lavaan: sampling weights turn ML into MLR
     formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    if isinstance(data, pd.DataFrame):  # lavaan's x:w product terms become columns
+        from .interactions import add_products
+
+        data = add_products(data, [n for f in formulas if f.op in ("~", "~~") for n in (f.lhs, f.rhs)])
     if any(getattr(f, "level", 0) for f in formulas):
+        if sampling_weights is not None:
+            raise NotImplementedError("Sampling weights are not implemented for two-level models.")
         if group_partial:
             raise NotImplementedError("group_partial needs groups; multigroup two-level models "
                                       "are not supported.")
@@ -227,7 +250,7 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
             "'robust.cluster'); without it MLR gives the Yuan-Bentler test.")
     common = dict(estimator=estimator, ordered=ordered, group=group, group_equal=group_equal,
                   group_partial=group_partial, std_lv=std_lv, meanstructure=meanstructure,
-                  start=start, max_iter=max_iter)
+                  start=start, max_iter=max_iter, sampling_weights=sampling_weights)
     if missing == "two.stage":
         result, labels = _sem_two_stage(model, formulas, data, se=se, cluster=cluster, **common)
     elif cluster is not None:
@@ -265,8 +288,26 @@ def _check_bootstrap_options(bootstrap, se, ci_type, exclude_improper) -> int:
     return n_boot
 
 
+def _check_weights_options(weights, *, n_boot, missing, estimator, ordered) -> None:
+    """Refuse, with a message, the combinations with sampling weights that are not implemented."""
+    if not isinstance(weights, str):
+        raise TypeError(f"sampling_weights must be a column name, not {type(weights).__name__}.")
+    if n_boot:
+        raise NotImplementedError("The bootstrap with sampling weights is not implemented; use the "
+                                  "robust (sandwich) standard errors that the weighted fit reports.")
+    if missing != "listwise":
+        raise NotImplementedError(f"Sampling weights are implemented for complete data (missing="
+                                  f"'listwise'), not missing={missing!r}.")
+    if str(estimator).upper() not in ("ML", "MLR") or ordered not in (None, False):
+        raise NotImplementedError("Sampling weights are implemented for ML/MLR with continuous "
+                                  f"indicators, not estimator={estimator!r}"
+                                  + (" with ordered variables" if ordered not in (None, False) else "")
+                                  + ".")
+
+
 def _fit_single(model, formulas, data, *, estimator, ordered, missing, group, group_equal,
-                group_partial, std_lv, meanstructure, se, start, max_iter) -> SEMResult:
+                group_partial, std_lv, meanstructure, se, start, max_iter,
+                sampling_weights=None) -> SEMResult:
     """The single-level fit of a data frame (no cluster, no bootstrap)."""
     est = get_estimator(estimator)
     if ordered is not None and ordered is not False and est.name in ("ML", "MLR"):
@@ -306,7 +347,7 @@ def _fit_single(model, formulas, data, *, estimator, ordered, missing, group, gr
                             group_equal=tuple(group_equal), group_partial=group_partial)
     if any(pt["op"] == "~1"):
         ms = True
-    st = sample_stats(data, vs.ov, group=group, missing=missing)
+    st = sample_stats(data, vs.ov, group=group, missing=missing, weights=sampling_weights)
     pt = fill_fixed_x(pt, vs.ov, st.cov, st.mean)
     mod = SEMModel(pt, vs.ov, vs.lv, ngroups, bool(ms))
     objective = est.build(mod, st, missing=missing, ordered=ordered)
@@ -314,7 +355,7 @@ def _fit_single(model, formulas, data, *, estimator, ordered, missing, group, gr
     res = minimize(objective, theta0, max_iter=max_iter)
     options = dict(estimator=est.name, missing=missing, group=group,
                    group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=bool(ms),
-                   se=se, bootstrap=0, seed=None, ordered=ordered)
+                   se=se, bootstrap=0, seed=None, ordered=ordered, sampling_weights=sampling_weights)
     options["group_partial"] = tuple(f"{lhs}{op}{rhs}"  # as lavaan stores it: "visual=~x2"
                                      for lhs, op, rhs in parse_group_partial(group_partial))
     return SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options)
@@ -339,7 +380,7 @@ def _attach_bootstrap(result, n_boot, *, seed, labels, ci_type, exclude_improper
 
 
 def _sem_two_stage(model, formulas, data, *, estimator, ordered, group, group_equal, group_partial,
-                   std_lv, meanstructure, se, start, max_iter, cluster):
+                   std_lv, meanstructure, se, start, max_iter, cluster, sampling_weights=None):
     """``sem(..., missing="two.stage")``: ML fitted to rows whose moments are the EM estimates.
 
     Returns the fit (remembering its incomplete rows) and, with ``cluster``,
@@ -430,7 +471,8 @@ def _sem_twolevel(formulas, data, *, cluster, estimator, ordered, missing, group
 
 
 def _sem_cluster(model, formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
-                 group_partial, std_lv, meanstructure, se, start, max_iter, test=None):
+                 group_partial, std_lv, meanstructure, se, start, max_iter, test=None,
+                 sampling_weights=None):
     """Single-level ``sem(..., cluster=)``: ML estimates, cluster-robust SEs and test.
 
     As lavaan 0.6.14: ``estimator = "ML"`` (or ``"MLR"``) with ``cluster``
@@ -462,7 +504,7 @@ def _sem_cluster(model, formulas, data, *, cluster, estimator, ordered, missing,
         fit = _fit_single(model, formulas, frame, estimator=estimator, ordered=None, missing=missing,
                           group=group, group_equal=group_equal, group_partial=group_partial,
                           std_lv=std_lv, meanstructure=meanstructure, se="standard", start=start,
-                          max_iter=max_iter)
+                          max_iter=max_iter, sampling_weights=sampling_weights)
         labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
                                        missing=fit.options["missing"])
         if bad.any():
@@ -477,7 +519,7 @@ def _sem_cluster(model, formulas, data, *, cluster, estimator, ordered, missing,
     fit = _fit_single(model, formulas, frame, estimator="MLR", ordered=None, missing=missing, group=group,
                       group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
                       meanstructure=True, se="none" if se == "none" else "robust", start=start,
-                      max_iter=max_iter)
+                      max_iter=max_iter, sampling_weights=sampling_weights)
     labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
                                    missing=fit.options["missing"])
     fit.objective.cluster = labels

@@ -43,8 +43,9 @@ References
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
-from scipy import stats as sps
 
 from . import fit_indices as _fi
 from .fiml import (
@@ -104,8 +105,25 @@ def _patterns(objective) -> list[MissingPatterns]:
                 "The data have missing values but the estimator is complete-data ML; "
                 "use missing='fiml'."
             )
+    if _weights(objective, 0) is not None:
+        # sampling weights: the one pattern carries the weighted moments and N = sum of the weights
+        st = objective.stats
+        pats = [replace(mp, freq=np.array([st.nobs[g]], dtype=float), means=[np.asarray(st.mean[g], float)],
+                        covs=[np.asarray(st.cov[g], float)]) for g, mp in enumerate(pats)]
     objective._robust_patterns = pats
     return pats
+
+
+def _weights(objective, g):
+    """Sampling weights of the rows of group ``g`` (None without weights)."""
+    w = getattr(objective.stats, "weights", None)
+    return None if not w else w[g]
+
+
+def _weighted_scores(objective, g, sc: np.ndarray) -> np.ndarray:
+    """Casewise scores times the sampling weights (lavaan multiplies each row's score by its weight)."""
+    w = _weights(objective, g)
+    return sc if w is None else sc * w[:, None]
 
 
 def _moments(objective, theta):
@@ -341,7 +359,7 @@ def casewise_scores(objective, theta) -> list[np.ndarray]:
     out = []
     for g, (mp, (sigma, mu)) in enumerate(zip(_patterns(objective), _moments(objective, theta))):
         d_sigma, d_mu = jac[g]
-        sc = _moment_scores(mp, mu, sigma, meanstructure=True)
+        sc = _weighted_scores(objective, g, _moment_scores(mp, mu, sigma, meanstructure=True))
         delta = delta_matrix(d_sigma, d_mu if ms else None, meanstructure=True)
         out.append(sc @ delta)
     return out
@@ -433,8 +451,8 @@ def _h1_matrices(objective, g, cl):
             a1 = a1[mp.nvar:, mp.nvar:]
     else:
         a1 = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
-    sc = _moment_scores(mp, m, s, meanstructure=ms)
-    b1 = _crossprod_scores(sc, cl) / mp.nobs
+    sc = _weighted_scores(objective, g, _moment_scores(mp, m, s, meanstructure=ms))
+    b1 = _crossprod_scores(sc, cl) / _nobs(objective)[g]
     keep = _keep_moments(mp.nvar, _x_idx(objective)[g], ms)
     return a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)], sc
 
@@ -489,7 +507,7 @@ def _baseline_parts(objective, cl_all):
             dsb[j][c, r] = dsb[j][r, c]
         h = theta_hessian(mp, mu_b, sigma_b, dsb, dmb)
         blocks_e.append(-h / n_tot)
-        sc = _moment_scores(mp, mu_b, sigma_b, meanstructure=ms) @ d
+        sc = _weighted_scores(objective, g, _moment_scores(mp, mu_b, sigma_b, meanstructure=ms)) @ d
         blocks_b.append(_crossprod_scores(sc, None if cl_all is None else cl_all[g]) / n_tot)
         deltas.append(d)
         moments.append((mu_b, sigma_b))
@@ -572,7 +590,7 @@ def yuan_bentler_test(objective, theta, cluster=None, df=None) -> dict:
         c = trace / df
         c = c if c > 0 else np.nan
         out.update(scaling_factor=c, chisq_scaled=chisq / c,
-                   pvalue_scaled=float(sps.chi2.sf(chisq / c, df)))
+                   pvalue_scaled=_fi.pchisq(chisq / c, df, lower_tail=False))
     else:
         out.update(scaling_factor=np.nan, chisq_scaled=chisq, pvalue_scaled=np.nan)
     # baseline
@@ -583,7 +601,7 @@ def yuan_bentler_test(objective, theta, cluster=None, df=None) -> dict:
     c_b = trace_b / base["df"] if base["df"] > 0 else np.nan
     out.update(baseline_chisq=base["chisq"], baseline_df=base["df"],
                baseline_scaling_factor=c_b, baseline_chisq_scaled=base["chisq"] / c_b,
-               baseline_pvalue_scaled=float(sps.chi2.sf(base["chisq"] / c_b, base["df"])))
+               baseline_pvalue_scaled=_fi.pchisq(base["chisq"] / c_b, base["df"], lower_tail=False))
     return out
 
 
@@ -716,7 +734,7 @@ def satorra_bentler_test(objective, theta, cluster=None, df=None,
         c = trace / df
         c = c if c >= 0 else np.nan
         out.update(trace_ugamma=trace, scaling_factor=c, chisq_scaled=chisq / c,
-                   pvalue_scaled=float(sps.chi2.sf(chisq / c, df)))
+                   pvalue_scaled=_fi.pchisq(chisq / c, df, lower_tail=False))
     else:  # lavaan: the standard test with an NA scaling factor
         out.update(trace_ugamma=np.nan, scaling_factor=np.nan, chisq_scaled=chisq,
                    pvalue_scaled=np.nan)
@@ -727,7 +745,7 @@ def satorra_bentler_test(objective, theta, cluster=None, df=None,
     c_b = trace_b / base["df"] if base["df"] > 0 else np.nan
     out.update(baseline_chisq=base["chisq"], baseline_df=base["df"], baseline_trace_ugamma=trace_b,
                baseline_scaling_factor=c_b, baseline_chisq_scaled=base["chisq"] / c_b,
-               baseline_pvalue_scaled=float(sps.chi2.sf(base["chisq"] / c_b, base["df"])))
+               baseline_pvalue_scaled=_fi.pchisq(base["chisq"] / c_b, base["df"], lower_tail=False))
     return out
 
 

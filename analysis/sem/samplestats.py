@@ -39,6 +39,11 @@ class SampleStats:
         Rows removed by listwise deletion (or because the group is missing).
     missing : str
         ``"listwise"`` or ``"fiml"``.
+    weights : list of ndarray or None
+        Sampling weights of the rows of ``data`` per group, normalised to sum
+        to the total number of rows used (lavaan's ``sampling.weights`` with
+        ``sampling.weights.normalization = "total"``); ``nobs`` is then the
+        sum of the weights of each group and ``cov``/``mean`` are weighted.
     """
 
     ov_names: list
@@ -49,11 +54,12 @@ class SampleStats:
     data: list
     n_dropped: int = 0
     missing: str = "listwise"
+    weights: list | None = None
 
     @property
     def ntotal(self) -> int:
         """Total number of observations used."""
-        return int(sum(self.nobs))
+        return int(round(sum(self.nobs)))
 
     @property
     def ngroups(self) -> int:
@@ -70,18 +76,42 @@ class SampleStats:
         """
         return replace(self, cov=[np.asarray(c, float) for c in cov],
                        mean=[np.asarray(m, float) for m in mean],
-                       nobs=list(self.nobs if nobs is None else nobs), data=[])
+                       nobs=list(self.nobs if nobs is None else nobs), data=[], weights=None)
 
 
-def _moments(x: np.ndarray):
-    mean = x.mean(axis=0)
+def _moments(x: np.ndarray, w: np.ndarray | None = None):
+    """Mean and covariance with divisor N (weighted: R's ``cov.wt(method = "ML")``)."""
+    if w is None:
+        mean = x.mean(axis=0)
+        xc = x - mean
+        return mean, xc.T @ xc / x.shape[0]
+    share = w / w.sum()
+    mean = share @ x
     xc = x - mean
-    cov = xc.T @ xc / x.shape[0]
-    return mean, cov
+    return mean, (xc * share[:, None]).T @ xc
+
+
+def _weight_column(data: pd.DataFrame, weights: str) -> np.ndarray:
+    """The sampling-weight column, checked as lavaan checks it."""
+    if weights not in data.columns:
+        raise ValueError(f"The sampling-weight column {weights!r} is not in the data.")
+    col = data[weights]
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        raise ValueError(f"The sampling-weight column {weights!r} is not numeric (dtype {col.dtype}).")
+    w = col.to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise ValueError(f"The sampling-weight column {weights!r} has {bad.size} missing or infinite "
+                         f"value(s) (first at data row {int(bad[0]) + 1}); every row needs a weight.")
+    bad = np.flatnonzero(w < 0)
+    if bad.size:
+        raise ValueError(f"The sampling-weight column {weights!r} has {bad.size} negative value(s) "
+                         f"(first at data row {int(bad[0]) + 1}).")
+    return w
 
 
 def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None,
-                 missing: str = "listwise") -> SampleStats:
+                 missing: str = "listwise", weights: str | None = None) -> SampleStats:
     """Compute the sample statistics a model needs.
 
     Parameters
@@ -96,6 +126,11 @@ def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None
         ``"listwise"`` drops rows with any missing value in ``ov_names``;
         ``"fiml"`` keeps rows with at least one observed value (the moments
         are then pairwise-complete starting values only).
+    weights : str, optional
+        Column of sampling weights (lavaan's ``sampling.weights``): no
+        missing or negative values; the weights of the rows used are
+        normalised to sum to their number (over all groups) and the moments
+        are weighted (:attr:`SampleStats.weights`).  Complete data only.
 
     Returns
     -------
@@ -136,18 +171,33 @@ def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None
         labels = [None]
     x_all = frame[list(ov_names)].to_numpy(dtype=float)
     gcol = frame[group].to_numpy() if group is not None else None
-    nobs, covs, means, rows = [], [], [], []
+    if weights is not None:
+        if missing != "listwise":
+            raise NotImplementedError("Sampling weights are implemented for complete data "
+                                      "(missing='listwise'), not with FIML.")
+        w_all = _weight_column(frame, weights)
+        complete = ~np.isnan(x_all).any(axis=1)
+        w_used = w_all[complete]
+        if not w_used.sum() > 0:
+            raise ValueError(f"The sampling weights of the rows used ({weights!r}) sum to zero.")
+        w_all = w_all / w_used.sum() * complete.sum()  # lavaan: normalised to the total N
+    nobs, covs, means, rows, wts = [], [], [], [], []
     used = 0
     for lab in labels:
         x = x_all if group is None else x_all[gcol == lab]
         if missing == "listwise":
-            x = x[~np.isnan(x).any(axis=1)]
+            keep_rows = ~np.isnan(x).any(axis=1)
+            x = x[keep_rows]
             if x.shape[0] < 2:
                 raise ValueError(
                     f"Group {lab!r} has fewer than 2 complete rows." if group else
                     "Fewer than 2 complete rows in the data."
                 )
-            mean, cov = _moments(x)
+            w = None
+            if weights is not None:
+                w = (w_all if group is None else w_all[gcol == lab])[keep_rows]
+                wts.append(w)
+            mean, cov = _moments(x, w)
         else:
             x = x[~np.isnan(x).all(axis=1)]
             mean = np.nanmean(x, axis=0)
@@ -156,9 +206,10 @@ def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None
             cov = np.where(np.isnan(cov), 0.0, cov)
             np.fill_diagonal(cov, np.where(np.diag(cov) > 0, np.diag(cov), 1.0))
         used += x.shape[0]
-        nobs.append(int(x.shape[0]))
+        nobs.append(int(x.shape[0]) if weights is None else float(wts[-1].sum()))
         covs.append(cov)
         means.append(mean)
         rows.append(x)
     return SampleStats(ov_names=list(ov_names), group_labels=labels, nobs=nobs, cov=covs,
-                       mean=means, data=rows, n_dropped=int(n0 - used), missing=missing)
+                       mean=means, data=rows, n_dropped=int(n0 - used), missing=missing,
+                       weights=wts if weights is not None else None)

@@ -31,6 +31,8 @@ __all__ = ["Formula", "Modifier", "parse_syntax", "parse_parameter", "OPERATORS"
 OPERATORS = ("=~", "~~", ":=", "==", "<~", "~", "|", "<", ">")
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+#: lavaan's observed product term ``x:w`` (the product of the columns, computed from the data).
+PRODUCT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*(:[A-Za-z_.][A-Za-z0-9_.]*)+$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _HEADER = re.compile(r"^(level|group|class)\s*:\s*(.*)$", flags=re.I)
 #: Accepted labels of ``level:`` headers and the level they mean.
@@ -233,7 +235,9 @@ def _parse_modifier(mods: list[str], line: int) -> Modifier:
     return m
 
 
-def _check_name(name: str, line: int, side: str) -> str:
+def _check_name(name: str, line: int, side: str, product: bool = False) -> str:
+    if product and PRODUCT.match(name):
+        return name
     if not _NAME.match(name):
         raise ValueError(
             f"Model syntax, line {line}: {name!r} is not a valid variable name ({side})."
@@ -323,7 +327,7 @@ def parse_syntax(model: str) -> list[Formula]:
         if any(not t for t in terms):
             raise ValueError(f"Model syntax, line {line}: empty term in {stmt!r}.")
         for lhs in lhs_names:
-            _check_name(lhs, line, "left-hand side")
+            _check_name(lhs, line, "left-hand side", product=op == "~~")
             for term in terms:
                 pieces = [p.strip() for p in _split_top(term, "*")]
                 var = pieces[-1]
@@ -337,7 +341,7 @@ def parse_syntax(model: str) -> list[Formula]:
                             f"Model syntax, line {line}: thresholds are written t1, t2, ... (got {var!r}).")
                     out.append(Formula(lhs, "|", var, mod, line, level))
                     continue
-                _check_name(var, line, "right-hand side")
+                _check_name(var, line, "right-hand side", product=op in ("~", "~~"))
                 out.append(Formula(lhs, op, var, mod, line, level))
     return out
 

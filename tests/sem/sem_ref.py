@@ -7,6 +7,7 @@ and, for the extra ML cases, by ``tests/sem/lavaan_ml_extra.R`` (output in
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +111,86 @@ def fit_mismatches(fit: dict, rfit: pd.Series, tolerances: dict) -> list[str]:
             bad.append(f"{lav}: ours {a:.10g}, lavaan {b:.10g}")
     return bad
 
+
+# lavaan measures not computed by the core (no other estimator-specific formula
+# hides behind them): the remaining incremental indices, the unstandardized and
+# Mplus/correlation residual variants, Hoelter's N, GFI family, ECVI, WRMR, and
+# the settings echoed by fitMeasures().
+NOT_IMPLEMENTED = {
+    "rfi", "nfi", "pnfi", "ifi", "rfi.scaled", "nfi.scaled", "pnfi.scaled", "ifi.scaled",
+    "rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean",
+    "srmr_mplus", "srmr_mplus_nomean", "cn_05", "cn_01", "gfi", "agfi", "pgfi", "mfi",
+    "ecvi", "wrmr", "rmsea.ci.level", "rmsea.close.h0", "rmsea.notclose.h0",
+    # lavaan's RNI is the CFI without its truncation at 1 (above 1 when chisq < df)
+    "rni", "rni.scaled", "rni.robust",
+}
+RENAME = {"chisq.scaling.factor": "scaling_factor",
+          "baseline.chisq.scaling.factor": "baseline_scaling_factor",
+          "logl": "loglik", "unrestricted.logl": "unrestricted_loglik", "ntotal": "nobs"}
+
+
+def lavaan_key(measure: str) -> str:
+    """Our key of a lavaan measure (NNFI is the TLI: checked as such)."""
+    if measure in RENAME:
+        return RENAME[measure]
+    if measure.startswith("nnfi"):
+        measure = "tli" + measure[4:]
+    return measure.replace(".", "_")
+
+
+def _kind(measure: str) -> str:
+    if measure in ("npar", "ntotal") or measure.startswith(("df", "baseline.df")):
+        return "count"
+    if "scaling.factor" in measure:
+        return "factor"
+    if measure in ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"):
+        return "statistic"
+    if measure in ("logl", "unrestricted.logl", "aic", "bic", "bic2"):
+        return "loglik"
+    if measure == "fmin":
+        return "fmin"
+    if "pvalue" in measure:
+        return "pvalue"
+    if measure.startswith("srmr"):
+        return "srmr"
+    return "index"  # cfi, tli, nnfi, rni, rmsea and its interval (each flavour)
+
+
+# (rtol, atol) per quantity.  Observed worst cases: statistics and scaling
+# factors 5e-7 relative (the cluster Satorra-Bentler test, computed at
+# estimates that differ from lavaan's by ~1e-7), indices and p-values 1e-7
+# absolute; saturated statistics are ~1e-13 on both sides (hence the atol).
+TOL = {
+    "count": (0.0, 0.0),
+    "factor": (2e-6, 1e-9),
+    "statistic": (2e-6, 1e-6),
+    "loglik": (1e-9, 1e-6),
+    "fmin": (1e-6, 1e-9),
+    "pvalue": (0.0, 1e-6),
+    "srmr": (0.0, 1e-6),
+    "index": (0.0, 1e-6),
+}
+
+
+def measure_mismatches(ours: pd.Series, ref: pd.Series, overrides: dict | None = None) -> list:
+    """Every fit measure lavaan reports, compared with ours at the tolerance of its kind (``TOL``,
+    ``overrides`` maps a kind to its own (rtol, atol)); NA must match NaN; ``NOT_IMPLEMENTED`` skipped."""
+    bad = []
+    for measure, value in ref.items():
+        if measure in NOT_IMPLEMENTED:
+            continue
+        key = lavaan_key(measure)
+        if key not in ours.index:
+            bad.append(f"{measure}: lavaan reports {value}, we have no {key!r}")
+            continue
+        a, b = float(ours[key]), float(value)
+        if math.isnan(b) or math.isnan(a):
+            if not (math.isnan(a) and math.isnan(b)):
+                bad.append(f"{measure}: ours {a!r}, lavaan {b!r} (NA must match NaN)")
+            continue
+        kind = _kind(measure)
+        rtol, atol = (overrides or {}).get(kind, TOL[kind])
+        if not abs(a - b) <= atol + rtol * abs(b):
+            bad.append(f"{measure} [{kind}: rtol={rtol}, atol={atol}]: ours {a:.12g}, "
+                       f"lavaan {b:.12g}")
+    return bad

@@ -9,7 +9,7 @@ the R script.
 
 Every measure lavaan reports must be either compared (``lavaan_key`` maps it
 to ours; NA in lavaan must be NaN here and the reverse) or listed in
-``NOT_IMPLEMENTED``; tolerances are per quantity (``TOL``), with the
+``sem_ref.NOT_IMPLEMENTED``; tolerances are per quantity (``sem_ref.TOL``), with the
 two-level case's looser ones explained at ``CASE_TOL``.
 """
 from __future__ import annotations
@@ -22,7 +22,8 @@ import pytest
 
 from analysis.sem import cfa, fit_indices as fi, robust, sem
 
-from sem_ref import HS_MODEL, REF, assert_estimates_match, read_estimates, read_fit
+from sem_ref import (HS_MODEL, NOT_IMPLEMENTED, REF, assert_estimates_match, lavaan_key,
+                     measure_mismatches, read_estimates, read_fit)
 
 LAV = REF / "lavaan"
 HS3 = "visual =~ x1 + x2 + x3"
@@ -81,64 +82,6 @@ CASES = {
 # hs_mlm is MLR's fit with the Satorra-Bentler test swapped in: its scaled and
 # robust measures are compared; the plain ones are MLR's (the same as ML's).
 
-# lavaan measures not computed by the core (no other estimator-specific formula
-# hides behind them): the remaining incremental indices, the unstandardized and
-# Mplus/correlation residual variants, Hoelter's N, GFI family, ECVI, WRMR, and
-# the settings echoed by fitMeasures().
-NOT_IMPLEMENTED = {
-    "rfi", "nfi", "pnfi", "ifi", "rfi.scaled", "nfi.scaled", "pnfi.scaled", "ifi.scaled",
-    "rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean",
-    "srmr_mplus", "srmr_mplus_nomean", "cn_05", "cn_01", "gfi", "agfi", "pgfi", "mfi",
-    "ecvi", "wrmr", "rmsea.ci.level", "rmsea.close.h0", "rmsea.notclose.h0",
-}
-RENAME = {"chisq.scaling.factor": "scaling_factor",
-          "baseline.chisq.scaling.factor": "baseline_scaling_factor",
-          "logl": "loglik", "unrestricted.logl": "unrestricted_loglik", "ntotal": "nobs"}
-
-
-def lavaan_key(measure: str) -> str:
-    """Our key of a lavaan measure (NNFI is the TLI, RNI the CFI: checked as such)."""
-    if measure in RENAME:
-        return RENAME[measure]
-    if measure.startswith("nnfi"):
-        measure = "tli" + measure[4:]
-    elif measure.startswith("rni"):
-        measure = "cfi" + measure[3:]
-    return measure.replace(".", "_")
-
-
-def _kind(measure: str) -> str:
-    if measure in ("npar", "ntotal") or measure.startswith(("df", "baseline.df")):
-        return "count"
-    if "scaling.factor" in measure:
-        return "factor"
-    if measure in ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"):
-        return "statistic"
-    if measure in ("logl", "unrestricted.logl", "aic", "bic", "bic2"):
-        return "loglik"
-    if measure == "fmin":
-        return "fmin"
-    if "pvalue" in measure:
-        return "pvalue"
-    if measure.startswith("srmr"):
-        return "srmr"
-    return "index"  # cfi, tli, nnfi, rni, rmsea and its interval (each flavour)
-
-
-# (rtol, atol) per quantity.  Observed worst cases: statistics and scaling
-# factors 5e-7 relative (the cluster Satorra-Bentler test, computed at
-# estimates that differ from lavaan's by ~1e-7), indices and p-values 1e-7
-# absolute; saturated statistics are ~1e-13 on both sides (hence the atol).
-TOL = {
-    "count": (0.0, 0.0),
-    "factor": (2e-6, 1e-9),
-    "statistic": (2e-6, 1e-6),
-    "loglik": (1e-9, 1e-6),
-    "fmin": (1e-6, 1e-9),
-    "pvalue": (0.0, 1e-6),
-    "srmr": (0.0, 1e-6),
-    "index": (0.0, 1e-6),
-}
 # The saturated two-level fit: lavaan's optimizer stops at a gradient of ~1e-6
 # (see test_twolevel.py); its SRMR (1.6e-4, within 1.1e-5, between 1.5e-4:
 # the EM h1 against the implied moments) moves by ~1.5e-6 between its optimum
@@ -165,25 +108,7 @@ def _fit_series(res) -> pd.Series:
 
 
 def _mismatches(case, ours: pd.Series, ref: pd.Series) -> list:
-    bad = []
-    for measure, value in ref.items():
-        if measure in NOT_IMPLEMENTED:
-            continue
-        key = lavaan_key(measure)
-        if key not in ours.index:
-            bad.append(f"{measure}: lavaan reports {value}, we have no {key!r}")
-            continue
-        a, b = float(ours[key]), float(value)
-        if math.isnan(b) or math.isnan(a):
-            if not (math.isnan(a) and math.isnan(b)):
-                bad.append(f"{measure}: ours {a!r}, lavaan {b!r} (NA must match NaN)")
-            continue
-        kind = _kind(measure)
-        rtol, atol = CASE_TOL.get(case, {}).get(kind, TOL[kind])
-        if not abs(a - b) <= atol + rtol * abs(b):
-            bad.append(f"{measure} [{kind}: rtol={rtol}, atol={atol}]: ours {a:.12g}, "
-                       f"lavaan {b:.12g}")
-    return bad
+    return measure_mismatches(ours, ref, CASE_TOL.get(case))
 
 
 @pytest.mark.parametrize("case", list(CASES))
