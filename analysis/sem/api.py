@@ -163,9 +163,10 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
         and each row's casewise score is multiplied by its weight in the
         sandwich.  As lavaan, ML becomes MLR (``se="robust"``, the
         Yuan-Bentler scaled test and the robust fit indices); with
-        ``cluster`` the cluster-robust variant.  Every row needs a
-        non-negative weight.  Complete data (listwise), single-level models
-        without bootstrap draws; other combinations raise
+        ``cluster`` the cluster-robust variant; with ``missing="fiml"`` the
+        casewise loglikelihoods are weighted (weighted pattern statistics and
+        EM).  Every row needs a non-negative weight.  ML/MLR, single-level
+        models, no bootstrap draws; other combinations raise
         ``NotImplementedError``.
 
     Returns
@@ -295,9 +296,10 @@ def _check_weights_options(weights, *, n_boot, missing, estimator, ordered) -> N
     if n_boot:
         raise NotImplementedError("The bootstrap with sampling weights is not implemented; use the "
                                   "robust (sandwich) standard errors that the weighted fit reports.")
-    if missing != "listwise":
-        raise NotImplementedError(f"Sampling weights are implemented for complete data (missing="
-                                  f"'listwise'), not missing={missing!r}.")
+    if missing not in ("listwise", "fiml"):
+        raise NotImplementedError(f"Sampling weights are implemented with missing='listwise' or 'fiml', "
+                                  f"not missing={missing!r} (lavaan: two.stage + sampling.weights is not "
+                                  "supported either).")
     if str(estimator).upper() not in ("ML", "MLR") or ordered not in (None, False):
         raise NotImplementedError("Sampling weights are implemented for ML/MLR with continuous "
                                   f"indicators, not estimator={estimator!r}"

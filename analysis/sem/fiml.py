@@ -421,7 +421,7 @@ def information_moments(patterns: MissingPatterns, mu, sigma, meanstructure: boo
        with incomplete normal and nonnormal data. *Psychological Methods*,
        15(4), 352-367.
     """
-    return -hessian_moments(patterns, mu, sigma, meanstructure) / patterns.nobs
+    return -hessian_moments(patterns, mu, sigma, meanstructure) / patterns.total
 
 
 @single_threaded
@@ -572,8 +572,14 @@ def independence_fit(patterns: MissingPatterns) -> tuple[np.ndarray, np.ndarray,
        with missing data* (2nd ed.). Wiley.
     """
     x = patterns.data
-    mu = np.nanmean(x, axis=0)
-    var = np.nanmean((x - mu) ** 2, axis=0)
+    if patterns.weights is None:
+        mu = np.nanmean(x, axis=0)
+        var = np.nanmean((x - mu) ** 2, axis=0)
+    else:  # weighted available-case moments (sampling weights)
+        w = np.where(np.isnan(x), 0.0, patterns.weights[:, None])
+        xz = np.nan_to_num(x)
+        mu = (w * xz).sum(axis=0) / w.sum(axis=0)
+        var = (w * (xz - mu) ** 2).sum(axis=0) / w.sum(axis=0)
     return mu, var, loglik_missing(patterns, mu, np.diag(var))
 
 
@@ -621,7 +627,8 @@ class FIMLObjective(Objective):
         for g, x in enumerate(stats.data):
             cols = list(model.ov_names[g]) if hasattr(model, "ov_names") else None
             frame = pd.DataFrame(np.asarray(x, dtype=float), columns=cols)
-            mp = missing_patterns(frame)
+            wts = getattr(stats, "weights", None)
+            mp = missing_patterns(frame, weights=None if not wts else wts[g])
             if len(mp.empty):
                 raise ValueError(
                     f"{len(mp.empty)} case(s) in group {g + 1} have every variable missing; "
@@ -629,17 +636,17 @@ class FIMLObjective(Objective):
                 )
             self.patterns.append(mp)
             self.h1.append(em_saturated(mp, max_iter=em_max_iter, tol=em_tol))
-        self._nobs = np.array([mp.nobs for mp in self.patterns], dtype=float)
+        self._nobs = np.array([mp.total for mp in self.patterns], dtype=float)  # sum of weights if weighted
         self._loglik_h1 = float(sum(h.loglik for h in self.h1))
 
     @property
     def ntotal(self) -> int:
-        return int(self._nobs.sum())
+        return int(round(self._nobs.sum()))
 
     @property
-    def nobs(self) -> list[int]:
-        """Cases used per group."""
-        return [int(n) for n in self._nobs]
+    def nobs(self) -> list:
+        """Cases used per group (sums of the sampling weights when weighted)."""
+        return [int(n) if mp.weights is None else float(n) for n, mp in zip(self._nobs, self.patterns)]
 
     # moments ------------------------------------------------------------
     def _moments(self, theta):
@@ -669,7 +676,7 @@ class FIMLObjective(Objective):
         if group not in cache:
             s, m = self.h1_group(group)
             mp = self.patterns[group]
-            cache[group] = -hessian_moments(mp, m, s, meanstructure=True) / mp.nobs
+            cache[group] = -hessian_moments(mp, m, s, meanstructure=True) / mp.total
         return cache[group]
 
     def h1_group(self, group: int) -> tuple[np.ndarray, np.ndarray]:

@@ -87,12 +87,13 @@ def add_products(data: pd.DataFrame, names) -> pd.DataFrame:
     return pd.concat([data, pd.DataFrame(new, index=data.index)], axis=1)
 
 
-def _coefficients(fit, y: str, x: str, w: str, group: int):
-    """Positions (in theta) and estimates of ``y ~ x`` and ``y ~ x:w`` (either order of the factors)."""
+def _coefficients(fit, y: str, x: str, w: str, group: int, product: str | None = None):
+    """Positions (in theta) and estimates of ``y ~ x`` and ``y ~ x:w`` (either order of the factors),
+    or ``y ~ product`` (a latent interaction's product factor)."""
     pt = fit.partable
     reg = pt[(pt["op"] == "~") & (pt["lhs"] == y) & (pt["group"] == group)]
     rows = {}
-    for key, names in (("b1", [x]), ("b3", [f"{x}:{w}", f"{w}:{x}"])):
+    for key, names in (("b1", [x]), ("b3", [product] if product else [f"{x}:{w}", f"{w}:{x}"])):
         hit = reg[reg["rhs"].isin(names)]
         if hit.empty:
             raise ValueError(f"The model has no regression {y} ~ {names[0]}"
@@ -108,8 +109,8 @@ def _coefficients(fit, y: str, x: str, w: str, group: int):
     return out
 
 
-def _slope_moments(fit, y, x, w, group):
-    c = _coefficients(fit, y, x, w, group)
+def _slope_moments(fit, y, x, w, group, product=None):
+    c = _coefficients(fit, y, x, w, group, product)
     (i1, b1), (i3, b3) = c["b1"], c["b3"]
     vc = np.asarray(fit.vcov, float)
 
@@ -120,7 +121,7 @@ def _slope_moments(fit, y, x, w, group):
 
 
 def simple_slopes(fit, y: str, x: str, w: str, at, *, level: float = 0.95,
-                  group: int = 1) -> pd.DataFrame:
+                  group: int = 1, product: str | None = None) -> pd.DataFrame:
     """Conditional (simple) effects of ``x`` on ``y`` at values of the moderator ``w``.
 
     Parameters
@@ -135,6 +136,11 @@ def simple_slopes(fit, y: str, x: str, w: str, at, *, level: float = 0.95,
         Confidence level of the Wald interval.
     group : int
         Group (1-based, as the estimates' ``group`` column).
+    product : str, optional
+        The regressor carrying the interaction when it is not ``x:w``: the
+        latent product factor of a product-indicator model (e.g. ``PLxW``
+        measured by :func:`analysis.sem.indprod` products), with ``w`` in
+        the metric of that factor's moderator.
 
     Returns
     -------
@@ -157,7 +163,7 @@ def simple_slopes(fit, y: str, x: str, w: str, at, *, level: float = 0.95,
     """
     from scipy.special import ndtr, ndtri
 
-    b1, b3, v11, v33, v13 = _slope_moments(fit, y, x, w, group)
+    b1, b3, v11, v33, v13 = _slope_moments(fit, y, x, w, group, product)
     at = np.atleast_1d(np.asarray(at, dtype=float))
     slope = b1 + b3 * at
     se = np.sqrt(np.clip(v11 + 2 * at * v13 + at ** 2 * v33, 0, None))
@@ -203,12 +209,13 @@ class JohnsonNeyman:
         return f"the effect is significant {where} {self.lower:.3f} and {self.upper:.3f}"
 
 
-def johnson_neyman(fit, y: str, x: str, w: str, *, level: float = 0.95, group: int = 1) -> JohnsonNeyman:
+def johnson_neyman(fit, y: str, x: str, w: str, *, level: float = 0.95, group: int = 1,
+                   product: str | None = None) -> JohnsonNeyman:
     """The Johnson-Neyman bounds of the effect of ``x`` on ``y`` moderated by ``w``.
 
     Parameters
     ----------
-    fit, y, x, w, level, group
+    fit, y, x, w, level, group, product
         As :func:`simple_slopes`.
 
     Returns
@@ -225,7 +232,7 @@ def johnson_neyman(fit, y: str, x: str, w: str, *, level: float = 0.95, group: i
     """
     from scipy.special import ndtri
 
-    b1, b3, v11, v33, v13 = _slope_moments(fit, y, x, w, group)
+    b1, b3, v11, v33, v13 = _slope_moments(fit, y, x, w, group, product)
     z2 = float(ndtri(0.5 + level / 2)) ** 2
     qa, qb, qc = b3 ** 2 - z2 * v33, 2 * (b1 * b3 - z2 * v13), b1 ** 2 - z2 * v11
     disc = qb * qb - 4 * qa * qc

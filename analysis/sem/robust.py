@@ -353,7 +353,7 @@ def casewise_scores(objective, theta) -> list[np.ndarray]:
        models. *Econometrica*, 50(1), 1-25.
     """
     if _is_fiml(objective):
-        return objective.casewise_scores(theta)
+        return [_weighted_scores(objective, g, sc) for g, sc in enumerate(objective.casewise_scores(theta))]
     ms = _meanstructure(objective)
     jac = objective.model.jacobian(theta)
     out = []
@@ -909,7 +909,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
     for g, mp in enumerate(objective.patterns):
         s, m = objective.h1_group(g)
         sigma, mu = implied[g]
-        xx3 += _ml_chisq(mp.nobs, s, m, sigma, mu, ms)
+        xx3 += _ml_chisq(mp.total, s, m, sigma, mu, ms)
         wm = objective.h1_information(g)
         wc = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
         wmi = np.linalg.inv(wm)
@@ -917,8 +917,8 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         wc_b.append(fg[g] * wc)
         wmi_b.append(wmi / fg[g])
         if version == "V3":
-            sc = _moment_scores(mp, m, s, meanstructure=ms)
-            jm = _crossprod_scores(sc, None if cls is None else cls[g]) / mp.nobs
+            sc = _weighted_scores(objective, g, _moment_scores(mp, m, s, meanstructure=ms))
+            jm = _crossprod_scores(sc, None if cls is None else cls[g]) / mp.total
             gam_b.append(wmi @ jm @ wmi / fg[g])
         d_sigma, d_mu = jac[g]
         deltas.append(delta_matrix(d_sigma, d_mu, meanstructure=ms))
@@ -943,7 +943,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
     for g, mp in enumerate(objective.patterns):
         s, m = objective.h1_group(g)
         mu_b, var_b, _ = independence_fit(mp)
-        xx3_null += _ml_chisq(mp.nobs, s, m, np.diag(var_b), mu_b, ms)
+        xx3_null += _ml_chisq(mp.total, s, m, np.diag(var_b), mu_b, ms)
         p = mp.nvar
         df_null += p * (p - 1) // 2
         r, c = vech_indices(p)

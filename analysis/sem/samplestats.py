@@ -130,7 +130,8 @@ def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None
         Column of sampling weights (lavaan's ``sampling.weights``): no
         missing or negative values; the weights of the rows used are
         normalised to sum to their number (over all groups) and the moments
-        are weighted (:attr:`SampleStats.weights`).  Complete data only.
+        are weighted (:attr:`SampleStats.weights`; with FIML the moments here
+        are starting values and the weights enter the pattern statistics).
 
     Returns
     -------
@@ -172,15 +173,13 @@ def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None
     x_all = frame[list(ov_names)].to_numpy(dtype=float)
     gcol = frame[group].to_numpy() if group is not None else None
     if weights is not None:
-        if missing != "listwise":
-            raise NotImplementedError("Sampling weights are implemented for complete data "
-                                      "(missing='listwise'), not with FIML.")
         w_all = _weight_column(frame, weights)
-        complete = ~np.isnan(x_all).any(axis=1)
-        w_used = w_all[complete]
+        # the rows used: complete rows (listwise), rows with any value (FIML)
+        used_rows = (~np.isnan(x_all).any(axis=1)) if missing == "listwise" else (~np.isnan(x_all).all(axis=1))
+        w_used = w_all[used_rows]
         if not w_used.sum() > 0:
             raise ValueError(f"The sampling weights of the rows used ({weights!r}) sum to zero.")
-        w_all = w_all / w_used.sum() * complete.sum()  # lavaan: normalised to the total N
+        w_all = w_all / w_used.sum() * used_rows.sum()  # lavaan: normalised to the total N
     nobs, covs, means, rows, wts = [], [], [], [], []
     used = 0
     for lab in labels:
@@ -199,7 +198,10 @@ def sample_stats(data: pd.DataFrame, ov_names: list, *, group: str | None = None
                 wts.append(w)
             mean, cov = _moments(x, w)
         else:
-            x = x[~np.isnan(x).all(axis=1)]
+            keep_rows = ~np.isnan(x).all(axis=1)
+            x = x[keep_rows]
+            if weights is not None:
+                wts.append((w_all if group is None else w_all[gcol == lab])[keep_rows])
             mean = np.nanmean(x, axis=0)
             frame_g = pd.DataFrame(x)
             cov = frame_g.cov(min_periods=2).to_numpy() * (x.shape[0] - 1) / x.shape[0]

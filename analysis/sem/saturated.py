@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import lapack as _lapack
 
 __all__ = [
     "MissingPatterns",
@@ -156,6 +155,14 @@ class MissingPatterns:
     covs: list
     kept: np.ndarray
     empty: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    #: Sampling weights of the rows of ``data`` (None: unweighted); with weights ``freq`` holds the summed
+    #: weights of each pattern and ``means``/``covs`` are weighted (lavaan's ``sampling.weights``).
+    weights: np.ndarray | None = None
+
+    @property
+    def total(self) -> float:
+        """The number of cases, or the sum of their weights (the N of the loglikelihood)."""
+        return float(self.freq.sum())
 
     @property
     def nobs(self) -> int:
@@ -200,13 +207,16 @@ def _as_matrix(data) -> tuple[np.ndarray, list]:
     return x, cols
 
 
-def missing_patterns(data) -> MissingPatterns:
+def missing_patterns(data, weights=None) -> MissingPatterns:
     """Summarise data by missing-data pattern.
 
     Parameters
     ----------
     data : pandas.DataFrame or array-like, shape (n, p)
         Numeric data, NaN for missing values.
+    weights : array-like, shape (n,), optional
+        Sampling weights of the rows: each pattern's ``freq`` is then the sum
+        of its weights and its moments are weighted.
 
     Returns
     -------
@@ -236,6 +246,9 @@ def missing_patterns(data) -> MissingPatterns:
     x, cols = _as_matrix(data)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError("data have no rows or no columns.")
+    wts = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+    if wts is not None and wts.size != x.shape[0]:
+        raise ValueError(f"{wts.size} weights for {x.shape[0]} rows.")
     obs = ~np.isnan(x)
     empty = np.flatnonzero(~obs.any(axis=1))
     kept = np.flatnonzero(obs.any(axis=1))
@@ -251,23 +264,32 @@ def missing_patterns(data) -> MissingPatterns:
         idx = np.flatnonzero(inverse == k)
         o = keys[k]
         y = x[np.ix_(idx, np.flatnonzero(o))]
-        m = y.mean(axis=0)
-        yc = y - m
         observed.append(o)
         rows.append(idx)
-        freq.append(len(idx))
-        means.append(m)
-        covs.append(yc.T @ yc / len(idx))
+        if wts is None:
+            m = y.mean(axis=0)
+            yc = y - m
+            freq.append(len(idx))
+            means.append(m)
+            covs.append(yc.T @ yc / len(idx))
+        else:
+            w = wts[kept][idx]
+            m = (w @ y) / w.sum()
+            yc = y - m
+            freq.append(float(w.sum()))
+            means.append(m)
+            covs.append((yc * w[:, None]).T @ yc / w.sum())
     return MissingPatterns(
         data=x,
         columns=cols,
         observed=np.array(observed, dtype=bool),
         rows=rows,
-        freq=np.array(freq, dtype=int),
+        freq=np.array(freq, dtype=int if wts is None else float),
         means=means,
         covs=covs,
         kept=kept,
         empty=empty,
+        weights=None if wts is None else wts[kept],
     )
 
 
@@ -277,6 +299,8 @@ def _chol_inv_logdet(s: np.ndarray):
     Returns ``(None, nan)`` when ``s`` is not positive definite.  Uses LAPACK
     ``dpotrf``/``dpotri`` directly (the matrices are small and many).
     """
+    from scipy.linalg import lapack as _lapack  # lazy: scipy.linalg is slow to import
+
     c, info = _lapack.dpotrf(s, lower=1, clean=1)
     if info != 0:
         return None, np.nan
@@ -372,11 +396,13 @@ def _estep(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
     t1 = np.zeros(p)
     t2 = np.zeros((p, p))
     x = patterns.data
+    wts = patterns.weights
     for o, idx in zip(patterns.observed, patterns.rows):
         y = x[np.ix_(idx, np.flatnonzero(o))]
+        w = None if wts is None else wts[idx]
         if o.all():
-            t1 += y.sum(axis=0)
-            t2 += y.T @ y
+            t1 += y.sum(axis=0) if w is None else w @ y
+            t2 += y.T @ y if w is None else (y * w[:, None]).T @ y
             continue
         mis = ~o
         s22 = sigma[np.ix_(o, o)]
@@ -385,10 +411,10 @@ def _estep(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
         full = np.empty((len(idx), p))
         full[:, o] = y
         full[:, mis] = (y - mu[o]) @ beta.T + mu[mis]
-        t1 += full.sum(axis=0)
-        tp = full.T @ full
+        t1 += full.sum(axis=0) if w is None else w @ full
+        tp = full.T @ full if w is None else (full * w[:, None]).T @ full
         resid = sigma[np.ix_(mis, mis)] - beta @ s12.T
-        tp[np.ix_(mis, mis)] += resid * len(idx)
+        tp[np.ix_(mis, mis)] += resid * (len(idx) if w is None else w.sum())
         t2 += tp
     return t1, t2
 
@@ -444,7 +470,8 @@ def em_saturated(data, *, max_iter: int = 500, tol: float = 1e-5) -> SaturatedFi
         raise ValueError("tol must be positive.")
     mp = data if isinstance(data, MissingPatterns) else missing_patterns(data)
     x = mp.data
-    n, p = x.shape
+    p = x.shape[1]
+    n = mp.total  # the number of cases, or the sum of their weights
     mu0 = np.nanmean(x, axis=0)
     var0 = np.nanmean((x - mu0) ** 2, axis=0)
     bad = ~np.isfinite(var0) | (var0 == 0)
@@ -476,6 +503,6 @@ def em_saturated(data, *, max_iter: int = 500, tol: float = 1e-5) -> SaturatedFi
         loglik=ll,
         iterations=it,
         converged=converged,
-        nobs=n,
+        nobs=mp.nobs,
         patterns=mp,
     )

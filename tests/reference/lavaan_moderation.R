@@ -29,6 +29,8 @@
 ##   wt_modmed     the modmed model with sampling.weights = "wt"
 ##   wt_modmed_cluster  the same with cluster = "cl" (cluster-robust SEs and test)
 ##   wt_hs_fiml    HS CFA on HS_missing with the HS_weights weights, missing = "ml"
+##   wt_hs_fiml_cluster  the same with cluster = "cl" (blocks of 10 consecutive rows,
+##                 cl = (row - 1) %/% 10 + 1, as lavaan_fit_extra.R; not stored in the data)
 
 suppressPackageStartupMessages(library(lavaan))
 options(width = 120)
@@ -153,6 +155,8 @@ record(sem(pd, data = PD, sampling.weights = "wt"), "wt_pd")
 record(sem(modmed, data = MM, sampling.weights = "wt"), "wt_modmed")
 record(sem(modmed, data = MM, sampling.weights = "wt", cluster = "cl"), "wt_modmed_cluster")
 record(cfa(hs, data = HSm, sampling.weights = "wt", missing = "ml"), "wt_hs_fiml")
+HSm$cl <- (seq_len(nrow(HSm)) - 1L) %/% 10L + 1L
+record(cfa(hs, data = HSm, sampling.weights = "wt", missing = "ml", cluster = "cl"), "wt_hs_fiml_cluster")
 
 ## ---- probing the simple case: slopes of x at values of w, Johnson-Neyman ---
 est <- coef(fit_simple)

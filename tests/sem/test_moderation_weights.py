@@ -45,6 +45,11 @@ MODMED = """
 
 
 def _data(name: str) -> pd.DataFrame:
+    if name == "HS_missing_weights":  # HS_missing with the weights of HS_weights and the R script's blocks
+        d = pd.read_csv(REF / "data" / "HS_missing.csv")
+        d["wt"] = pd.read_csv(REF / "data" / "HS_weights.csv")["wt"]
+        d["cl"] = np.arange(len(d)) // 10 + 1
+        return d
     if name == "PD":
         d = pd.read_csv(REF / "data" / "PoliticalDemocracy.csv")
         d["wt"] = 1 + (np.arange(1, len(d) + 1) % 4) / 2  # as the R script
@@ -61,6 +66,9 @@ CASES = {
     "wt_pd": (PD_MODEL, "PD", {"sampling_weights": "wt"}),
     "wt_modmed": (MODMED, "modmed", {"sampling_weights": "wt"}),
     "wt_modmed_cluster": (MODMED, "modmed", {"sampling_weights": "wt", "cluster": "cl"}),
+    "wt_hs_fiml": (HS_MODEL, "HS_missing_weights", {"sampling_weights": "wt", "missing": "fiml"}),
+    "wt_hs_fiml_cluster": (HS_MODEL, "HS_missing_weights", {"sampling_weights": "wt", "missing": "fiml",
+                                                            "cluster": "cl"}),
 }
 
 
@@ -183,7 +191,7 @@ def test_bad_weights_say_what_is_wrong(change, message):
         sem(HS_MODEL, d, sampling_weights="wt")
 
 
-@pytest.mark.parametrize("kw", [{"bootstrap": 10}, {"missing": "fiml"}, {"estimator": "WLSMV"}])
+@pytest.mark.parametrize("kw", [{"bootstrap": 10}, {"missing": "two.stage"}, {"estimator": "WLSMV"}])
 def test_weights_with_unimplemented_options_refuse(kw):
     with pytest.raises(NotImplementedError, match="[Ss]ampling weights|bootstrap with sampling"):
         sem(HS_MODEL, _data("HS_weights"), sampling_weights="wt", **kw)
