@@ -2,6 +2,9 @@
 #   make reproduce   creates .venv, installs the pinned environment and system fonts, runs the whole study
 #   make test        creates .venv if missing, installs the test browser/office tools, runs the tests
 SHELL := /bin/bash
+# One BLAS thread: a threaded BLAS splits its sums by thread (machine-dependent last bits) and oversubscribes
+# the cores the resamplers use. `resilience` itself also pins the threads, the OpenBLAS kernel and numpy's
+# SIMD loops before numpy loads (analysis/_determinism.py; README, Reproducibility: Precision).
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1

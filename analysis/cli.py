@@ -15,12 +15,14 @@ import os
 import sys
 from pathlib import Path
 
-# One BLAS thread per process: the SEM fits are small dense problems, and the
-# bootstrap and Monte Carlo steps use both cores through worker processes
-# (analysis/_parallel.py, which also limits each worker to one BLAS thread); a
-# threaded BLAS on top of that oversubscribes a 2-core machine several-fold.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# One BLAS thread per process (the SEM fits are small dense problems, and the bootstrap and
+# Monte Carlo steps use both cores through worker processes; a threaded BLAS on top of that
+# oversubscribes a 2-core machine several-fold), one BLAS kernel and one set of numpy SIMD loops
+# on every x86-64 machine with AVX2, so that results do not depend on the machine: set before
+# numpy loads (analysis/_determinism.py).
+from ._determinism import pin_environment
+
+pin_environment()
 
 from . import paths
 from .errors import FitError, InputError
@@ -46,9 +48,7 @@ def _cmd_reproduce(args) -> int:
 def _cmd_verify(args) -> int:
     from .manifest import verify
 
-    report = verify(
-        layout=paths.DEFAULT, recompute=not args.no_recompute, rtol=args.rtol, atol=args.atol, keep=args.keep
-    )
+    report = verify(layout=paths.DEFAULT, recompute=not args.no_recompute, keep=args.keep)
     for line in report.lines():
         print(line)
     return 0 if report.ok else EXIT_VERIFY
@@ -360,15 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="rerun the named steps even if up to date")
     s.add_argument("--quiet", action="store_true")
     s.add_argument("--use-committed-results", action="store_true",
-                   help="reuse the committed outputs of the heavy steps (measurement, structural, robustness, power) "
+                   help="reuse the committed outputs of the heavy steps (measurement, structural, moderation, robustness, weighting, power) "
                         "instead of recomputing them; check them with `resilience verify --no-recompute`")
     _parallel_options(s, "study.yaml parallel: jobs, else 2", "study.yaml parallel: backend, else local")
     s.set_defaults(func=_cmd_reproduce)
 
     s = sub.add_parser("verify", help="recompute the study in a temporary folder and compare with results/manifest.json")
     s.add_argument("--no-recompute", action="store_true", help="only check the committed files against the manifest")
-    s.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance for numbers (default 1e-6)")
-    s.add_argument("--atol", type=float, default=1e-9, help="absolute tolerance for numbers (default 1e-9)")
     s.add_argument("--keep", action="store_true", help="keep the temporary recomputation")
     s.set_defaults(func=_cmd_verify)
 

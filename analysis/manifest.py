@@ -1,15 +1,22 @@
 """The results manifest and its verification.
 
-``results/manifest.json`` lists every produced table (CSV), figure (PNG) and
+``results/manifest.json`` lists every produced table (CSV, Parquet), figure (PNG) and
 headline number (the ``headline.json`` of each step) with its sha256, the
 hashes of the inputs, the seeds, and the package versions.  It carries no
 timestamp, so two clean runs give byte-identical manifests.
 
 :func:`verify` first checks the committed results against the manifest's
 hashes, then recomputes the study in a temporary folder and compares every
-table and number with the committed ones, within a stated tolerance
-(``|a - b| <= atol + rtol * |b|``, numpy's ``isclose`` rule).  Every
-difference is listed with its file, row, column (or key) and both values.
+table and number with the committed ones at the precision they are written
+with (:data:`analysis.io.PRECISION` significant digits, at least
+:data:`analysis.io.MIN_DECIMALS` decimals): two numbers agree when they differ
+by at most one unit in the last written digit of the larger
+(:func:`analysis.io.number_unit`), which is how far apart two values on either
+side of a rounding boundary are written.  Equal bytes settle a file at once;
+otherwise the numbers decide, and a file whose bytes differ while every number
+agrees is reported as a note, not a difference.  Every
+difference is listed with its file, row, column (or key), both values and the
+precision it exceeds.
 """
 from __future__ import annotations
 
@@ -25,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .io import read_json, sha256, write_json
+from .io import MIN_DECIMALS, PRECISION, number_unit, read_json, sha256, write_json
 
 __all__ = ["PACKAGES", "build_manifest", "write_manifest", "verify", "VerifyReport", "compare_results"]
 
@@ -34,7 +41,7 @@ PACKAGES = (
     "numpy", "scipy", "pandas", "pyarrow", "statsmodels", "semopy", "pingouin", "matplotlib",
     "joblib", "doit", "jupyter-book", "python-docx", "pyxform", "frictionless", "pyreadstat",
 )
-_TABLE = {".csv"}
+_TABLE = {".csv", ".parquet"}
 _NUMBERS = {".json"}
 _FIGURE = {".png"}
 _SKIP = {"manifest.json", "index.json"}
@@ -103,6 +110,7 @@ def build_manifest(layout: paths.Layout = paths.DEFAULT, settings: dict | None =
     seeds = {
         "synthetic": settings["synthetic"]["seed"],
         "structural": settings["structural"]["seed"],
+        "moderation": (settings.get("moderation") or {}).get("seed"),
         "power": settings["power"]["seed"],
     }
     return {
@@ -115,7 +123,9 @@ def build_manifest(layout: paths.Layout = paths.DEFAULT, settings: dict | None =
         "inputs": inputs,
         "seeds": seeds,
         "packages": _versions(),
-        "tolerance": {"rtol": 1e-6, "atol": 1e-9, "rule": "|a - b| <= atol + rtol * |b|"},
+        "precision": {"significant_digits": PRECISION, "min_decimals": MIN_DECIMALS,
+                      "rule": "numbers are written rounded to max(significant_digits, min_decimals) digits; "
+                              "verify: |a - b| <= one unit in the last written digit of the larger"},
     }
 
 
@@ -144,34 +154,58 @@ class VerifyReport:
         return out
 
 
-def _close(a, b, rtol, atol) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _close(a, b, exact: bool = False) -> bool:
+    """Whether committed ``a`` and recomputed ``b`` agree at the written precision (or exactly)."""
+    if not _number(a) or not _number(b):
         return a == b
-    if a is None or b is None:
-        return a is b
-    if math.isnan(a) and math.isnan(b):
+    if a == b or (math.isnan(a) and math.isnan(b)):
         return True
-    return abs(a - b) <= atol + rtol * abs(b)
+    if exact or not (math.isfinite(a) and math.isfinite(b)):
+        return False
+    larger = max(abs(a), abs(b))
+    # the slack (4 ulp of the larger) absorbs the binary error of two decimals' difference; a unit is >= 1e-15 of it
+    return abs(a - b) <= number_unit(larger) + 4 * math.ulp(larger)
 
 
-def _compare_csv(name: str, committed: Path, fresh: Path, rtol, atol) -> list[str]:
-    a = pd.read_csv(committed)
-    b = pd.read_csv(fresh)
+def _why(a, b) -> str:
+    if not _number(a) or not _number(b) or not (math.isfinite(a) and math.isfinite(b)):
+        return ""
+    return f" (differ by {abs(a - b):.3g}, more than the written precision {number_unit(max(abs(a), abs(b))):g})"
+
+
+def _cell(x, numeric: bool):
+    """A CSV cell as compared: a missing cell of a text column is None, not NaN."""
+    return None if (isinstance(x, float) and math.isnan(x) and not numeric) else x
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def _compare_table(name: str, committed: Path, fresh: Path, exact: bool = False) -> list[str]:
+    a = _read_table(committed)
+    b = _read_table(fresh)
     if list(a.columns) != list(b.columns):
         return [f"{name}: columns differ: committed {list(a.columns)} vs recomputed {list(b.columns)}"]
     if len(a) != len(b):
         return [f"{name}: {len(a)} rows committed vs {len(b)} recomputed"]
     diffs = []
     for col in a.columns:
+        na, nb = pd.api.types.is_numeric_dtype(a[col]), pd.api.types.is_numeric_dtype(b[col])
         for i, (x, y) in enumerate(zip(a[col].tolist(), b[col].tolist())):
-            x = None if (isinstance(x, float) and math.isnan(x) and not pd.api.types.is_numeric_dtype(a[col])) else x
-            y = None if (isinstance(y, float) and math.isnan(y) and not pd.api.types.is_numeric_dtype(b[col])) else y
-            if not _close(x, y, rtol, atol):
-                diffs.append(f"{name}: row {i + 2}, column {col!r}: committed {x!r}, recomputed {y!r}")
+            x, y = _cell(x, na), _cell(y, nb)
+            if not _close(x, y, exact):
+                row = f"row {i + 2}" if committed.suffix == ".csv" else f"record {i + 1}"  # CSV: as a spreadsheet shows it
+                diffs.append(f"{name}: {row}, column {col!r}: committed {x!r}, recomputed {y!r}"
+                             + ("" if exact else _why(x, y)))
     return diffs
 
 
-def _compare_json(name: str, committed: Path, fresh: Path, rtol, atol) -> list[str]:
+def _compare_json(name: str, committed: Path, fresh: Path, exact: bool = False) -> list[str]:
     fa, fb = {}, {}
     _flatten("", read_json(committed), fa)
     _flatten("", read_json(fresh), fb)
@@ -179,16 +213,20 @@ def _compare_json(name: str, committed: Path, fresh: Path, rtol, atol) -> list[s
     for key in sorted(set(fa) | set(fb)):
         if key not in fa or key not in fb:
             diffs.append(f"{name}: key {key!r} only in {'recomputed' if key in fb else 'committed'} results")
-        elif not _close(fa[key], fb[key], rtol, atol):
-            diffs.append(f"{name}: {key}: committed {fa[key]!r}, recomputed {fb[key]!r}")
+        elif not _close(fa[key], fb[key], exact):
+            diffs.append(f"{name}: {key}: committed {fa[key]!r}, recomputed {fb[key]!r}"
+                         + ("" if exact else _why(fa[key], fb[key])))
     return diffs
 
 
-def compare_results(committed_dir: Path, fresh_dir: Path, rtol: float = 1e-6, atol: float = 1e-9):
+def compare_results(committed_dir: Path, fresh_dir: Path):
     """Compare two results folders file by file; return (differences, notes).
 
-    Tables and numbers are compared value by value within the tolerance;
-    figures by hash, reported as notes (pixels may differ across font builds).
+    Tables and numbers are compared value by value at the written precision
+    (see the module docstring); a file whose bytes differ while all its
+    numbers agree gives a note, not a difference (a value that fell on the
+    other side of a rounding boundary).  Figures are compared by hash,
+    reported as notes (pixels may differ across font builds).
     """
     diffs, notes = [], []
     a_files = {p.relative_to(committed_dir).as_posix() for p in _results_files(committed_dir)}
@@ -201,10 +239,11 @@ def compare_results(committed_dir: Path, fresh_dir: Path, rtol: float = 1e-6, at
         a, b = committed_dir / rel, fresh_dir / rel
         if sha256(a) == sha256(b):
             continue
-        if a.suffix in _TABLE:
-            diffs.extend(_compare_csv(rel, a, b, rtol, atol))
-        elif a.suffix in _NUMBERS:
-            diffs.extend(_compare_json(rel, a, b, rtol, atol))
+        if a.suffix in _TABLE | _NUMBERS:
+            found = (_compare_table if a.suffix in _TABLE else _compare_json)(rel, a, b)
+            diffs.extend(found)
+            if not found:
+                notes.append(f"{rel}: bytes differ from the recomputation, every number agrees at the written precision")
         else:
             notes.append(f"{rel}: figure bytes differ from the recomputation (not compared numerically)")
     return diffs, notes
@@ -230,13 +269,12 @@ def _diff_against_git(layout: paths.Layout, rel: str, digest: str) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         original = Path(tmp) / path.name
         original.write_bytes(blob)
-        compare = _compare_csv if path.suffix in _TABLE else _compare_json
+        compare = _compare_table if path.suffix in _TABLE else _compare_json
         return [d.replace(": committed ", ": found ").replace("recomputed", "manifest's")
-                for d in compare(rel, path, original, 0.0, 0.0)]
+                for d in compare(rel, path, original, exact=True)]
 
 
-def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, rtol: float = 1e-6,
-           atol: float = 1e-9, keep: bool = False) -> VerifyReport:
+def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, keep: bool = False) -> VerifyReport:
     """Check the committed results against the manifest and a fresh recomputation.
 
     Parameters
@@ -244,9 +282,8 @@ def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, rtol: f
     layout : analysis.paths.Layout
         The committed study.
     recompute : bool
-        Also rerun the study (instrument to power) in a temporary folder.
-    rtol, atol : float
-        Tolerance for every number: ``|committed - recomputed| <= atol + rtol * |recomputed|``.
+        Also rerun the study (instrument to power) in a temporary folder and
+        compare every number at the written precision (module docstring).
     keep : bool
         Keep the temporary folder (its path is printed as a note).
     """
@@ -282,14 +319,15 @@ def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, rtol: f
         if status != 0:
             report.differences.append(f"the recomputation failed (doit exit status {status}); see the output above")
             return report
-        diffs, notes = compare_results(layout.results, fresh.results, rtol=rtol, atol=atol)
+        diffs, notes = compare_results(layout.results, fresh.results)
         report.differences.extend(f"results/{d}" for d in diffs)
         report.notes.extend(notes)
         fresh_manifest = build_manifest(fresh)
         for key, value in manifest.get("numbers", {}).items():
-            if key in fresh_manifest["numbers"] and not _close(value, fresh_manifest["numbers"][key], rtol, atol):
+            if key in fresh_manifest["numbers"] and not _close(value, fresh_manifest["numbers"][key]):
                 report.differences.append(
-                    f"results/manifest.json: number {key}: manifest {value!r}, recomputed {fresh_manifest['numbers'][key]!r}")
+                    f"results/manifest.json: number {key}: manifest {value!r}, recomputed {fresh_manifest['numbers'][key]!r}"
+                    + _why(value, fresh_manifest["numbers"][key]))
     finally:
         if keep:
             report.notes.append(f"recomputation kept in {tmp}")

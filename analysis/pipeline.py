@@ -24,7 +24,9 @@ to date)::
     configurational analysis.parquet + population model -> results/configurational/ (fsQCA, NCA, planted truth)
     measurement analysis.parquet            -> results/measurement/
     structural  analysis.parquet            -> results/structural/
+    moderation  analysis.parquet + population model -> results/moderation/ (moderated mediation, recovery)
     robustness  analysis.parquet            -> results/robustness/
+    weighting   analysis.parquet + sampling frame -> results/weighting/ (design weights, weighted model)
     power       population model            -> results/power/
     manifest    results/                    -> results/manifest.json
     report      results/                    -> reports/
@@ -43,12 +45,12 @@ from .io import sha256, write_json
 __all__ = ["STEPS", "HEAVY", "task_definitions", "run"]
 
 #: Steps whose committed outputs CI may reuse (``--use-committed-results``): the heavy ones.
-HEAVY = ("measurement", "structural", "robustness", "power", "manifest")
+HEAVY = ("measurement", "structural", "moderation", "robustness", "weighting", "power", "manifest")
 
 #: Step names in execution order.
 STEPS = (
     "instrument", "simulate", "ingest", "screen", "sample", "configurational", "measurement",
-    "structural", "robustness", "power", "manifest", "report", "book", "privacy",
+    "structural", "moderation", "robustness", "weighting", "power", "manifest", "report", "book", "privacy",
 )
 
 _PKG = paths.ROOT / "analysis"
@@ -63,7 +65,7 @@ def _modules(*names: str) -> list[str]:
             files.extend(sorted(target.rglob("*.py")))
         else:
             files.append(target)
-    files.extend([_PKG / "io.py", _PKG / "paths.py", _PKG / "errors.py"])
+    files.extend([_PKG / "io.py", _PKG / "paths.py", _PKG / "errors.py", _PKG / "_determinism.py"])
     return sorted({str(f) for f in files if f.exists()})
 
 
@@ -153,6 +155,23 @@ def _act_structural(layout, settings):
                                      config=settings, figures_dir=layout.figures))
 
 
+def _act_moderation(layout, settings):
+    from .study.moderation import run_moderation
+
+    out = layout.results / "moderation"
+    _write_index(out, run_moderation(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
+                                     config=settings, figures_dir=layout.figures))
+
+
+def _act_weighting(layout, settings):
+    from .study.weighting import run_weighting
+
+    out = layout.results / "weighting"
+    frame = _synthetic_export(layout, settings).with_name("community_frame.csv")
+    _write_index(out, run_weighting(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
+                                    frame_path=frame))
+
+
 def _act_robustness(layout, settings):
     from .study.robustness import run_robustness
 
@@ -209,8 +228,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     res = layout.results
     inputs = []  # study.yaml is tracked per section (see `sections` below), not as one file
     instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
-    index = {s: res / s / "index.json" for s in ("data", "configurational", "measurement", "structural", "robustness",
-                                                 "power")}
+    index = {s: res / s / "index.json" for s in ("data", "configurational", "measurement", "structural", "moderation",
+                                                 "robustness", "weighting", "power")}
 
     tasks = {
         "instrument": dict(
@@ -222,7 +241,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
             actions=[(_act_simulate, [layout, settings])],
             file_dep=inputs + instrument_in + [str(layout.population_model)]
             + _modules("study/population.py", "study/simulate.py", "study/exports.py"),
-            targets=[str(export), str(_truth_file(layout, settings))],
+            targets=[str(export), str(_truth_file(layout, settings)), str(export.with_name("community_frame.csv"))],
         ),
         "ingest": dict(
             actions=[(_act_ingest, [layout, settings])],
@@ -261,11 +280,24 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
             + _modules("sem", "psychometrics", "study/structural.py", "study/multilevel.py", "study/diagrams.py", "study/style.py", "results.py"),
             targets=[str(index["structural"])],
         ),
+        "moderation": dict(
+            actions=[(_act_moderation, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(analysis_data), str(layout.population_model)]
+            + _modules("sem", "psychometrics", "study/moderation.py", "study/structural.py", "study/population.py",
+                       "study/simulate.py", "study/power.py", "study/style.py", "results.py"),
+            targets=[str(index["moderation"])],
+        ),
         "robustness": dict(
             actions=[(_act_robustness, [layout, settings])],
             file_dep=inputs + instrument_in + [str(analysis_data)]
             + _modules("sem", "study/robustness.py", "study/structural.py", "results.py"),
             targets=[str(index["robustness"])],
+        ),
+        "weighting": dict(
+            actions=[(_act_weighting, [layout, settings])],
+            file_dep=inputs + instrument_in + [str(analysis_data), str(export.with_name("community_frame.csv"))]
+            + _modules("sem", "study/weighting.py", "study/robustness.py", "study/structural.py", "results.py"),
+            targets=[str(index["weighting"])],
         ),
         "power": dict(
             actions=[(_act_power, [layout, settings])],
@@ -294,7 +326,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         file_dep=book_sources + results_indexes + [str(layout.manifest), str(layout.generated_instrument / "index.json"),
                                                    str(processed / "screening_report.csv")]
         + _modules("bookbuild.py", "study/tables.py", "study/diagrams.py", "study/booktools.py", "study/glossary.py",
-                   "study/instrument.py", "results.py"),
+                   "study/instrument.py", "study/checklist.py", "pipeline.py", "results.py"),
         targets=[str(layout.book_html / "index.html")],
     )
     tasks["privacy"] = dict(
@@ -308,6 +340,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     sections = {
         "simulate": ("synthetic",), "ingest": ("synthetic",), "screen": ("screening",),
         "configurational": ("configurational",), "measurement": ("measurement",), "structural": ("structural",),
+        "moderation": ("moderation", "structural", "synthetic"), "weighting": ("synthetic",),
         "robustness": ("structural", "robustness"), "power": ("power",),
         "manifest": ("synthetic", "structural", "power"),
         "report": ("project", "structural"),
@@ -384,6 +417,7 @@ def run(targets=(), layout: paths.Layout = paths.DEFAULT, force: bool = False, v
     main = DoitMain(ModuleTaskLoader(ns), config_filenames=())
     file_settings = settings if settings is not None else load_settings(layout.config)
     par = _parallel.resolve(file_settings.get("parallel"), **(parallel or {}))
-    # the steps' bootstraps and Monte Carlo runs use this session (a Dask LocalCluster starts at the first of them)
-    with _parallel.session(**par):
+    # the steps' bootstraps and Monte Carlo runs use this session (a Dask LocalCluster starts at the first of them);
+    # every step's fits run with one BLAS thread whatever the environment says (analysis/_determinism.py)
+    with _parallel.blas_threads(1), _parallel.session(**par):
         return main.run(argv)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from analysis import paths
 from analysis.results import SYNTHETIC_NOTE_ZH
 from analysis.study import booktools as bt
+from analysis.study.glossary import column_label
 from analysis.study.tables import Table
 
 
@@ -70,7 +72,8 @@ def test_results_table_label_and_pending(layout):
     t = bt.results_table("measurement/fit", "cap", layout=lay)
     assert isinstance(t, Table) and "synthetic" not in t.frame.columns
     assert not t.synthetic  # the file's own synthetic column decides
-    np.testing.assert_allclose(t.frame["cfi"], frame["cfi"])
+    np.testing.assert_allclose(t.frame[column_label("cfi")], frame["cfi"])
+    assert t.frame.columns[1] == "CFI (cfi)"  # Chinese header with the results-file name, from the glossary
     pending = bt.results_table("structural/fit", "cap", layout=lay)
     assert "results/structural/fit.csv" in pending.data and "Results not produced yet" in pending.data
     frame.assign(synthetic=True).to_csv(lay.results / "measurement" / "fit.csv", index=False)
@@ -151,3 +154,72 @@ def test_chapter_tables_name_real_columns(chapter):
         checked += 1
     if not checked:
         pytest.skip(f"no results of {chapter} produced yet")
+
+
+def test_producing_step_reads_the_dag():
+    """The step that writes a file comes from analysis.pipeline's targets and index.json files."""
+    from analysis.pipeline import STEPS, task_definitions
+
+    tasks = task_definitions()
+    for step in STEPS:
+        for target in tasks[step]["targets"]:
+            rel = Path(target).relative_to(paths.ROOT).as_posix()
+            assert bt.producing_step(rel) == step, rel
+            assert bt.recreate_command(rel) == f"resilience reproduce {step}"
+    index = paths.DEFAULT.results / "power" / "index.json"
+    if index.exists():  # a figure lives in results/figures/ but is listed by the step that drew it
+        for rel in json.loads(index.read_text(encoding="utf-8"))["files"]:
+            path = (index.parent / rel).resolve().relative_to(paths.ROOT)
+            assert bt.producing_step(path.as_posix()) == "power", rel
+    assert bt.producing_step("survey/instrument.yaml") == "instrument"  # an input: the first step that reads it
+    with pytest.raises(KeyError, match="no pipeline step"):
+        bt.producing_step("nowhere/file.csv")
+
+
+def test_pipeline_table_is_the_dag():
+    from analysis.pipeline import STEPS
+
+    steps = bt.pipeline_table()
+    assert list(steps["step"]) == list(STEPS)
+    assert (steps["command"] == [f"resilience reproduce {s}" for s in STEPS]).all()
+    row = steps.set_index("step").loc["structural"]
+    assert "data/processed/analysis.parquet" in row["inputs"] and row["outputs"] == ["results/structural/"]
+    assert row["modules"] > 0 and not any(i.startswith("analysis/") for i in row["inputs"])
+
+
+def test_book_table_names_files_scrolls_and_anchors(layout):
+    lay, _, frame = layout
+    t = bt.results_table("measurement/fit", "表 5.2 测量模型拟合 · Fit", codes=["model"], layout=lay)
+    html = t.to_html()
+    assert 'id="table-5-2"' in html
+    assert '<div class="table-scroll" style="overflow-x:auto' in html and html.count("<table") == 1
+    assert "<code>results/measurement/fit.csv</code>" in html and "<code>resilience reproduce measurement</code>" in html
+    assert html.index("apa-provenance") < html.index("<table")  # under the caption, above the table
+    with pytest.raises(ValueError, match="name the file"):
+        bt.book_table(frame, "表 1.1 x", files=[], layout=lay)
+
+
+def test_glued_text_carries_its_source():
+    from IPython.core.formatters import format_display_data
+
+    data, _ = format_display_data(bt.Text("0.95", source="results/x/headline.json", field="cfi", listed=True))
+    assert data["text/plain"] == "'0.95'"
+    assert data[bt.SOURCE_MIME] == {"file": "results/x/headline.json", "field": "cfi", "listed": True}
+    assert bt.SOURCE_MIME not in format_display_data(bt.Text("1"))[0]
+
+
+def test_codes_glued_in_chinese():
+    from analysis.study.glossary import interval_name
+
+    assert bt.format_number("symmetric-t", "zh") == interval_name("symmetric-t")
+    assert bt.format_number("community", "zh") == "社区"
+    assert bt.format_number("two.stage", "zh").startswith("两阶段极大似然")
+
+
+def test_manifest_counts(tmp_path):
+    lay = paths.Layout(root=tmp_path)
+    assert bt.manifest_counts(lay) == {}
+    lay.manifest.parent.mkdir(parents=True)
+    lay.manifest.write_text(json.dumps({"tables": {"a.csv": 1, "b.csv": 2}, "figures": {"f.png": 3},
+                                        "numbers_files": {"h.json": 4}, "inputs": {}, "numbers": {"x": 1}}))
+    assert bt.manifest_counts(lay) == {"tables": 2, "figures": 1, "numbers_files": 1, "inputs": 0}

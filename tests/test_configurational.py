@@ -14,7 +14,7 @@ from analysis.study import booktools as bt
 from analysis.study import configurational as cf
 from analysis.study.instrument import load_instrument
 from analysis.study.population import load_configurational, load_population
-from analysis.study.simulate import simulate_sample
+from analysis.study.simulate import dont_know_as_missing, simulate_sample
 
 INS = load_instrument()
 ROLES = cf.configuration_roles(INS)
@@ -30,7 +30,7 @@ FAST = {
 def sample():
     """A simulated sample scored as analysis.parquet is (reverse-keyed items recoded)."""
     raw = simulate_sample(600, 20, seed=20260217).data
-    return INS.score(raw)
+    return INS.score(dont_know_as_missing(raw, INS))        # don't know (8) is missing, as ingestion reads it
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def test_path_diagram_draws_every_regression_with_its_coefficient():
     assert len(arrows) == len(reg)
     texts = _texts(fig)
     for _, r in reg.iterrows():
-        label = f"{r.std_all:.2f}".replace("0.", ".", 1) + stars(r.pvalue)
+        label = f"{r.std_all:.2f}" + stars(r.pvalue)  # with the leading zero, as the book prints numbers
         assert label in texts, label
     dashed = sum(a.get_linestyle() != "solid" and a.get_linestyle() != "-" for a in arrows)
     assert dashed == int((reg.pvalue >= 0.05).sum())
@@ -81,3 +81,17 @@ def test_conceptual_diagram_uses_instrument_names():
     arrows = [p for ax in fig.axes for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert len(arrows) == 9  # 4 a-paths, 4 b-paths, the direct path
     assert {"H1 (c)", "H2a", "H3d"} <= set(texts)
+
+
+def test_bootstrap_t_figure_is_labelled_as_simulated_and_seeded():
+    from analysis.study.diagrams import bootstrap_t_figure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph (θ in the CJK font) would warn
+        fig = bootstrap_t_figure(n_boot=199)
+        fig.canvas.draw()
+    assert len(fig.axes) == 3
+    assert any("模拟示例" in t.get_text() and "199" in t.get_text() for t in fig.texts)
+    c = [t.get_text() for t in fig.axes[1].texts][0]
+    again = [t.get_text() for t in bootstrap_t_figure(n_boot=199).axes[1].texts][0]
+    assert c == again and float(c.split("=")[1].split()[0]) > 1.96  # few clusters: a critical value above normal

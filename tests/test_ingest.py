@@ -11,7 +11,7 @@ from analysis.study.exports import write_export
 from analysis.study.readers import normalize_heading
 from analysis.study.ingest import export_labelled, ingest
 from analysis.study.instrument import load_instrument
-from analysis.study.simulate import simulate_sample
+from analysis.study.simulate import dont_know_as_missing, simulate_sample
 
 INST = load_instrument()
 ITEMS = INST.item_codes()
@@ -44,7 +44,7 @@ def test_every_format_returns_the_simulated_answers(name, fmt, sample, exports, 
     assert raw.read_bytes() == before
     assert report.format == fmt and report.n_rows == 120 and report.n_accepted == 120
     got = pd.read_parquet(tmp_path / "responses.parquet")
-    want = sample.data
+    want = dont_know_as_missing(sample.data, INST)       # don't know (8): missing by design
     text_codes = [cv.code for cv in INST.context if cv.kind == "text"]
     cols = ITEMS + [INST.attention_check.code] + [c for c in INST.context_codes if c not in text_codes]
     np.testing.assert_array_equal(got[cols].to_numpy(float), want[cols].to_numpy(float))
@@ -78,7 +78,7 @@ def test_ingestion_is_deterministic(exports, tmp_path):
 def test_missing_answers_are_nan(sample, exports, tmp_path):
     ingest(exports["wjx_gb18030"], tmp_path, instrument=INST)
     got = pd.read_parquet(tmp_path / "responses.parquet")
-    assert got[ITEMS].isna().sum().sum() == sample.data[ITEMS].isna().sum().sum() > 0
+    assert got[ITEMS].isna().sum().sum() == dont_know_as_missing(sample.data, INST)[ITEMS].isna().sum().sum() > 0
     csv_text = (tmp_path / "responses.csv").read_text(encoding="utf-8")
     assert "(空)" not in csv_text and "nan" not in csv_text.lower().split(",")
 

@@ -21,7 +21,7 @@ from analysis.study.exports import write_export
 from analysis.study.ingest import OUTPUTS, consent_status, ingest, parse_duration
 from analysis.study.instrument import load_instrument
 from analysis.study.screen import screen
-from analysis.study.simulate import simulate_sample
+from analysis.study.simulate import dont_know_as_missing, simulate_sample
 
 INST = load_instrument()
 ITEMS = INST.item_codes()
@@ -75,7 +75,8 @@ def test_two_batches_and_a_folder(sample, tmp_path):
     assert [f["file"] for f in report.files] == [a.name, b.name]
     assert report.counts["accepted"] == 60 and report.counts["duplicates_collapsed"] == 0
     got = pd.read_parquet(tmp_path / "out" / "responses.parquet")
-    np.testing.assert_array_equal(got[ITEMS].to_numpy(float), sample.data[ITEMS].to_numpy(float))
+    want = dont_know_as_missing(sample.data, INST)[ITEMS]          # don't know (8): missing by design
+    np.testing.assert_array_equal(got[ITEMS].to_numpy(float), want.to_numpy(float))
     # 序号 restarted at 1 in the second batch: no record is lost for it
     q = pd.read_csv(tmp_path / "out" / "quarantine.csv")
     assert q.empty
@@ -207,8 +208,10 @@ def test_spss_file_with_value_labels(sample, tmp_path):
     scale = {lab.value: lab.zh for lab in INST.scale.labels}
     # entered from paper with reversed codes: 1 = 非常同意 ... 5 = 非常不同意; labels carry the meaning
     reversed_labels = {float(6 - v): t for v, t in scale.items()}
+    dk = INST.scale.dont_know
+    reversed_labels[float(dk.value)] = dk.zh                  # 不清楚 keeps its code 8 on paper
     for c in ITEMS + [INST.attention_check.code]:
-        frame[c] = 6 - data[c]
+        frame[c] = (6 - data[c]).where(data[c] != dk.value, dk.value)
     for cv in INST.context:
         if cv.kind == "text":
             frame[cv.code] = data[cv.code].fillna("").astype(str)
@@ -221,7 +224,8 @@ def test_spss_file_with_value_labels(sample, tmp_path):
     report = ingest(path, tmp_path / "out", instrument=INST)
     assert report.format == "sav" and report.n_accepted == len(data)
     got = pd.read_parquet(tmp_path / "out" / "responses.parquet")
-    np.testing.assert_array_equal(got[ITEMS].to_numpy(float), data[ITEMS].to_numpy(float))
+    want = dont_know_as_missing(data, INST)[ITEMS]            # don't know: missing by design
+    np.testing.assert_array_equal(got[ITEMS].to_numpy(float), want.to_numpy(float))
     assert got["community"].tolist() == data["community"].tolist()
     assert any("no completion-time column" in n for n in report.notes)
 

@@ -16,7 +16,7 @@ import yaml
 
 from analysis import paths
 from analysis.errors import InputError
-from analysis.study.instrument import RULES, Violation, check_instrument, load_instrument
+from analysis.study.instrument import RULES, Violation, check_instrument, halfwidth_punctuation, load_instrument
 from analysis.study.seed import SeedText, normalize, read_seed, split_sections
 
 LAVAAN = Path(__file__).parent / "fixtures" / "instrument" / "lavaan"
@@ -25,6 +25,11 @@ SECOND = {"RES": ("INT", "EXT"), "ORG": ("SELF", "SOC"), "LIST": ("RESP", "RISK"
 MEDIATORS = ["GRID", "RES", "ORG", "LIST"]
 CONTEXT = ["community", "city", "community_type", "role", "age_band", "gender", "years", "party_member", "education",
            "suggestion"]
+#: Items per construct: four each, plus the second halves of the five statements split in version 2.
+N_ITEMS = {c: 4 for c in FIRST} | {"GRID": 6, "INT": 5, "SELF": 6}
+#: The version-1 double-barrelled statements and the two items each became.
+SPLITS = {"GRID3": ["GRID3", "GRID6"], "GRID4": ["GRID4", "GRID5"], "INT1": ["INT1", "INT5"],
+          "SELF2": ["SELF2", "SELF5"], "SELF4": ["SELF4", "SELF6"]}
 
 needs_seed = pytest.mark.skipif(read_seed() is None, reason=f"seed article absent from {paths.SEED_DIR}")
 
@@ -40,8 +45,8 @@ def ins():
 def test_constructs_and_items_follow_the_contract(ins):
     assert [c.code for c in ins.constructs] == FIRST
     for c in ins.constructs:
-        assert ins.item_codes(c.code) == [f"{c.code}{n}" for n in range(1, 5)]
-    assert len(ins.items) == 48
+        assert ins.item_codes(c.code) == [f"{c.code}{n}" for n in range(1, N_ITEMS[c.code] + 1)]
+    assert len(ins.items) == sum(N_ITEMS.values()) == 53
     assert {so.code: so.children for so in ins.second_order} == SECOND
     for so, children in SECOND.items():
         for ch in children:
@@ -77,6 +82,61 @@ def test_consent_covers_the_pipl_points(ins):
     for point in ("自愿", "收集", "身份", "存储", "删除", "退出", "个人信息保护法", "联系"):
         assert point in zh, point
     assert "Personal Information Protection Law" in ins.consent.text_en
+
+
+def test_split_items_stay_in_their_construct_and_each_quote_its_own_phrase(ins):
+    """Each double-barrelled statement of version 1 became two items of the same construct."""
+    got: dict[str, list[str]] = {}
+    for it in ins.items:
+        if it.split_from:
+            got.setdefault(it.split_from, []).append(it.code)
+    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in SPLITS.items()}
+    for origin, (a, b) in SPLITS.items():
+        ia, ib = ins.item(a), ins.item(b)
+        assert ia.construct == ib.construct == ins.item(origin).construct
+        assert ia.seed_section == ib.seed_section                  # the same seed passage ...
+        assert ia.seed_quote != ib.seed_quote                      # ... each half its own phrase of it
+        assert ia.text_zh != ib.text_zh and ia.text_en != ib.text_en
+
+
+def test_dont_know_is_offered_where_residents_may_not_know(ins):
+    dk = ins.scale.dont_know
+    assert (dk.value, dk.zh, dk.en) == (8, "不清楚", "Don't know")
+    assert dk.value not in ins.scale.values and dk.value not in (-2, -3)
+    flagged = set(ins.dont_know_codes)
+    # lists, ledgers, rules and support from outside: things a resident may not know
+    assert {"SOC1", "RESP2", "RISK1", "RISK2", "INST1", "INST2", "INST3", "INST4", "EXT1", "EXT2"} <= flagged
+    # what residents experience or see themselves: no don't-know option
+    assert not flagged & {"PL3", "GRID4", "SELF1", "RISK3", "CRS1", "CRS2", "CRS3", "CRS4", "RCV1", "RCV2",
+                          "RCV3", "RCV4", "DEV3", "DEV4"}
+    assert ins.attention_check.code not in flagged
+    assert ins.scale.label(8, "zh") == "不清楚"
+
+
+def _yaml_strings(node):
+    """Every string of the instrument file, read with PyYAML's safe loader (not through the loader under test)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _yaml_strings(k)
+            yield from _yaml_strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _yaml_strings(v)
+
+
+def test_every_chinese_string_uses_full_width_punctuation():
+    raw = yaml.safe_load(paths.DEFAULT.instrument.read_text(encoding="utf-8"))
+    strings = list(_yaml_strings(raw))
+    chinese = [s for s in strings if re.search(r"[\u4e00-\u9fff]", s)]
+    assert len(chinese) > 200                                   # items, quotes, consent, labels, choices, ...
+    bad = {s: halfwidth_punctuation(s) for s in chinese if halfwidth_punctuation(s)}
+    assert bad == {}
+    # the detector itself: every half-width mark beside a Chinese character, nothing else
+    hits = halfwidth_punctuation("您好!我们(课题组):调查,请填写;可以吗?")
+    assert [h.split(" (")[-1][0] for h in hits] == ["!", "(", ")", ":", ",", ";", "?"]
+    assert halfwidth_punctuation("编码 ZZ03, 18-29 岁；Hello (en): ok!") == []   # Latin and digits keep theirs
 
 
 # ---------------------------------------------------------------------------
@@ -151,6 +211,12 @@ BROKEN = {
     "negative polarity without marker": (lambda d: _item(d, "RISK3").update(zh="居民经常接受防灾避灾方面的培训。"),
                                          "RISK3", "reverse_flag"),
     "unknown parent": (lambda d: _construct(d, "INT").update(parent="NOPE"), "INT", "structure"),
+    "half-width punctuation": (_set("RCV1", "zh", "突发事件过后,社区能够较快恢复正常秩序。"), "RCV1", "punctuation"),
+    "half-width parentheses in a label": (lambda d: d["context"][0].update(label_zh="所在社区编码(由调查员提供)"),
+                                          "community", "punctuation"),
+    "don't-know code on the scale": (lambda d: d["scale"]["dont_know"].update(value=3), "scale", "structure"),
+    "split from another construct": (_set("GRID5", "split_from", "INT1"), "GRID5", "structure"),
+    "don't know without a scale option": (lambda d: d["scale"].pop("dont_know"), "INST1", "structure"),
 }
 
 
@@ -179,6 +245,20 @@ def test_violation_names_the_line_of_the_item(tmp_path):
     assert "INT4" in line
 
 
+def test_a_quote_cut_by_a_yaml_flow_comma_is_refused(tmp_path):
+    """A half-width comma inside {section: ..., quote: ...} ends the quote: the loader says so."""
+    text = paths.DEFAULT.instrument.read_text(encoding="utf-8")
+    cut = text.replace("quote: 对于内部闲置资源，可通过市场化方式进行激活}", "quote: 对于内部闲置资源,可通过市场化方式进行激活}")
+    assert cut != text
+    bad = tmp_path / "instrument.yaml"
+    bad.write_text(cut, encoding="utf-8")
+    with pytest.raises(InputError, match="INT4: 'seed' has unknown keys"):
+        load_instrument(bad)
+    assert [v.rule for v in check_instrument(bad, seed_dir=tmp_path)] == ["structure"]
+    with pytest.raises(InputError, match="'dont_know' must be true or false"):
+        load_instrument(_broken(tmp_path, _set("PL2", "dont_know", "yes")))
+
+
 def test_unloadable_file_is_one_structure_violation_and_load_raises(tmp_path):
     bad = tmp_path / "instrument.yaml"
     bad.write_text("constructs: [\n  - code: PL\n", encoding="utf-8")
@@ -194,17 +274,19 @@ def test_unloadable_file_is_one_structure_violation_and_load_raises(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# seed text: whitespace-robust, punctuation-exact
+# seed text: whitespace-robust, punctuation-width-robust, otherwise exact
 # ---------------------------------------------------------------------------
-def test_quote_matching_ignores_whitespace_only():
-    text = "题目\n引言里有“危机应对”。\n一、用好\n网格 党组织\uff0c及时发现\n二、统筹\n资源"
+def test_quote_matching_ignores_whitespace_and_punctuation_width_only():
+    text = "题目\n引言里有“危机应对”。\n一、用好\n网格 党组织,及时发现:上报\n二、统筹\n资源"
     s = split_sections(text)
     assert sorted(s) == sorted(["opening", "一", "二"])
     seed = SeedText(Path("x.txt"), text, s)
-    assert seed.find_quote("网格党组织\uff0c 及时") == ["一"]      # whitespace ignored
-    assert seed.find_quote("网格党组织,及时") == []                # half-width comma: punctuation is exact
+    assert seed.find_quote("网格党组织, 及时") == ["一"]            # whitespace ignored
+    assert seed.find_quote("网格党组织，及时发现：上报") == ["一"]   # the web edition's half-width , : match ，：
+    assert seed.find_quote("网格党组织、及时") == []                # any other mark is exact
+    assert seed.find_quote("网格党组织及时") == []                  # and cannot be dropped
     assert seed.find_quote("“危机应对”") == ["opening"]
-    assert normalize(" a\u3000b\n") == "ab"
+    assert normalize(" a\u3000b\n") == "ab" and normalize("(a,b)") == "（a，b）"
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +294,7 @@ def test_quote_matching_ignores_whitespace_only():
 # ---------------------------------------------------------------------------
 def test_score_reverses_exactly_the_reverse_keyed_items(ins):
     rng = np.random.default_rng(20240534)
-    df = pd.DataFrame(rng.integers(1, 6, size=(50, 48)), columns=ins.item_codes()).astype(float)
+    df = pd.DataFrame(rng.integers(1, 6, size=(50, len(ins.items))), columns=ins.item_codes()).astype(float)
     df.iloc[0, :] = np.nan
     scored = ins.score(df)
     for code in ins.item_codes():
@@ -248,7 +330,7 @@ def _indicators(syntax: str) -> dict[str, list[str]]:
 def test_syntax_round_trips_each_item_once(ins, name):
     ind = _indicators(ins.model_syntax(**VARIANTS[name]))
     items = [t for lhs, terms in ind.items() if lhs in FIRST for t in terms]
-    assert sorted(items) == sorted(ins.item_codes()) and len(items) == len(set(items)) == 48
+    assert sorted(items) == sorted(ins.item_codes()) and len(items) == len(set(items)) == sum(N_ITEMS.values())
     assert {k: tuple(v) for k, v in ind.items() if k in SECOND} == SECOND
     assert "ATTN" not in ins.model_syntax(**VARIANTS[name])
 
@@ -261,8 +343,8 @@ def test_recorded_lavaan_syntax_is_current(ins, name):
 
 def _expected_npar(name: str) -> int:
     """Free parameters by counting, with lavaan's sem() defaults (analytic truth)."""
-    n_items = 48
-    loadings = 12 * 3 + sum(len(ch) - 1 for ch in SECOND.values())   # first indicator fixed to 1
+    n_items = sum(N_ITEMS.values())
+    loadings = n_items - len(FIRST) + sum(len(ch) - 1 for ch in SECOND.values())   # first indicator fixed to 1
     residuals = n_items + sum(len(ch) for ch in SECOND.values())       # items + first-order disturbances
     if name == "measurement":
         exo = ["PL", "GRID", "RES", "ORG", "LIST", "CR"]                # all covary
@@ -284,7 +366,7 @@ def test_lavaan_reads_the_syntax_as_intended():
         row = summary.loc[name]
         assert bool(row["converged"])
         assert row["npar"] == _expected_npar(name), name
-        p, q = 48, 2 if name == "structural_controls" else 0           # fixed.x: x moments not counted
+        p, q = sum(N_ITEMS.values()), 2 if name == "structural_controls" else 0   # fixed.x: x moments not counted
         assert row["df"] == p * (p + 1) // 2 + p * q - _expected_npar(name), name
 
 

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from analysis.io import number_unit, round_number  # noqa: E402
 from analysis.study import robustness as rb  # noqa: E402
 from analysis.study.instrument import load_instrument  # noqa: E402
 from analysis.study.simulate import simulate_responses  # noqa: E402
@@ -108,7 +109,7 @@ def test_listwise_n_is_complete_rows_and_fiml_n_all_rows(run, sample):
     assert head["n_listwise"] == complete
     assert head["n_complete"] == complete
     assert head["n_fiml"] == len(sample)
-    assert head["share_complete"] == pytest.approx(complete / len(sample), abs=1e-12)
+    assert head["share_complete"] == round_number(complete / len(sample))  # as written, at analysis.io.PRECISION
     est = pd.read_csv(out / "estimators.csv")
     assert (est.loc[est.specification == "ml_listwise", "nobs"] == complete).all()
     assert (est.loc[est.specification == "ml_fiml", "nobs"] == len(sample)).all()
@@ -160,8 +161,10 @@ def test_wlsmv_and_ml_agree_in_sign_and_size(run):
     # polychoric std_all are larger (no attenuation by coarse categories) but of the same order
     np.testing.assert_allclose(w["std_all"], m["std_all"], atol=0.15)
     assert (w["reference"] == "ml_fiml_nocontrols").all()
+    # three numbers written at analysis.io.PRECISION: half a unit of each apart at most
+    units = [number_unit(v) / 2 for v in (*w["delta_std_all"], *w["std_all"], *m["std_all"])]
     np.testing.assert_allclose(w["delta_std_all"], w["std_all"].to_numpy() - m["std_all"].to_numpy(),
-                               atol=1e-12)
+                               atol=3 * max(units), rtol=0)
 
 
 def test_missing_description_counts(run, sample):
@@ -173,7 +176,7 @@ def test_missing_description_counts(run, sample):
     assert m["n_patterns"] == len({tuple(r) for r in na.to_numpy()})
     assert m["max_items_missing"] == na.sum(axis=1).max()
     per = miss[miss.statistic == "share_missing"].set_index("item")["value"].astype(float)
-    np.testing.assert_allclose(per.loc[SMALL_ITEMS], na.mean().to_numpy(), atol=1e-12)
+    np.testing.assert_array_equal(per.loc[SMALL_ITEMS], [round_number(v) for v in na.mean()])  # as written
     strat = pd.read_csv(out / "missing_strategies.csv")
     assert set(strat["specification"]) == {"ml_listwise", "ml_fiml", "ml_two_stage", "wlsmv_pairwise"}
     assert set(strat["lhs"]) == {"ind_GRID", "ind_RES", "total_indirect"}
@@ -232,9 +235,10 @@ def test_headline_se_ratios(run):
     est = pd.read_csv(out / "estimators.csv")
     head = json.loads((out / "headline.json").read_text())
     se = est.pivot(index="label", columns="specification", values="se")
+    # ratios of SEs written at six significant digits (analysis.io.PRECISION): within 1e-5 relative
     assert head["se_ratio_cluster"] == pytest.approx(
-        float(np.median(se["mlr_fiml_cluster"] / se["mlr_fiml"])), rel=1e-8)
-    assert head["se_ratio_mlr"] == pytest.approx(float(np.median(se["mlr_fiml"] / se["ml_fiml"])), rel=1e-8)
+        float(np.median(se["mlr_fiml_cluster"] / se["mlr_fiml"])), rel=1e-5)
+    assert head["se_ratio_mlr"] == pytest.approx(float(np.median(se["mlr_fiml"] / se["ml_fiml"])), rel=1e-5)
 
 
 def test_cluster_robust_intercepts(sample, instrument):

@@ -19,17 +19,40 @@ References
 .. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation
    modeling. Journal of Statistical Software, 48(2), 1-36.
 """
-from .api import cfa, sem
-from .estimators import ESTIMATORS, Estimator, get_estimator
+from importlib import import_module
+
+# ``indprod`` and ``modindices`` are names of both a function and its module:
+# they are bound here, so that the function, not the submodule, is what
+# ``analysis.sem.modindices`` means whenever the submodule is first imported.
 from .indprod import indprod
-from .model import SEMModel
 from .modindices import modindices
-from .objective import MLObjective, Objective
-from .partable import build_partable
-from .results import SEMResult
-from .samplestats import SampleStats, sample_stats
-from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa", "SEMResult", "parse_syntax", "build_partable", "SEMModel",
            "Objective", "MLObjective", "ESTIMATORS", "Estimator", "get_estimator",
            "SampleStats", "sample_stats", "modindices", "indprod"]
+
+# The other public names are imported on first use (PEP 562), so that a
+# command loads only the modules it needs: name -> submodule.
+_LAZY = {
+    "sem": "api", "cfa": "api",
+    "ESTIMATORS": "estimators", "Estimator": "estimators", "get_estimator": "estimators",
+    "SEMModel": "model",
+    "MLObjective": "objective", "Objective": "objective",
+    "build_partable": "partable",
+    "SEMResult": "results",
+    "SampleStats": "samplestats", "sample_stats": "samplestats",
+    "parse_syntax": "syntax",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -45,9 +45,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from .._parallel import chunk_spans, chunked_map
+from .saturated import _e_step, _em_sums, _missing_batches
 from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
 
 __all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
@@ -283,23 +283,14 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
     """
     x = np.asarray(x, float)
     miss = np.isnan(x)
-    n, p = x.shape
+    n = x.shape[0]
     complete = x[~miss.any(axis=1)]
-    c_sum = complete.sum(axis=0)
-    c_cross = complete.T @ complete
+    sums = (complete.sum(axis=0), complete.T @ complete)
     batches = _missing_batches(miss)
     x0 = np.where(miss, 0.0, x)
     mu, sigma = np.array(mean0, float), np.array(cov0, float)
     for it in range(1, max_iter + 1):
-        kmat = np.linalg.inv(sigma)
-        t1 = c_sum.copy()
-        t2 = c_cross.copy()
-        for rows, cols in batches:
-            xf, kinv = _e_step(x0, miss, rows, cols, mu, kmat)
-            t1 += xf.sum(axis=0)
-            t2 += xf.T @ xf
-            flat = (cols[:, :, None] * p + cols[:, None, :]).ravel()
-            t2 += np.bincount(flat, weights=kinv.ravel(), minlength=p * p).reshape(p, p)
+        t1, t2 = _em_sums(x0, miss, batches, sums, mu, sigma)
         mu_new = t1 / n
         sigma_new = t2 / n - np.outer(mu_new, mu_new)
         sigma_new = 0.5 * (sigma_new + sigma_new.T)
@@ -308,30 +299,6 @@ def em_moments(x, mean0, cov0, *, tol=1e-6, max_iter=500):
         if delta < tol:
             return mu, sigma, it
     return mu, sigma, max_iter
-
-
-def _missing_batches(miss):
-    """Incomplete rows batched by their number of missing values (vectorised E-step)."""
-    nmiss = miss.sum(axis=1)
-    batches = []
-    for k in np.unique(nmiss[nmiss > 0]):
-        rows = np.flatnonzero(nmiss == k)
-        cols = np.nonzero(miss[rows])[1].reshape(len(rows), k)
-        batches.append((rows, cols))
-    return batches
-
-
-def _e_step(x0, miss, rows, cols, mu, kmat):
-    """Rows with their missing values replaced by the conditional means, and the conditional covariances."""
-    xr = x0[rows]
-    dev = np.where(miss[rows], 0.0, xr - mu)              # x_o - mu_o, 0 at m
-    r = np.take_along_axis(dev @ kmat, cols, axis=1)       # K_mo (x_o - mu_o)
-    kmm = kmat[cols[:, :, None], cols[:, None, :]]         # (n_k, k, k)
-    kinv = np.linalg.inv(kmm)
-    fill = mu[cols] - np.einsum("nij,nj->ni", kinv, r)
-    xf = xr.copy()
-    np.put_along_axis(xf, cols, fill, axis=1)
-    return xf, kinv
 
 
 def em_completion(x, mean, cov):
@@ -561,8 +528,10 @@ def bca_ci(draws, est, accel, level=0.95):
     draws = np.asarray(draws, float)
     est = np.asarray(est, float)
     accel = np.asarray(accel, float)
+    from scipy.special import ndtr, ndtri  # lazy: scipy is slow to import (norm.cdf, norm.ppf)
+
     a = (1 - level) / 2
-    zl, zu = _st.norm.ppf([a, 1 - a])
+    zl, zu = ndtri([a, 1 - a])
     lo = np.full(draws.shape[1], np.nan)
     hi = np.full(draws.shape[1], np.nan)
     for j in range(draws.shape[1]):
@@ -574,9 +543,9 @@ def bca_ci(draws, est, accel, level=0.95):
         if prop <= 0 or prop >= 1 or np.ptp(x) == 0:
             lo[j] = hi[j] = np.nan if np.ptp(x) > 0 else x[0]
             continue
-        z0 = _st.norm.ppf(prop)
-        p1 = _st.norm.cdf(z0 + (z0 + zl) / (1 - accel[j] * (z0 + zl)))
-        p2 = _st.norm.cdf(z0 + (z0 + zu) / (1 - accel[j] * (z0 + zu)))
+        z0 = ndtri(prop)
+        p1 = ndtr(z0 + (z0 + zl) / (1 - accel[j] * (z0 + zl)))
+        p2 = ndtr(z0 + (z0 + zu) / (1 - accel[j] * (z0 + zu)))
         lo[j], hi[j] = np.quantile(x, [p1, p2])
     return lo, hi
 
@@ -1106,5 +1075,7 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
         z = est["est"] / est["se"]
     z = z.where(np.isfinite(z) & sel)
     est["z"] = z
-    est["pvalue"] = 2 * _st.norm.sf(np.abs(z))
+    from scipy.special import ndtr
+
+    est["pvalue"] = 2 * ndtr(-np.abs(z.to_numpy(float)))  # scipy.stats.norm.sf(|z|)
     return est

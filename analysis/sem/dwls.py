@@ -53,7 +53,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .objective import Objective, _safe_inverse
 from .ordinal import MANY_LEVELS, OrdinalStats, continuous_stats, mixed_stats, ordinal_stats
@@ -69,8 +68,6 @@ __all__ = [
     "sem_ordinal",
     "sem_wls",
 ]
-
-_Z975 = float(sps.norm.ppf(0.975))
 
 
 # ----------------------------------------------------------------------
@@ -577,7 +574,9 @@ def _scale(chisq, df, t1, t2, kind):
 def _pchisq_upper(x, df):
     if not np.isfinite(x) or df <= 0:
         return np.nan
-    return float(sps.chi2.sf(x, df))
+    from . import fit_indices as _fi
+
+    return _fi.pchisq(x, df, lower_tail=False)
 
 
 def _baseline(objective):

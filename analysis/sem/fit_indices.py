@@ -60,12 +60,13 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+
+from .optimize import brentq
 
 __all__ = [
     "baseline_chisq", "cfi", "tli", "rmsea", "rmsea_ci", "rmsea_pvalue",
     "rmsea_notclose_pvalue", "srmr_bentler", "srmr", "srmr_correlation", "srmr_twolevel",
-    "cfi_tli", "rmsea_set", "scaled_indices", "robust_indices", "fit_measures",
+    "cfi_tli", "rmsea_set", "scaled_indices", "robust_indices", "fit_measures", "pchisq",
 ]
 
 _NAN = float("nan")
@@ -218,6 +219,28 @@ def rmsea(chisq, df, ntotal, ngroups=1, c_hat=1.0) -> float:
     return math.sqrt(max(chisq / ntotal / df - c_hat / ntotal, 0.0)) * math.sqrt(ngroups)
 
 
+def pchisq(q, df, ncp=0.0, lower_tail=True) -> float:
+    """Distribution function of the (noncentral) chi-square, R's ``pchisq(q, df, ncp, lower.tail)``.
+
+    The values of ``scipy.stats.chi2`` / ``ncx2`` ``.cdf`` and ``.sf``
+    (``lower_tail=False``), computed by the ``scipy.special`` functions
+    those call, so that ``scipy.stats`` (about half a second to import) is
+    not needed.  NaN when ``q`` is NaN, ``df <= 0`` or ``ncp < 0``;
+    ``q <= 0`` gives 0 (upper tail 1), ``q = inf`` gives 1 (upper tail 0).
+    """
+    from scipy.special import chdtr, chdtrc, chndtr
+    from scipy.special._ufuncs import _ncx2_sf  # what scipy.stats.ncx2.sf evaluates
+
+    q, df, ncp = float(q), float(df), float(ncp)
+    if math.isnan(q) or not df > 0 or not ncp >= 0:
+        return _NAN
+    if q <= 0 or math.isinf(q):
+        return float((q > 0) == lower_tail)
+    if ncp > 0:
+        return float(chndtr(q, df, ncp) if lower_tail else _ncx2_sf(q, df, ncp))
+    return float(chdtr(df, q) if lower_tail else chdtrc(df, q))
+
+
 def rmsea_ci(chisq, df, ntotal, ngroups=1, c_hat=1.0, level=0.90) -> tuple[float, float]:
     """Confidence interval of the RMSEA [3]_ (lavaan ``lav_fit_rmsea_ci``).
 
@@ -237,7 +260,7 @@ def rmsea_ci(chisq, df, ntotal, ngroups=1, c_hat=1.0, level=0.90) -> tuple[float
     hi_p, lo_p = 1.0 - (1.0 - level) / 2.0, (1.0 - level) / 2.0
 
     def cdf(lam):
-        return stats.chi2.cdf(chisq, df) if lam <= 0 else stats.ncx2.cdf(chisq, df, lam)
+        return pchisq(chisq, df, max(lam, 0.0))
 
     def limit(lam):
         value = c_hat * lam / (ntotal * df)
@@ -245,8 +268,8 @@ def rmsea_ci(chisq, df, ntotal, ngroups=1, c_hat=1.0, level=0.90) -> tuple[float
 
     def root(target, upper):
         try:
-            return optimize.brentq(lambda lam: cdf(lam) - target, 0.0, upper, xtol=1e-12,
-                                   rtol=4 * np.finfo(float).eps, maxiter=1000)
+            return brentq(lambda lam: cdf(lam) - target, 0.0, upper, xtol=1e-12,
+                          rtol=4 * np.finfo(float).eps, maxiter=1000)
         except ValueError:  # not bracketed: lavaan's try(uniroot()) gives NA
             return _NAN
 
@@ -277,7 +300,7 @@ def rmsea_pvalue(chisq, df, ntotal, ngroups=1, c_hat=1.0, h0=0.05) -> float:
     ncp = _ncp(chisq, df, ntotal, ngroups, c_hat, h0)
     if _isnan(ncp):
         return _NAN
-    return float(stats.ncx2.sf(chisq, df, ncp)) if ncp > 0 else float(stats.chi2.sf(chisq, df))
+    return pchisq(chisq, df, ncp, lower_tail=False)
 
 
 def rmsea_notclose_pvalue(chisq, df, ntotal, ngroups=1, c_hat=1.0, h0=0.08) -> float:
@@ -285,7 +308,7 @@ def rmsea_notclose_pvalue(chisq, df, ntotal, ngroups=1, c_hat=1.0, h0=0.08) -> f
     ncp = _ncp(chisq, df, ntotal, ngroups, c_hat, h0)
     if _isnan(ncp):
         return _NAN
-    return float(stats.ncx2.cdf(chisq, df, ncp)) if ncp > 0 else float(stats.chi2.cdf(chisq, df))
+    return pchisq(chisq, df, ncp)
 
 
 def rmsea_set(chisq, df, ntotal, ngroups=1, c_hat=1.0, chisq_ci=None, suffix="", level=0.90,
@@ -449,7 +472,7 @@ def srmr_twolevel(s_within, sigma_within, s_between, sigma_between) -> tuple[flo
 def _pvalue(chisq, df) -> float:
     if not _finite(chisq, df) or not df > 0:
         return _NAN
-    return float(stats.chi2.sf(chisq, df))
+    return pchisq(chisq, df, lower_tail=False)
 
 
 def scaled_indices(*, chisq_scaled, df_scaled, baseline_chisq_scaled, baseline_df_scaled,

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from scipy.special import ndtr, ndtri
+
+from .optimize import brentq
 
 __all__ = [
     "bivariate_normal_cdf",
@@ -514,9 +515,10 @@ def polychoric_pair(table, th1, th2, zero_add=(0.5, 0.0), zero_keep_margins=True
     if ghi <= 0:
         return hi
     try:
-        rho = optimize.brentq(grad, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps,
-                              maxiter=200)
+        rho = brentq(grad, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
     except (ValueError, RuntimeError):  # pragma: no cover - fallback
+        from scipy import optimize  # lazy: slow to import, rarely needed
+
         res = optimize.minimize_scalar(negll, bounds=(lo, hi), method="bounded",
                                        options={"xatol": 1e-12})
         rho = res.x
@@ -896,7 +898,7 @@ def polyserial_pair(y, codes, th, mean: float | None = None, var: float | None =
         return lo
     if shi >= 0:
         return hi
-    return float(optimize.brentq(score, lo, hi, xtol=1e-14, rtol=4 * _EPS, maxiter=200))
+    return float(brentq(score, lo, hi, xtol=1e-14, rtol=4 * _EPS, maxiter=200))
 
 
 def polyserial(data: pd.DataFrame, continuous: str, ordinal: str) -> float:

@@ -17,7 +17,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from . import fit_indices as _fi
 from .defined import DefinedParameters
@@ -32,8 +31,6 @@ ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pva
 #: Keys always present in :attr:`SEMResult.fit`.
 FIT_KEYS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
             "rmsea_ci_upper", "srmr", "aic", "bic", "loglik", "npar", "nobs"]
-
-_Z975 = float(_st.norm.ppf(0.975))
 
 
 
@@ -194,7 +191,10 @@ class SEMResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where((free > 0) | is_def, est / se, np.nan)
         z = np.where(np.isfinite(z), z, np.nan)
-        p = 2 * _st.norm.sf(np.abs(z))
+        from scipy.special import ndtr, ndtri  # lazy: scipy is slow to import
+
+        p = 2 * ndtr(-np.abs(z))  # scipy.stats.norm.sf(|z|)
+        z975 = float(ndtri(0.975))
         df = pd.DataFrame({
             "lhs": pt["lhs"].astype(str).to_numpy(),
             "op": pt["op"].astype(str).to_numpy(),
@@ -205,8 +205,8 @@ class SEMResult:
             "se": se,
             "z": z,
             "pvalue": p,
-            "ci_lower": est - _Z975 * se,
-            "ci_upper": est + _Z975 * se,
+            "ci_lower": est - z975 * se,
+            "ci_upper": est + z975 * se,
             "std_all": _standardize(self.model, self.theta, pt, "std.all", self.defined,
                                     self.variables.ov_x),
             "std_lv": _standardize(self.model, self.theta, pt, "std.lv", self.defined,

@@ -259,9 +259,12 @@ def missing_patterns(data, weights=None) -> MissingPatterns:
     keys, first, inverse = np.unique(obs, axis=0, return_index=True, return_inverse=True)
     inverse = np.asarray(inverse).reshape(-1)
     order = np.argsort(first, kind="stable")
+    # the rows of every pattern (ascending) from one sort, not one scan of all rows per pattern
+    by_pattern = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=len(keys)))])
     observed, rows, freq, means, covs = [], [], [], [], []
     for k in order:
-        idx = np.flatnonzero(inverse == k)
+        idx = by_pattern[bounds[k]:bounds[k + 1]]
         o = keys[k]
         y = x[np.ix_(idx, np.flatnonzero(o))]
         observed.append(o)
@@ -271,14 +274,17 @@ def missing_patterns(data, weights=None) -> MissingPatterns:
             yc = y - m
             freq.append(len(idx))
             means.append(m)
-            covs.append(yc.T @ yc / len(idx))
+            cov = yc.T @ yc / len(idx) if len(idx) > 1 else None
         else:
             w = wts[kept][idx]
             m = (w @ y) / w.sum()
             yc = y - m
             freq.append(float(w.sum()))
             means.append(m)
-            covs.append((yc * w[:, None]).T @ yc / w.sum())
+            cov = (yc * w[:, None]).T @ yc / w.sum() if len(idx) > 1 else None
+        # one case: its covariance matrix is zero, kept as a read-only view (most patterns of a
+        # large sample have one case, and p x p zeros each would outweigh the data)
+        covs.append(cov if cov is not None else np.broadcast_to(0.0, (len(m), len(m))))
     return MissingPatterns(
         data=x,
         columns=cols,
@@ -391,31 +397,65 @@ class SaturatedFit:
     patterns: MissingPatterns
 
 
-def _estep(patterns: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
-    p = patterns.nvar
-    t1 = np.zeros(p)
-    t2 = np.zeros((p, p))
-    x = patterns.data
-    wts = patterns.weights
-    for o, idx in zip(patterns.observed, patterns.rows):
-        y = x[np.ix_(idx, np.flatnonzero(o))]
-        w = None if wts is None else wts[idx]
-        if o.all():
-            t1 += y.sum(axis=0) if w is None else w @ y
-            t2 += y.T @ y if w is None else (y * w[:, None]).T @ y
-            continue
-        mis = ~o
-        s22 = sigma[np.ix_(o, o)]
-        s12 = sigma[np.ix_(mis, o)]
-        beta = np.linalg.solve(s22, s12.T).T  # Sigma_12 Sigma_22^{-1}
-        full = np.empty((len(idx), p))
-        full[:, o] = y
-        full[:, mis] = (y - mu[o]) @ beta.T + mu[mis]
-        t1 += full.sum(axis=0) if w is None else w @ full
-        tp = full.T @ full if w is None else (full * w[:, None]).T @ full
-        resid = sigma[np.ix_(mis, mis)] - beta @ s12.T
-        tp[np.ix_(mis, mis)] += resid * (len(idx) if w is None else w.sum())
-        t2 += tp
+def _missing_batches(miss):
+    """Incomplete rows batched by their number of missing values (vectorised E-step).
+
+    Returns
+    -------
+    list of (rows, cols)
+        For each number k of missing values: the rows (m,) and their missing
+        columns (m, k).
+    """
+    nmiss = miss.sum(axis=1)
+    batches = []
+    for k in np.unique(nmiss[nmiss > 0]):
+        rows = np.flatnonzero(nmiss == k)
+        cols = np.nonzero(miss[rows])[1].reshape(len(rows), k)
+        batches.append((rows, cols))
+    return batches
+
+
+def _e_step(x0, miss, rows, cols, mu, kmat):
+    """Rows with their missing values replaced by the conditional means, and the conditional covariances."""
+    xr = x0[rows]
+    dev = np.where(miss[rows], 0.0, xr - mu)              # x_o - mu_o, 0 at m
+    r = np.take_along_axis(dev @ kmat, cols, axis=1)       # K_mo (x_o - mu_o)
+    kmm = kmat[cols[:, :, None], cols[:, None, :]]         # (n_k, k, k)
+    kinv = np.linalg.inv(kmm)
+    fill = mu[cols] - np.einsum("nij,nj->ni", kinv, r)
+    xf = xr.copy()
+    np.put_along_axis(xf, cols, fill, axis=1)
+    return xf, kinv
+
+
+def _em_sums(x0, miss, batches, complete, mu, sigma, weights=None):
+    """E-step sums :math:`T_1 = \\sum_i w_i E(y_i)`, :math:`T_2 = \\sum_i w_i E(y_iy_i')` given ``(mu, sigma)``.
+
+    Through the precision matrix :math:`K = \\Sigma^{-1}`: for a row with
+    missing set m, :math:`E(y_m|y_o) = \\mu_m - K_{mm}^{-1}K_{mo}(y_o-\\mu_o)`
+    and :math:`\\operatorname{Cov}(y_m|y_o) = K_{mm}^{-1}`, so only an
+    :math:`|m|\\times|m|` system is solved per row, and the rows are batched
+    by :math:`|m|` [1]_.  ``complete`` holds ``(T_1, T_2)`` of the complete
+    rows (the same in every iteration); ``x0`` is the data with 0 for NaN.
+
+    References
+    ----------
+    .. [1] Little, R. J. A., & Rubin, D. B. (2002). *Statistical analysis
+       with missing data* (2nd ed., ch. 11). Wiley.
+    """
+    p = len(mu)
+    kmat = np.linalg.inv(sigma)
+    t1 = complete[0].copy()
+    t2 = complete[1].copy()
+    for rows, cols in batches:
+        xf, kinv = _e_step(x0, miss, rows, cols, mu, kmat)
+        w = None if weights is None else weights[rows]
+        t1 += xf.sum(axis=0) if w is None else w @ xf
+        t2 += xf.T @ xf if w is None else (xf * w[:, None]).T @ xf
+        if w is not None:
+            kinv = kinv * w[:, None, None]
+        flat = (cols[:, :, None] * p + cols[:, None, :]).ravel()
+        t2 += np.bincount(flat, weights=kinv.ravel(), minlength=p * p).reshape(p, p)
     return t1, t2
 
 
@@ -442,11 +482,12 @@ def em_saturated(data, *, max_iter: int = 500, tol: float = 1e-5) -> SaturatedFi
     Notes
     -----
     Start: available-case means and variances, zero covariances.  E-step per
-    pattern with observed block :math:`o` and missing block :math:`m`:
+    row with observed block :math:`o` and missing block :math:`m`:
     :math:`\\hat y_m = \\mu_m + \\Sigma_{mo}\\Sigma_{oo}^{-1}(y_o-\\mu_o)`,
     adding :math:`\\Sigma_{mm}-\\Sigma_{mo}\\Sigma_{oo}^{-1}\\Sigma_{om}` to
-    the cross-products of the missing block.  M-step:
-    :math:`\\mu = T_1/N`, :math:`\\Sigma = T_2/N - \\mu\\mu'`.  As in lavaan, a
+    the cross-products of the missing block (computed through the precision
+    matrix, rows batched by their number of missing values: :func:`_em_sums`).
+    M-step: :math:`\\mu = T_1/N`, :math:`\\Sigma = T_2/N - \\mu\\mu'`.  As in lavaan, a
     ridge of ``1e-8 * max(diag(Sigma))`` is added when an eigenvalue falls
     below ``1e-6``.
 
@@ -481,10 +522,16 @@ def em_saturated(data, *, max_iter: int = 500, tol: float = 1e-5) -> SaturatedFi
     sigma0 = np.diag(var0)
     mu, sigma = mu0, sigma0
     r, c = vech_indices(p)
+    miss = np.isnan(x)
+    x0 = np.where(miss, 0.0, x)
+    whole = ~miss.any(axis=1)
+    xc, wc = x0[whole], None if mp.weights is None else mp.weights[whole]
+    complete = (xc.sum(axis=0), xc.T @ xc) if wc is None else (wc @ xc, (xc * wc[:, None]).T @ xc)
+    batches = _missing_batches(miss)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        t1, t2 = _estep(mp, mu, sigma)
+        t1, t2 = _em_sums(x0, miss, batches, complete, mu, sigma, mp.weights)
         mu = t1 / n
         sigma = t2 / n - np.outer(mu, mu)
         sigma = (sigma + sigma.T) / 2.0

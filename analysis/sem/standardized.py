@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 __all__ = ["STD_TYPES", "standardize", "std_all", "std_lv", "std_nox", "standardized_solution"]
 
@@ -267,12 +266,14 @@ def standardized_solution(result, type: str = "std.all", *, level: float = 0.95,
         se = np.full(len(base), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, base / se, np.nan)
-    crit = float(_st.norm.ppf(0.5 + level / 2))
+    from scipy.special import ndtr, ndtri  # lazy: scipy is slow to import
+
+    crit = float(ndtri(0.5 + level / 2))  # scipy.stats.norm.ppf
     label = pt["label"].astype(str).to_numpy() if "label" in pt.columns else np.full(len(pt), "")
     return pd.DataFrame({
         "lhs": pt["lhs"].astype(str).to_numpy(), "op": pt["op"].astype(str).to_numpy(),
         "rhs": pt["rhs"].astype(str).to_numpy(), "group": pt["group"].to_numpy(dtype=int),
         "label": label, "est_std": base, "se": se, "z": z,
-        "pvalue": 2 * _st.norm.sf(np.abs(z)),
+        "pvalue": 2 * ndtr(-np.abs(z)),
         "ci_lower": base - crit * se, "ci_upper": base + crit * se,
     })

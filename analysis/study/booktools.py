@@ -11,17 +11,27 @@ When a results file has not been produced yet, :func:`glue_chapter` glues a
 visible placeholder (so the build stays free of warnings) and
 :func:`pending_note` shows an admonition naming the missing files and the
 command that makes them.
+
+One hop for a reviewer: every glued number carries its file and key (a
+custom MIME part of the glue, :data:`SOURCE_MIME`, that the book's Sphinx
+extension ``book/_ext/glue_sources.py`` turns into a link to the numbers
+appendix with the file and key as its tooltip); every table and figure names
+its results file and the ``resilience reproduce`` step that recreates it,
+read from the pipeline's DAG (:func:`producing_step`), never typed.
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from .. import paths
+from .tables import Table
 
 __all__ = [
     "Number",
@@ -42,10 +52,28 @@ __all__ = [
     "load_optional",
     "wide_table",
     "notes_list",
+    "SOURCE_MIME",
+    "producing_step",
+    "recreate_command",
+    "provenance_html",
+    "BookTable",
+    "book_table",
+    "figure_source",
+    "table_index",
+    "numbers_table",
+    "pipeline_table",
+    "manifest_counts",
 ]
 
 #: What a glued number shows while its results file does not exist yet.
 PLACEHOLDER = "〔待生成 pending〕"
+
+#: The MIME type of the provenance part of a glued :class:`Text` (file, field, whether the numbers
+#: appendix lists it); read by ``book/_ext/glue_sources.py``.
+SOURCE_MIME = "application/vnd.resilience.source+json"
+
+#: The page of the book that lists every declared number (anchors ``num-<key>``).
+NUMBERS_PAGE = "appendices/numbers"
 
 
 @dataclass(frozen=True)
@@ -70,7 +98,8 @@ class Number:
     fmt : str
         A format spec: ``".3f"``, ``"d"`` (integer), ``".1%"``, ``"p"`` (a
         p-value: ``< .001`` or three decimals without the leading zero),
-        ``"s"`` (text, shown as it is in the file).
+        ``"s"`` (text, shown as it is in the file), ``"zh"`` (a code, shown
+        in Chinese through :func:`analysis.study.glossary.zh`).
     """
 
     key: str
@@ -104,7 +133,7 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("meas_n_items", "05_measurement", "results:measurement/headline", "n_items", "d"),
     _n("meas_kmo", "05_measurement", "results:measurement/headline", "kmo", ".3f"),
     _n("meas_parallel", "05_measurement", "results:measurement/headline", "parallel_n_factors", "d"),
-    _n("meas_missing", "05_measurement", "results:measurement/headline", "missing", "s"),
+    _n("meas_missing", "05_measurement", "results:measurement/headline", "missing", "zh"),
     _n("meas_n_cfa", "05_measurement", "results:measurement/headline", "n_cfa", "d"),
     _n("meas_n_complete", "05_measurement", "results:measurement/headline", "n_complete", "d"),
     _n("meas_cfi", "05_measurement", "results:measurement/headline", "second_order_cfi", ".3f"),
@@ -121,10 +150,10 @@ BOOK_NUMBERS: tuple[Number, ...] = (
     _n("meas_harman", "05_measurement", "results:measurement/headline", "harman_share", ".1%"),
     # chapter 6: structural model and mediation (analysis.study.structural.run_structural's headline.json)
     _n("str_n", "06_structural", "results:structural/headline", "n", "d"),
-    _n("str_missing", "06_structural", "results:structural/headline", "missing", "s"),
-    _n("str_boot_method", "06_structural", "results:structural/headline", "bootstrap_method", "s"),
-    _n("str_boot_unit", "06_structural", "results:structural/headline", "bootstrap_unit", "s"),
-    _n("str_boot_interval", "06_structural", "results:structural/headline", "bootstrap_interval", "s"),
+    _n("str_missing", "06_structural", "results:structural/headline", "missing", "zh"),
+    _n("str_boot_method", "06_structural", "results:structural/headline", "bootstrap_method", "zh"),
+    _n("str_boot_unit", "06_structural", "results:structural/headline", "bootstrap_unit", "zh"),
+    _n("str_boot_interval", "06_structural", "results:structural/headline", "bootstrap_interval", "zh"),
     _n("str_cfi", "06_structural", "results:structural/headline", "cfi", ".3f"),
     _n("str_tli", "06_structural", "results:structural/headline", "tli", ".3f"),
     _n("str_rmsea", "06_structural", "results:structural/headline", "rmsea", ".3f"),
@@ -280,11 +309,19 @@ class Text:
     '1200'
     """
 
-    def __init__(self, text):
+    def __init__(self, text, *, source: str = "", field: str = "", listed: bool = False):
         self.text = str(text)
+        #: The file the text comes from (relative to the repository root), its key, and whether the
+        #: numbers appendix lists it: the tooltip and link of the glued number.
+        self.source, self.field, self.listed = str(source), str(field), bool(listed)
 
     def __repr__(self) -> str:
         return repr(self.text)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if not self.source:
+            return {}
+        return {SOURCE_MIME: {"file": self.source, "field": self.field, "listed": self.listed}}
 
     def __str__(self) -> str:
         return self.text
@@ -366,6 +403,10 @@ def format_number(value, fmt: str) -> str:
     if fmt == "p":
         value = float(value)
         return "< .001" if value < 0.001 else f"{value:.3f}".lstrip("0")
+    if fmt == "zh":
+        from .glossary import INTERVALS, zh
+
+        return INTERVALS[value][0] if value in INTERVALS else zh(value)
     if fmt == "s" or isinstance(value, str):
         return str(value)
     return format(float(value), fmt)
@@ -380,13 +421,11 @@ def missing_sources(chapter: str, layout=paths.DEFAULT) -> list[str]:
     """Files (relative to the repository root) a chapter needs but cannot find."""
     missing = []
     for number in chapter_numbers(chapter):
-        path = source_path(number.source, layout)
+        path = _number_file(number, layout)  # a CSV selector names the CSV, not a JSON
         if not path.exists():
-            if number.source.startswith("results:") and "@" in number.field:
-                path = path.with_suffix(".csv")  # a CSV selector: name the CSV, not a JSON
-            rel = path.relative_to(layout.root) if path.is_relative_to(layout.root) else path
-            if str(rel) not in missing:
-                missing.append(str(rel))
+            rel = _relative(path, layout)
+            if rel not in missing:
+                missing.append(rel)
     return missing
 
 
@@ -408,8 +447,22 @@ def glue_chapter(chapter: str, layout=paths.DEFAULT) -> dict[str, str]:
         except (FileNotFoundError, KeyError):
             text = PLACEHOLDER
         shown[number.key] = text
-        glue(number.key, Text(text), display=False)
+        glue(number.key, Text(text, source=_relative(_number_file(number, layout), layout), field=number.field,
+                              listed=True), display=False)
     return shown
+
+
+def _relative(path: Path, layout=paths.DEFAULT) -> str:
+    path = Path(path)
+    return path.relative_to(layout.root).as_posix() if path.is_relative_to(layout.root) else path.as_posix()
+
+
+def _number_file(number: Number, layout=paths.DEFAULT) -> Path:
+    """The file of a declared number (the CSV of a CSV selector even before it exists)."""
+    path = source_path(number.source, layout)
+    if not path.exists() and number.source.startswith("results:") and "@" in number.field:
+        path = path.with_suffix(".csv")
+    return path
 
 
 def pending_note(names, *, command: str = "make reproduce"):
@@ -482,7 +535,7 @@ def load_optional(name: str, layout=paths.DEFAULT):
 
 
 def results_table(name: str, caption: str, *, columns=None, rename=None, query=None, note: str = "",
-                  source: str = "", formats=None, drop=("synthetic", "issues"), layout=paths.DEFAULT):
+                  source: str = "", formats=None, drop=("synthetic", "issues"), codes=(), layout=paths.DEFAULT):
     """A results CSV as an APA table, or a pending note when it is absent.
 
     Parameters
@@ -495,19 +548,24 @@ def results_table(name: str, caption: str, *, columns=None, rename=None, query=N
     columns : list of str, optional
         Columns to show, in order (those absent from the file are skipped).
     rename : dict, optional
-        Column headers to print.
+        Column headers to print; the other columns get their Chinese header
+        from :func:`analysis.study.glossary.column_label` (``估计值 (est)``).
     query : str, optional
         A :meth:`pandas.DataFrame.query` filter on the rows.
     drop : sequence of str
         Bookkeeping columns not shown; a ``synthetic`` column, when present,
         decides the synthetic label (else :func:`is_synthetic`).
+    codes : sequence of str
+        Columns holding codes (``ind_GRID``, ``first_order``) shown in
+        Chinese with the code after them (:func:`analysis.study.glossary.zh`).
 
     Returns
     -------
-    analysis.study.tables.Table or IPython.display.Markdown
+    BookTable or IPython.display.Markdown
+        The table names its results file and the ``resilience reproduce``
+        step that recreates it (:func:`provenance_html`) and scrolls
+        sideways when it is wider than the page.
     """
-    from .tables import apa_table
-
     frame = load_optional(name, layout)
     if frame is None:
         return pending_note([f"results/{name}.csv"])
@@ -519,11 +577,22 @@ def results_table(name: str, caption: str, *, columns=None, rename=None, query=N
     frame = frame.drop(columns=[c for c in drop if c in frame.columns])
     if columns is not None:
         frame = frame[[c for c in columns if c in frame.columns]]
-    if rename:
-        frame = frame.rename(columns=rename)
-        formats = {rename.get(k, k): v for k, v in (formats or {}).items()}
-    return apa_table(frame.reset_index(drop=True), caption, note=note, source=source, formats=formats,
-                     synthetic=synthetic)
+    frame = _codes_in_chinese(frame, codes)
+    return book_table(frame.reset_index(drop=True), caption, files=[f"results/{name}.csv"], note=note, source=source,
+                      formats=formats, rename=rename, synthetic=synthetic, layout=layout)
+
+
+def _codes_in_chinese(frame: pd.DataFrame, codes) -> pd.DataFrame:
+    from .glossary import code_labels
+
+    if not codes:
+        return frame
+    labels = code_labels()
+    frame = frame.copy()
+    for col in codes:
+        if col in frame.columns:
+            frame[col] = [f"{labels[v]} ({v})" if v in labels else v for v in frame[col].astype(str)]
+    return frame
 
 
 def wide_table(name: str, caption: str, *, index: str, columns: str, values: str, note: str = "",
@@ -532,8 +601,6 @@ def wide_table(name: str, caption: str, *, index: str, columns: str, values: str
 
     Returns a pending note when the file (or one of the three columns) is absent.
     """
-    from .tables import apa_table
-
     frame = load_optional(name, layout)
     if frame is None or not {index, columns, values} <= set(frame.columns):
         return pending_note([f"results/{name}.csv"])
@@ -543,7 +610,243 @@ def wide_table(name: str, caption: str, *, index: str, columns: str, values: str
     wide.columns.name = None
     formats = {c: fmt for c in order}
     formats[index] = "d" if pd.api.types.is_integer_dtype(wide[index]) else None
-    return apa_table(wide, caption, note=note, source=source, formats=formats, synthetic=synthetic)
+    return book_table(wide, caption, files=[f"results/{name}.csv"], note=note, source=source, formats=formats,
+                      synthetic=synthetic, layout=layout)
+
+
+# ---- one hop: the file and the command behind every table, figure and number ----------------
+
+@dataclass
+class BookTable(Table):
+    """A :class:`analysis.study.tables.Table` as the book shows it.
+
+    Under the caption, a line names the file(s) the numbers come from and
+    the ``resilience reproduce`` step that recreates them (and the function
+    that computes them); the table sits in a container that scrolls sideways
+    when the table is wider than the text column; ``anchor`` is the HTML id
+    other pages link to (``table-5-3`` for 表 5.3).
+    """
+
+    files: tuple = ()
+    commands: tuple = ()
+    anchor: str = ""
+
+    def provenance(self) -> str:
+        return provenance_html(self.files, self.commands, self.source)
+
+    def to_html(self) -> str:
+        base = Table.to_html(replace(self, source=""))
+        head, _, rest = base.partition("</p>")  # the caption paragraph ends first
+        rest = rest.replace("<table", '<div class="table-scroll" style="overflow-x:auto;max-width:100%"><table', 1)
+        rest = rest.replace("</table>", "</table></div>", 1)
+        html = f"{head}</p>{self.provenance()}{rest}"
+        if self.anchor:
+            html = html.replace('<div class="apa-table">', f'<div class="apa-table" id="{self.anchor}">', 1)
+        return html
+
+    def to_markdown(self) -> str:
+        text = Table.to_markdown(replace(self, source=""))
+        files = "、".join(f"`{f}`" for f in self.files)
+        commands = "、".join(f"`{c}`" for c in self.commands)
+        return text + f"\n结果文件 Results: {files} · 重新生成 Recreate: {commands}\n"
+
+
+def _anchor(caption: str) -> str:
+    m = re.match(r"\s*表\s*([0-9A-Z]+)\.(\d+)", caption)
+    return f"table-{m.group(1).lower()}-{m.group(2)}" if m else ""
+
+
+def book_table(frame: pd.DataFrame, caption: str, *, files, note: str = "", source: str = "", formats=None,
+               rename=None, synthetic: bool | None = None, layout=paths.DEFAULT) -> BookTable:
+    """An APA table for the book that names the files behind it and the command that recreates them.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The numbers (columns get Chinese headers through
+        :func:`analysis.study.glossary.column_label` unless ``rename`` names them).
+    caption : str
+        ``表 n.m 中文 · English``; ``n.m`` gives the anchor ``table-n-m``.
+    files : sequence of str
+        Files (relative to the repository root) the numbers come from.
+    note, source, formats
+        As in :func:`analysis.study.tables.apa_table`.
+    rename : dict, optional
+        Headers to print for some columns.
+    synthetic : bool, optional
+        Default :func:`is_synthetic`.
+
+    Returns
+    -------
+    BookTable
+    """
+    from .glossary import column_label
+
+    files = tuple(str(f) for f in files)
+    if not files:
+        raise ValueError(f"table {caption!r}: name the file(s) its numbers come from")
+    headers = {c: (rename or {}).get(c, column_label(c)) for c in frame.columns}
+    frame = frame.rename(columns=headers)
+    formats = {headers.get(k, k): v for k, v in (formats or {}).items()}
+    synthetic = is_synthetic(layout) if synthetic is None else bool(synthetic)
+    commands = tuple(dict.fromkeys(recreate_command(f, layout) for f in files))
+    return BookTable(frame=frame, caption=caption, note=note, source=source, formats=formats, synthetic=synthetic,
+                     files=files, commands=commands, anchor=_anchor(caption))
+
+
+def provenance_html(files, commands, function: str = "") -> str:
+    """The line under a table or figure caption: results file(s), the command, the function."""
+    from html import escape
+
+    code = lambda xs: "、".join(f"<code>{escape(str(x))}</code>" for x in xs)  # noqa: E731
+    parts = [f"结果文件 Results: {code(files)}", f"重新生成 Recreate: {code(commands)}"]
+    if function:
+        parts.append(f"计算 Computed by: {code([function])}")
+    return ('<p class="apa-provenance" style="font-size:85%;color:#555;margin:0 0 4px">'
+            + " · ".join(parts) + "</p>")
+
+
+def figure_source(files, *, function: str = "", layout=paths.DEFAULT):
+    """The provenance line shown under a figure (IPython HTML): files, command, function."""
+    from IPython.display import HTML
+
+    files = [str(f) for f in ([files] if isinstance(files, (str, Path)) else files)]
+    commands = list(dict.fromkeys(recreate_command(f, layout) for f in files))
+    return HTML(provenance_html(files, commands, function).replace("apa-provenance", "apa-provenance figure-provenance"))
+
+
+@lru_cache(maxsize=4)
+def _dag(root: str):
+    """(step, targets, file dependencies) of every pipeline step, in execution order."""
+    from .. import pipeline
+    from .settings import load_settings
+
+    layout = paths.Layout(root=Path(root))
+    config = layout.config if layout.config.exists() else paths.DEFAULT.config
+    tasks = pipeline.task_definitions(layout, load_settings(config))
+    return tuple((step, tuple(tasks[step]["targets"]), tuple(tasks[step]["file_dep"])) for step in pipeline.STEPS)
+
+
+def producing_step(path, layout=paths.DEFAULT) -> str:
+    """The pipeline step (``analysis.pipeline.STEPS``) that writes ``path``.
+
+    Read from the DAG of :func:`analysis.pipeline.task_definitions`: the
+    step whose target is the file, or whose ``index.json`` lists it (a step
+    writes its outputs' index last), or, for a file no index lists, the
+    first step with a target in the same folder.  A file that is only ever
+    read (``survey/instrument.yaml``) is the input of the first step that
+    reads it.
+
+    Raises
+    ------
+    KeyError
+        When no step writes or reads the file.
+
+    Examples
+    --------
+    >>> producing_step("results/structural/estimates.csv"), producing_step("results/figures/power_curve.png")
+    ('structural', 'power')
+    """
+    root = Path(layout.root)
+    target_path = (root / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
+    dag = _dag(str(root))
+    for step, targets, _ in dag:
+        for t in map(Path, targets):
+            if t.resolve() == target_path:
+                return step
+            if t.name == "index.json" and t.exists():
+                listed = json.loads(t.read_text(encoding="utf-8")).get("files", {})
+                if any((t.parent / rel).resolve() == target_path for rel in listed):
+                    return step
+    for step, targets, _ in dag:
+        if any(Path(t).resolve().parent == target_path.parent for t in targets):
+            return step
+    for step, _, deps in dag:
+        if any(Path(d).resolve() == target_path for d in deps):
+            return step
+    raise KeyError(f"no pipeline step writes or reads {path}")
+
+
+def recreate_command(path, layout=paths.DEFAULT) -> str:
+    """``resilience reproduce STEP``: the command that recreates ``path`` (:func:`producing_step`)."""
+    return f"resilience reproduce {producing_step(path, layout)}"
+
+
+def table_index(book_dir=None) -> dict:
+    """Where the book shows each results table: ``name -> (page, "表 n.m", anchor)``.
+
+    Read from the chapters' ``results_table``/``wide_table`` calls (the first
+    table that shows a results file wins).
+    """
+    book_dir = Path(book_dir) if book_dir is not None else paths.DEFAULT.book
+    out = {}
+    for md in sorted((book_dir / "chapters").glob("*.md")):
+        text = md.read_text(encoding="utf-8")
+        for name, caption in re.findall(r'(?:results_table|wide_table)\(\s*"([^"]+)",\s*"([^"]+)"', text):
+            label = re.match(r"\s*(表\s*[0-9A-Z]+\.\d+)", caption)
+            out.setdefault(name, (f"chapters/{md.stem}", label.group(1) if label else caption, _anchor(caption)))
+    return out
+
+
+def numbers_table(layout=paths.DEFAULT) -> pd.DataFrame:
+    """Every declared number (:data:`BOOK_NUMBERS`) with its page, file, key and shown value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``key``, ``chapter``, ``file`` (relative to the repository
+        root), ``field``, ``value`` (as the book shows it; :data:`PLACEHOLDER`
+        when the file is missing) and ``command`` (:func:`recreate_command`).
+    """
+    rows = []
+    for number in BOOK_NUMBERS:
+        path = _number_file(number, layout)
+        try:
+            value = format_number(read_number(number, layout), number.fmt)
+        except (FileNotFoundError, KeyError):
+            value = PLACEHOLDER
+        rel = _relative(path, layout)
+        rows.append({"key": number.key, "chapter": number.chapter, "file": rel, "field": number.field,
+                     "value": value, "command": recreate_command(rel, layout)})
+    return pd.DataFrame(rows)
+
+
+def pipeline_table(layout=paths.DEFAULT) -> pd.DataFrame:
+    """The pipeline's steps as the DAG declares them (:func:`analysis.pipeline.task_definitions`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step in execution order: ``step``, ``command``
+        (``resilience reproduce STEP``), ``inputs`` (data and settings files
+        it reads, relative to the repository root, without the package's
+        source modules), ``modules`` (how many source modules it depends on),
+        ``outputs`` (its declared targets).
+    """
+    root = Path(layout.root).resolve()
+    rel = lambda p: _relative(Path(p).resolve(), paths.Layout(root=root))  # noqa: E731
+    package = (root / "analysis").resolve()
+    rows = []
+    for step, targets, deps in _dag(str(layout.root)):
+        data = [d for d in deps if not Path(d).resolve().is_relative_to(package)]
+        modules = [d for d in deps if Path(d).resolve().is_relative_to(package)]
+        book = [d for d in data if Path(d).resolve().is_relative_to(root / "book")]
+        shown = [rel(d) for d in data if d not in book] + ([f"book/（{len(book)} 个源文件 source files）"] if book else [])
+        rows.append({"step": step, "command": f"resilience reproduce {step}", "inputs": shown,
+                     "modules": len(modules),
+                     "outputs": [rel(Path(t).parent) + "/" if Path(t).name == "index.json" else rel(t) for t in targets]})
+    return pd.DataFrame(rows)
+
+
+def manifest_counts(layout=paths.DEFAULT) -> dict:
+    """How many files ``results/manifest.json`` records, by kind (``tables``, ``figures``, ``numbers_files``, ``inputs``).
+
+    Returns an empty dict when there is no manifest.
+    """
+    if not layout.manifest.exists():
+        return {}
+    data = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    return {kind: len(data.get(kind, {})) for kind in ("tables", "figures", "numbers_files", "inputs")}
 
 
 def notes_list(name: str, key: str = "notes", layout=paths.DEFAULT):

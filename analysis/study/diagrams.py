@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import style
 
-__all__ = ["stars", "layered_layout", "conceptual_diagram", "path_diagram", "STUDY_NODES"]
+__all__ = ["stars", "layered_layout", "conceptual_diagram", "path_diagram", "bootstrap_t_figure", "STUDY_NODES"]
 
 #: The structural variables of the study, in drawing order.
 STUDY_NODES = ("PL", "GRID", "RES", "ORG", "LIST", "CR")
@@ -41,9 +41,15 @@ def stars(p) -> str:
 
 
 def _coef(x) -> str:
-    """A standardized coefficient as APA prints it: ``.45``, ``-.07``."""
+    """A standardized coefficient with its leading zero, as the book and the report print numbers.
+
+    Examples
+    --------
+    >>> _coef(0.4512), _coef(-0.07), _coef(0.0)
+    ('0.45', '-0.07', '0.00')
+    """
     s = f"{x:.2f}"
-    return s.replace("0.", ".", 1) if abs(x) < 1 else s
+    return s[1:] if s == "-0.00" else s
 
 
 def layered_layout(edges, nodes=None) -> dict:
@@ -100,11 +106,11 @@ def layered_layout(edges, nodes=None) -> dict:
     return pos
 
 
-def _draw(ax, pos, labels, arrows, *, width=0.62, height=0.5, bottom=0.8):
+def _draw(ax, pos, labels, arrows, *, width=0.62, height=0.5, bottom=0.8, xscale=2.6, yscale=1.4,
+          node_size=9, label_size=8):
     """Draw ellipse nodes and labelled arrows on ``ax``."""
     from matplotlib.patches import Ellipse, FancyArrowPatch
 
-    xscale, yscale = 2.6, 1.4
     patches = {}
     for node, (x, y) in pos.items():
         cx, cy = x * xscale, y * yscale
@@ -114,7 +120,7 @@ def _draw(ax, pos, labels, arrows, *, width=0.62, height=0.5, bottom=0.8):
                     facecolor="#f4f4f4", edgecolor="#222", lw=1.2)
         ax.add_patch(e)
         patches[node] = e
-        ax.text(cx, cy, labels.get(node, node), ha="center", va="center", fontsize=9)
+        ax.text(cx, cy, labels.get(node, node), ha="center", va="center", fontsize=node_size)
     for a, b, text, style_kw in arrows:
         (xa, ya), (xb, yb) = pos[a], pos[b]
         pa, pb = (xa * xscale, ya * yscale), (xb * xscale, yb * yscale)
@@ -132,8 +138,9 @@ def _draw(ax, pos, labels, arrows, *, width=0.62, height=0.5, bottom=0.8):
                 # the arc's apex lies off the chord by rad/2 times its length
                 dx, dy = pb[0] - pa[0], pb[1] - pa[1]
                 mx, my = mx + rad / 2 * dy, my - rad / 2 * dx
-            ax.text(mx, my, text, ha="center", va="center", fontsize=8,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
+            ax.text(mx, my, text, ha="center", va="center", fontsize=label_size,
+                    color=style_kw.get("color", "#222"),
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.95})
     xs = [p[0] * xscale for p in pos.values()]
     ys = [p[1] * yscale for p in pos.values()]
     ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
@@ -243,15 +250,99 @@ def path_diagram(estimates: pd.DataFrame, *, nodes=STUDY_NODES, labels=None,
     drawn = [n for n in nodes if any(n in e for e in edges)]
     pos = layered_layout(edges, drawn)
     arrows = []
+    last = max(x for x, _ in pos.values())
     for _, r in reg.iterrows():
         b, p = float(r[coef]), float(r["pvalue"]) if pd.notna(r["pvalue"]) else math.nan
         sig = bool(np.isfinite(p) and p < 0.05)
-        kw = {"at": 0.5, "color": "#222" if sig else "#888", "ls": "-" if sig else "--"}
+        # labels of the arrows that fan out of (or into) one node sit near the other end, apart
+        x_from, x_to = pos[r["rhs"]][0], pos[r["lhs"]][0]
+        at = 0.5 if x_to - x_from > 1 else 0.62 if x_from == 0 else 0.38 if x_to == last else 0.5
+        kw = {"at": at, "color": "#222" if sig else "#777", "ls": "-" if sig else "--", "lw": 1.4 if sig else 1.1}
         arrows.append((r["rhs"], r["lhs"], f"{_coef(b)}{stars(p)}", kw))
-    fig, ax = plt.subplots(figsize=(8, 5))
-    _draw(ax, pos, dict(labels or {}), arrows)
+    fig, ax = plt.subplots(figsize=(10, 6.4))
+    _draw(ax, pos, dict(labels or {}), arrows, xscale=3.0, yscale=1.75, height=0.55, node_size=11, label_size=10.5)
     if title:
         ax.set_title(title, fontsize=10)
     if note:
-        fig.text(0.5, 0.02, note, ha="center", va="bottom", fontsize=8, color="#444")
+        fig.text(0.5, 0.02, note, ha="center", va="bottom", fontsize=9, color="#444")
+    return fig
+
+
+def bootstrap_t_figure(*, n_clusters: int = 30, cluster_size: int = 15, icc: float = 0.2, n_boot: int = 999,
+                       seed: int = 20250721):
+    """Step by step, the symmetric bootstrap-t interval of a cluster bootstrap, on a small simulated example.
+
+    A sample of ``n_clusters`` communities of ``cluster_size`` respondents
+    (a score with intraclass correlation ``icc``) is drawn with ``seed``;
+    its mean is the estimate.  Each of ``n_boot`` draws resamples whole
+    communities, re-estimates the mean and its cluster-robust standard error
+    (the sandwich with scores summed within the drawn communities), and
+    studentizes: ``t*_b = (mean*_b - mean) / se*_b``.  The interval is
+    ``mean ± c·se`` with ``c`` the 95% quantile of ``|t*_b|``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the bootstrap means (their 2.5% and 97.5% quantiles: the
+        percentile interval).  Middle: the ``t*_b`` with ``±c`` and ``±1.96``.
+        Right: the symmetric bootstrap-t, percentile and normal (Wald)
+        intervals.  The simulated data are labelled as such.
+    """
+    import matplotlib.pyplot as plt
+
+    style.use()
+    rng = np.random.default_rng(seed)
+    u = rng.normal(0, np.sqrt(icc), n_clusters)
+    y = (u[:, None] + rng.normal(0, np.sqrt(1 - icc), (n_clusters, cluster_size))).ravel()
+    g = np.repeat(np.arange(n_clusters), cluster_size)
+
+    def mean_se(values, groups):
+        m = values.mean()
+        sums = np.bincount(groups, weights=values - m)
+        k = len(np.unique(groups))
+        return m, np.sqrt(k / (k - 1) * np.sum(sums ** 2)) / len(values)
+
+    est, se = mean_se(y, g)
+    boot_m, boot_t = np.empty(n_boot), np.empty(n_boot)
+    for b in range(n_boot):
+        pick = rng.integers(0, n_clusters, n_clusters)
+        yb = np.concatenate([y[g == c] for c in pick])
+        gb = np.repeat(np.arange(n_clusters), cluster_size)  # a drawn community counts once per draw
+        mb, sb = mean_se(yb, gb)
+        boot_m[b], boot_t[b] = mb, (mb - est) / sb
+    c = float(np.quantile(np.abs(boot_t), 0.95))
+    lo_p, hi_p = np.quantile(boot_m, [0.025, 0.975])
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1, 1, 1.1]})
+    ax = axes[0]
+    ax.hist(boot_m, bins=40, color="#bbb")
+    for v in (lo_p, hi_p):
+        ax.axvline(v, color="#555", ls=":")
+    ax.axvline(est, color="#000")
+    ax.set_title(r"① 整群重抽社区，重估均值 $\theta^*_b$", fontsize=10)
+    ax = axes[1]
+    ax.hist(boot_t, bins=40, color="#bbb")
+    for v in (-c, c):
+        ax.axvline(v, color="#000")
+    for v in (-1.96, 1.96):
+        ax.axvline(v, color="#888", ls="--")
+    ax.set_title(r"② $t^*_b = (\theta^*_b - \hat\theta)\,/\,se^*_b$；$|t^*_b|$ 的 95% 分位 $c$", fontsize=10)
+    ax.text(0.98, 0.95, f"c = {c:.2f}\n（正态：1.96）", transform=ax.transAxes, ha="right", va="top", fontsize=9)
+    ax = axes[2]
+    rows = [(r"对称 bootstrap-t  $\hat\theta \pm c\cdot se$", est - c * se, est + c * se, "#000"),
+            (r"百分位  $\theta^*_b$ 的 2.5%–97.5% 分位", lo_p, hi_p, "#555"),
+            (r"正态（Wald）  $\hat\theta \pm 1.96\cdot se$", est - 1.96 * se, est + 1.96 * se, "#888")]
+    for i, (name, lo, hi, color) in enumerate(rows):
+        y_row = len(rows) - 1 - i
+        ax.plot([lo, hi], [y_row, y_row], color=color, lw=2.5)
+        ax.plot([est], [y_row], "o", color=color)
+        ax.text(lo, y_row + 0.12, name, fontsize=9, va="bottom")
+    ax.set_ylim(-0.4, len(rows) - 0.2)
+    ax.set_yticks([])
+    ax.set_title("③ 区间", fontsize=10)
+    for ax in axes:
+        ax.tick_params(labelsize=8)
+    fig.text(0.5, -0.02, f"模拟示例（非研究数据）：{n_clusters} 个社区 × {cluster_size} 人，ICC = {icc:.2f}，"
+             f"{n_boot} 次聚类 bootstrap，种子 {seed}。Simulated example, not the study's data.",
+             ha="center", va="top", fontsize=8, color="#444")
+    fig.tight_layout()
     return fig

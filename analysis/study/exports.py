@@ -49,7 +49,8 @@ _PII_NAMES_KOBO = {"pii_name": "respondent_name", "pii_phone": "phone", "pii_id_
 # writers
 # ----------------------------------------------------------------------
 def _scale_text(inst) -> dict[int, str]:
-    return {lab.value: lab.zh for lab in inst.scale.labels}
+    dk = inst.scale.dont_know
+    return {lab.value: lab.zh for lab in inst.scale.labels + ((dk,) if dk is not None else ())}
 
 
 def _choice_text(cv) -> dict[int, str]:

@@ -20,7 +20,7 @@ import re
 import pandas as pd
 
 __all__ = ["TERMS", "CODES", "INTERVALS", "ESTIMATORS", "BOOTSTRAP_UNITS", "glossary", "code_labels", "zh",
-           "zh_expression", "interval_name", "estimator_name"]
+           "zh_expression", "interval_name", "estimator_name", "COLUMNS", "column_label"]
 
 #: Governance and method terms: (中文, English, short explanation in Chinese).
 TERMS: tuple[tuple[str, str, str], ...] = (
@@ -108,6 +108,11 @@ CODES: dict[str, str] = {
     "quantile_95_50_5": "样本第 95、50、5 百分位数锚点",
     "quantile_75_50_25": "样本第 75、50、25 百分位数锚点",
     "scale_3_35_4": "量表点 4、3.5、3 锚点",
+    # treatments of missing items and bootstrap methods (study.yaml, results/*/headline.json)
+    "two.stage": "两阶段极大似然（先以 EM 估计饱和均值与协方差，再以 ML 拟合）",
+    "two-stage": "两阶段极大似然（先以 EM 估计饱和均值与协方差，再以 ML 拟合）",
+    "listwise": "列删（只用全部题项都作答的问卷）", "fiml": "全信息极大似然（FIML）",
+    "two-stage-em": "每个 bootstrap 样本重新做 EM 再以 ML 拟合",
 }
 
 #: Bootstrap interval types (``study.yaml`` ``structural.bootstrap_interval``, the keys of
@@ -136,6 +141,76 @@ BOOTSTRAP_UNITS: dict[str, str] = {
     "community": "按社区整群重抽样（聚类 bootstrap）",
     "respondent": "逐个重抽受访者",
 }
+
+#: Column headers of the book's tables: results column -> Chinese header.  :func:`column_label`
+#: prints ``中文 (column)`` so that a reader still finds the lavaan / results-file name.
+COLUMNS: dict[str, str] = {
+    # lavaan parameter tables
+    "lhs": "左侧变量", "op": "关系", "rhs": "右侧变量", "label": "标签", "level": "层次", "group": "组",
+    "est": "估计值", "se": "标准误", "z": "z 值", "pvalue": "p 值", "ci_lower": "区间下限", "ci_upper": "区间上限",
+    "std_all": "标准化估计值", "std_se": "标准化标准误", "std_ci_lower": "标准化区间下限",
+    "std_ci_upper": "标准化区间上限", "boot_se": "bootstrap 标准误", "mc_se": "蒙特卡洛标准误",
+    "ci_lower_delta": "delta 法下限", "ci_upper_delta": "delta 法上限",
+    "ci_lower_boot": "报告区间下限", "ci_upper_boot": "报告区间上限",
+    "ci_lower_perc": "百分位下限", "ci_upper_perc": "百分位上限", "ci_lower_bc": "偏差校正下限",
+    "ci_upper_bc": "偏差校正上限", "ci_lower_mc": "蒙特卡洛下限", "ci_upper_mc": "蒙特卡洛上限",
+    # fit
+    "model": "模型", "chisq": "χ²", "df": "自由度", "npar": "参数个数", "nobs": "样本量", "cfi": "CFI", "tli": "TLI",
+    "rmsea": "RMSEA", "rmsea_ci_lower": "RMSEA 下限", "rmsea_ci_upper": "RMSEA 上限", "srmr": "SRMR", "aic": "AIC",
+    "bic": "BIC", "converged": "收敛", "n_issues": "问题数", "compared_with": "比较对象", "delta_chisq": "Δχ²",
+    "delta_df": "Δ自由度", "delta_pvalue": "Δχ² 的 p 值", "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA",
+    "chisq_scaled": "校正 χ²", "cfi_robust": "稳健 CFI", "tli_robust": "稳健 TLI", "rmsea_robust": "稳健 RMSEA",
+    "lrt_delta_chisq": "Δχ²", "lrt_delta_df": "Δ自由度", "lrt_pvalue": "Δχ² 的 p 值", "lrt_delta_cfi": "ΔCFI",
+    "lrt_delta_rmsea": "ΔRMSEA", "method_variance": "方法方差",
+    # reliability, validity, factor analysis
+    "scale": "构念", "name_zh": "名称", "n_items": "题项数", "alpha": "α", "omega": "ω", "cr": "组合信度 CR",
+    "ave": "AVE", "factor": "因子", "component": "成分", "pc_observed": "主成分特征值（观测）",
+    "pc_simulated": "主成分特征值（模拟均值）", "pc_quantile": "主成分特征值（模拟 95% 分位）",
+    "pc_sd": "主成分特征值（模拟标准差）", "fa_observed": "因子特征值（观测）", "fa_simulated": "因子特征值（模拟均值）",
+    "fa_quantile": "因子特征值（模拟 95% 分位）", "fa_sd": "因子特征值（模拟标准差）",
+    "group_var": "分组变量", "n_groups": "组数", "invariant": "不变性成立", "status": "状态",
+    "method": "方法", "share": "方差比例", "eigenvalue": "特征值", "threshold": "界值", "dominant": "占主导",
+    # clustering, power
+    "score": "得分", "icc1": "ICC(1)", "n_clusters": "社区数", "mean_size": "平均每社区人数",
+    "design_effect": "设计效应", "n_effective": "有效样本量", "n": "样本量", "param": "参数",
+    "truth_kind": "真值类型", "truth": "真值", "mean": "均值", "bias": "偏差", "rel_bias": "相对偏差",
+    "rmse": "均方根误差", "emp_se": "经验标准误", "n_valid": "有效重复数", "n_invalid": "无效重复数",
+    "interval": "区间", "coverage_mc_se": "覆盖率的蒙特卡洛标准误",
+    # data and screening
+    "rule": "筛查规则", "flagged": "标记数", "n_before": "筛查前", "n_after": "筛查后", "active": "启用",
+    "not_evaluable": "无法判断", "target": "针对的问题问卷", "tp": "真阳性", "fp": "假阳性", "fn": "假阴性",
+    "tn": "真阴性", "sensitivity": "灵敏度", "specificity": "特异度", "variable": "变量", "label_zh": "类别",
+    "label_en": "Category", "percent": "百分比",
+    # robustness
+    "strategy": "缺失数据处理", "specification": "设定", "description": "说明", "delta_std_all": "与参照之差",
+    "significance_changed": "显著性改变", "reference": "参照设定", "group_equal": "跨组相等的参数",
+    # configurational
+    "condition": "条件", "ceiling": "上限线", "effect_size": "效应量 d", "size": "样本量", "accuracy": "准确度",
+    "ceiling_zone": "上限区", "scope": "范围", "p_value": "p 值", "necessary": "必要", "row": "行",
+    "incl": "一致性", "pri": "PRI", "out": "结果", "cases": "案例", "kind": "解的类型", "term": "组态",
+    "term_consistency": "组态一致性", "term_pri": "组态 PRI", "raw_coverage": "原始覆盖度",
+    "unique_coverage": "唯一覆盖度", "core": "核心条件", "consistency": "一致性", "coverage": "覆盖度",
+    "expression": "表达式", "exact": "完全恢复", "contains": "包含真值", "correct": "正确", "extra_terms": "多余组态",
+    "communities": "社区数", "pri_cut": "PRI 阈值", "replications": "重复次数", "mc_se_max": "最大蒙特卡洛标准误",
+    "anchors": "锚点", "incl_cut": "一致性阈值", "reported": "报告设定", "n_positive": "结果为 1 的行数",
+    "same_as_reported": "与报告解相同", "recovered": "恢复真值",
+}
+
+
+def column_label(column: str) -> str:
+    """The header of a results column in the book: ``中文 (column)``, or the column when unknown.
+
+    A header that already holds Chinese is returned as it is.
+
+    Examples
+    --------
+    >>> column_label("est"), column_label("ci_lower_boot"), column_label("效应 Effect")
+    ('估计值 (est)', '报告区间下限 (ci_lower_boot)', '效应 Effect')
+    """
+    column = str(column)
+    if column not in COLUMNS or re.search(r"[\u4e00-\u9fff]", column):
+        return column
+    return f"{COLUMNS[column]} ({column})"
 
 _PREFIX_ZH = {"role": "身份", "community_type": "社区类型"}
 _DUMMY_PREFIX = {"role": "role", "community_type": "ctype"}

@@ -46,7 +46,9 @@ Special codes
     问卷星's numeric download writes ``-3`` for a question skipped by jump
     logic (``(跳过)`` in the text download) and ``-2`` for a question not
     shown by display logic; both are read as missing by design and counted
-    per item.
+    per item.  So is the don't-know answer (code ``8`` or its text
+    ``不清楚``, ``scale.dont_know`` of the instrument) on the items that offer
+    it (``dont_know: true``); on any other item it is out of range.
 Completion time
     ``所用时间`` and its variants (答题时间, 用时, 作答时长, ...) in any of
     ``150``, ``150秒``, ``2分30秒``, ``1小时2分3秒``, ``00:02:30``, ``2:30``
@@ -206,7 +208,7 @@ class IngestReport:
         lines += [f"  quarantine: {k}: {v}" for k, v in sorted(self.reasons.items())]
         n_special = sum(sum(v.values()) for v in self.special_codes.values())
         if n_special:
-            lines.append(f"  missing by design (问卷星 -3/-2): {n_special} answers")
+            lines.append(f"  missing by design (问卷星 -3/-2, don't know): {n_special} answers")
         lines += [f"  open answers: {v} {k} replaced" for k, v in sorted(self.redactions.items())]
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  wrote {p}" for p in self.outputs]
@@ -292,8 +294,10 @@ def _shown(text: str) -> str:
 class _Column:
     """How the answers of one instrument variable are read and checked (from the table schema)."""
 
-    def __init__(self, code: str, kind: str, constraints: dict, labels: dict, redact_text: bool):
+    def __init__(self, code: str, kind: str, constraints: dict, labels: dict, redact_text: bool,
+                 dont_know: int | None = None):
         self.code, self.kind = code, kind
+        self.dont_know = dont_know          # the don't-know code this item offers (missing by design)
         self.minimum = constraints.get("minimum")
         self.maximum = constraints.get("maximum")
         self.enum = set(constraints["enum"]) if "enum" in constraints else None
@@ -342,6 +346,8 @@ class _Column:
             v = self.labels.get(u, self.labels.get(u.lower()))
             if v is None:
                 return None, f"{self.code}: unknown answer (text of {len(t)} characters)", None, None
+        if self.dont_know is not None and v == self.dont_know:
+            return None, None, f"don't know ({v})", None
         if (self.enum is not None and v not in self.enum) or (self.minimum is not None and v < self.minimum) \
                 or (self.maximum is not None and v > self.maximum):
             return None, f"{self.code}: out of range (a number outside {self.describe_range()})", None, None
@@ -351,10 +357,12 @@ class _Column:
 def _columns(inst) -> dict[str, _Column]:
     schema = instrument_schema(inst)
     ctx = {cv.code: cv for cv in inst.context}
+    dont_know = set(inst.dont_know_codes)
     cols = {}
     for f in schema.fields:
         cons = dict(f.constraints or {})
         code = f.name
+        dk = None
         if code in ctx:
             cv = ctx[code]
             kind = "text" if cv.kind == "text" else cv.kind
@@ -365,10 +373,12 @@ def _columns(inst) -> dict[str, _Column]:
         else:
             kind = "likert"
             labels = {}
-            for lab in inst.scale.labels:
+            dk = inst.scale.dont_know if code in dont_know else None
+            for lab in inst.scale.labels + ((dk,) if dk is not None else ()):
                 labels[unicodedata.normalize("NFKC", str(lab.zh)).strip()] = lab.value
                 labels[str(lab.en).strip().lower()] = lab.value
-        cols[code] = _Column(code, kind, cons, labels, redact_text=(kind == "text"))
+        cols[code] = _Column(code, kind, cons, labels, redact_text=(kind == "text"),
+                             dont_know=None if dk is None else dk.value)
     return cols
 
 
@@ -606,8 +616,8 @@ def _display(col: _Column, text: str, value) -> str:
     t = text.strip()
     if t in MISSING_TOKENS:
         return ""
-    if t in SPECIAL_CODES:
-        return t
+    if t in SPECIAL_CODES or col.code_cell(text)[2]:
+        return t                                    # a missing-by-design code, not a respondent's text
     return _shape(t)
 
 

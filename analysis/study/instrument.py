@@ -12,7 +12,7 @@ Examples
 --------
 >>> ins = load_instrument()
 >>> len(ins.constructs), len(ins.items), ins.item_codes("PL")
-(12, 48, ['PL1', 'PL2', 'PL3', 'PL4'])
+(12, 53, ['PL1', 'PL2', 'PL3', 'PL4'])
 >>> [v.rule for v in check_instrument(seed_dir="/no/such/folder")]  # every rule but the quotes passes
 ['quote']
 """
@@ -33,17 +33,18 @@ from analysis.study.seed import SECTIONS, read_seed
 __all__ = [
     "ScaleLabel", "Scale", "Item", "Construct", "SecondOrder", "AttentionCheck", "Choice",
     "ContextVariable", "Consent", "Pathway", "Instrument", "Violation", "RULES",
-    "load_instrument", "check_instrument",
+    "load_instrument", "check_instrument", "halfwidth_punctuation",
 ]
 
 #: The rules :func:`check_instrument` applies (name -> what it demands).
 RULES = {
-    "quote": "the seed quote occurs verbatim (whitespace aside) in the named section of the seed article",
+    "quote": "the seed quote occurs verbatim (whitespace and punctuation width aside) in the named section of the seed article",
     "min_items": "every first-order construct has at least 3 items",
     "translation": "every text has both a Chinese (zh) and an English (en) version",
     "unique_code": "every code (construct, item, attention check, context variable) is unique",
     "reverse_flag": "negative wording (a polarity marker in the text) <=> polarity: negative <=> reverse: true",
     "structure": "references resolve (parents, children, sections, codes) and values are well-formed",
+    "punctuation": "Chinese text uses full-width punctuation (，：；！？（）), never , : ; ! ? ( ) next to a Chinese character",
 }
 
 
@@ -61,10 +62,16 @@ class ScaleLabel:
 
 @dataclass(frozen=True)
 class Scale:
-    """The agreement scale shared by all Likert items (``points`` = 5)."""
+    """The agreement scale shared by all Likert items (``points`` = 5).
+
+    ``dont_know`` is the answer offered beside the points on the items that
+    flag it (:attr:`Item.dont_know`): its code lies outside ``1..points`` and
+    is read as missing by design.
+    """
 
     points: int
     labels: tuple
+    dont_know: ScaleLabel | None = None
 
     @property
     def values(self) -> list[int]:
@@ -72,8 +79,8 @@ class Scale:
         return list(range(1, self.points + 1))
 
     def label(self, value: int, lang: str = "zh") -> str:
-        """The label of ``value`` in ``lang`` (``"zh"`` or ``"en"``)."""
-        for lab in self.labels:
+        """The label of ``value`` in ``lang`` (``"zh"`` or ``"en"``); the don't-know code included."""
+        for lab in self.labels + ((self.dont_know,) if self.dont_know is not None else ()):
             if lab.value == value:
                 return getattr(lab, lang)
         raise ValueError(f"{value!r} is not a point of the {self.points}-point scale")
@@ -85,7 +92,10 @@ class Item:
 
     ``polarity`` is the direction of the wording (``"positive"`` or
     ``"negative"``); ``reverse`` says the item is scored ``points + 1 - x``.
-    The two must agree (rule ``reverse_flag``).
+    The two must agree (rule ``reverse_flag``).  ``dont_know`` says the item
+    offers the scale's don't-know answer (:attr:`Scale.dont_know`);
+    ``split_from`` names the version-1 item whose double-barrelled statement
+    this item is one half of.
     """
 
     code: str
@@ -96,6 +106,8 @@ class Item:
     seed_section: str
     seed_quote: str
     polarity: str = "positive"
+    dont_know: bool = False
+    split_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +258,11 @@ class Instrument:
     def reverse_codes(self) -> list[str]:
         """Codes of the reverse-keyed items."""
         return [it.code for it in self.items if it.reverse]
+
+    @property
+    def dont_know_codes(self) -> list[str]:
+        """Codes of the items that offer the don't-know answer, in questionnaire order."""
+        return [it.code for it in self.items if it.dont_know]
 
     @property
     def context_codes(self) -> list[str]:
@@ -536,7 +553,14 @@ def load_instrument(path=None) -> Instrument:
                    _text(lab.get("zh")), _text(lab.get("en")))
         for lab in _need(sc, "labels", "scale", path, list)
     )
-    scale = Scale(points=_int(_need(sc, "points", "scale", path), "scale.points", path), labels=labels)
+    dk = sc.get("dont_know")
+    if dk is not None and not isinstance(dk, dict):
+        raise InputError("scale.dont_know must be a mapping {value, zh, en}", file=path)
+    dont_know = None if dk is None else ScaleLabel(
+        _int(_need(dk, "value", "scale.dont_know", path), "scale.dont_know value", path),
+        _text(dk.get("zh")), _text(dk.get("en")))
+    scale = Scale(points=_int(_need(sc, "points", "scale", path), "scale.points", path), labels=labels,
+                  dont_know=dont_know)
 
     pol = raw.get("polarity") or {}
     markers_zh = tuple(str(m) for m in (pol.get("markers_zh") or ()))
@@ -556,13 +580,20 @@ def load_instrument(path=None) -> Instrument:
             seed = it.get("seed") or {}
             if not isinstance(seed, dict):
                 raise InputError(f"item {icode}: 'seed' must be a mapping with 'section' and 'quote'", file=path)
-            reverse = it.get("reverse", False)
-            if not isinstance(reverse, bool):
-                raise InputError(f"item {icode}: 'reverse' must be true or false, got {reverse!r}", file=path)
+            extra = sorted(str(k) for k in seed if k not in ("section", "quote", "__line__"))
+            if extra:
+                raise InputError(f"item {icode}: 'seed' has unknown keys {extra} (line {seed.get('__line__')}); "
+                                 "a half-width comma inside {...} ends the quote in YAML: write ，", file=path)
+            flags = {}
+            for key in ("reverse", "dont_know"):
+                flags[key] = it.get(key, False)
+                if not isinstance(flags[key], bool):
+                    raise InputError(f"item {icode}: {key!r} must be true or false, got {flags[key]!r}", file=path)
             items.append(Item(
                 code=icode, construct=code, text_zh=_text(it.get("zh")), text_en=_text(it.get("en")),
-                reverse=reverse, seed_section=_text(seed.get("section")), seed_quote=_text(seed.get("quote")),
-                polarity=_text(it.get("polarity")) or "positive",
+                reverse=flags["reverse"], seed_section=_text(seed.get("section")),
+                seed_quote=_text(seed.get("quote")), polarity=_text(it.get("polarity")) or "positive",
+                dont_know=flags["dont_know"], split_from=_text(it.get("split_from")) or None,
             ))
         constructs.append(Construct(code=code, name_zh=_text(c.get("name_zh")), name_en=_text(c.get("name_en")),
                                     pathway=_text(c.get("pathway")), parent=_text(c.get("parent")) or None,
@@ -649,6 +680,7 @@ def check_instrument(path=None, seed_dir=None) -> list[Violation]:
     _check_min_items(ins, add)
     _check_translation(ins, add)
     _check_reverse(ins, add)
+    _check_punctuation(ins, add)
     seed = read_seed(seed_dir)
     if seed is None:
         where = Path(paths.SEED_DIR if seed_dir is None else seed_dir)
@@ -703,6 +735,15 @@ def _check_structure(ins, add):
                 add(so.code, "structure", f"child {ch} does not name {so.code} as its parent")
     if len(ins.scale.labels) != ins.scale.points or [lab.value for lab in ins.scale.labels] != ins.scale.values:
         add("scale", "structure", f"the scale needs labels for exactly the values 1..{ins.scale.points}")
+    dk = ins.scale.dont_know
+    if dk is not None and (dk.value in ins.scale.values or dk.value in (-2, -3)):
+        add("scale", "structure", f"the don't-know code {dk.value} must lie outside the scale 1..{ins.scale.points} "
+                                  "and differ from 问卷星's special codes -2 and -3")
+    for it in ins.items:
+        if it.dont_know and dk is None:
+            add(it.code, "structure", "dont_know: true but the scale declares no dont_know answer")
+        if it.split_from is not None and it.split_from not in ins.item_codes(it.construct):
+            add(it.code, "structure", f"split_from {it.split_from!r} is not an item of construct {it.construct}")
     at = ins.attention_check
     if at.correct not in ins.scale.values:
         add(at.code, "structure", f"correct answer {at.correct} is not a point of the scale")
@@ -744,7 +785,7 @@ def _check_translation(ins, add):
         pair(so.code, "second-order name", so.name_zh, so.name_en)
     at = ins.attention_check
     pair(at.code, "attention check text", at.text_zh, at.text_en)
-    for lab in ins.scale.labels:
+    for lab in ins.scale.labels + ((ins.scale.dont_know,) if ins.scale.dont_know is not None else ()):
         pair(f"scale {lab.value}", "scale label", lab.zh, lab.en)
     for v in ins.context:
         pair(v.code, "label", v.label_zh, v.label_en)
@@ -787,6 +828,71 @@ def _check_reverse(ins, add):
             if negative and text and not found:
                 add(it.code, "reverse_flag",
                     f"polarity: negative but the {lang} wording has none of the negative markers {list(markers)}")
+
+
+#: Half-width punctuation that Chinese text writes full-width, and its full-width form.
+_FULL_WIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
+#: A Chinese character or a CJK / full-width punctuation mark.
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def halfwidth_punctuation(text: str) -> list[str]:
+    """Half-width punctuation next to a Chinese character, each shown in its context.
+
+    Chinese text writes ``，：；！？（）``; a half-width ``, : ; ! ? ( )``
+    with a Chinese character (or CJK punctuation) immediately before or after
+    it is a typesetting slip.  Half-width marks between Latin letters or
+    digits (``ZZ03``, ``18-29``, English text) are left alone.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    list of str
+        One entry per offending mark: up to three characters either side,
+        the mark and its full-width form, e.g. ``'您好!我们 (! -> ！)'``.
+
+    Examples
+    --------
+    >>> halfwidth_punctuation("您好!我们是课题组(联系人)。Hello, world!")
+    ['您好!我们是 (! -> ！)', '课题组(联系人 (( -> （)', '联系人)。He () -> ）)']
+    >>> halfwidth_punctuation("您好！编码 ZZ03, 18-29岁")
+    []
+    """
+    out = []
+    for i, ch in enumerate(text):
+        if ch not in _FULL_WIDTH:
+            continue
+        prev = text[i - 1] if i else ""
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if (prev and _CJK.match(prev)) or (nxt and _CJK.match(nxt)):
+            out.append(f"{text[max(0, i - 3):i + 4]} ({ch} -> {_FULL_WIDTH[ch]})")
+    return out
+
+
+def _strings(obj, owner):
+    """Every string held by a loaded instrument object, with the code of the object that holds it."""
+    if isinstance(obj, str):
+        yield owner, obj
+    elif isinstance(obj, (list, tuple)):
+        for x in obj:
+            yield from _strings(x, owner)
+    elif isinstance(obj, dict):
+        for k, x in obj.items():
+            yield from _strings(x, owner if owner != "meta" else f"meta.{k}")
+    elif hasattr(obj, "__dataclass_fields__"):
+        code = getattr(obj, "code", None) or getattr(obj, "section", None) or owner
+        for name in obj.__dataclass_fields__:
+            if name not in ("path", "lines", "markers_en", "markers_zh"):
+                yield from _strings(getattr(obj, name), code if name != "meta" else "meta")
+
+
+def _check_punctuation(ins, add):
+    for owner, text in _strings(ins, "(instrument)"):
+        for hit in halfwidth_punctuation(text):
+            add(owner, "punctuation", f"half-width punctuation in Chinese text: {hit}")
 
 
 def _check_quotes(ins, seed, add):

@@ -74,6 +74,9 @@ class ResponseProcess:
     duration_median_s: float
     duration_sdlog: float
     speeder_duration_s: tuple[float, float]
+    #: Role code -> probability that an attentive respondent answers "don't know" (code
+    #: ``scale.dont_know`` of the instrument) to an item that offers it (empty: never).
+    dont_know_prob_by_role: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,12 @@ class Population:
     response: ResponseProcess
     fieldwork: tuple[_dt.date, _dt.date]
     source: str = field(default="", compare=False)
+    #: ``moderation:`` section: ``{"moderator": control, "path": (from, to), "interaction": g}``, the change of
+    #: the standardized path per SD of the moderator (empty: no moderation).
+    moderation: dict = field(default_factory=dict)
+    #: ``community_households:`` section: lognormal ``meanlog``/``sdlog`` of the households of a community
+    #: (the sampling frame's community sizes, from which the design weights follow).
+    community_households: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------
     @property
@@ -165,9 +174,12 @@ class Population:
         inv = np.linalg.inv(np.eye(k) - B)
         psi_b = np.zeros(k)
         psi_w = np.zeros(k)
+        extra = np.zeros(k)  # the interaction term's variance (g^2: the product of two independent N(0, 1))
+        if self.moderation:
+            extra[STRUCTURAL.index(self.moderation["path"][1])] = self.moderation["interaction"] ** 2
         for j, name in enumerate(STRUCTURAL):  # topological order: solve one at a time
             between = (inv @ np.diag(psi_b) @ inv.T)[j, j]
-            within = (inv @ (np.diag(psi_w) + G @ G.T) @ inv.T)[j, j]
+            within = (inv @ (np.diag(psi_w + extra) + G @ G.T) @ inv.T)[j, j]
             need_b = self.icc[name] - between
             need_w = (1.0 - self.icc[name]) - within
             if need_b < -1e-12 or need_w <= 0:
@@ -309,6 +321,7 @@ class Population:
             "r_squared": self.r_squared().to_dict(),
             "thresholds": list(self.response.thresholds),
             "threshold_shift": self.response.threshold_shift,
+            "moderation": {**self.moderation, "path": list(self.moderation.get("path", ()))},
         }
 
 
@@ -383,10 +396,22 @@ def load_population(path=None) -> Population:
             duration_median_s=float(r["duration_median_s"]),
             duration_sdlog=float(r["duration_sdlog"]),
             speeder_duration_s=tuple(float(x) for x in r["speeder_duration_s"]),
+            dont_know_prob_by_role={int(k): float(v) for k, v in (r.get("dont_know_prob_by_role") or {}).items()},
         )
+        if not all(0.0 <= p < 1.0 for p in response.dont_know_prob_by_role.values()):
+            raise InputError("response.dont_know_prob_by_role must be probabilities in [0, 1)", file=path)
         if list(response.thresholds) != sorted(response.thresholds) or len(response.thresholds) != 4:
             raise InputError("response.thresholds must be four increasing numbers", file=path)
         fw = raw["fieldwork"]
+        moderation = {}
+        if raw.get("moderation"):
+            m = raw["moderation"]
+            moderation = {"moderator": str(m["moderator"]), "path": tuple(str(v) for v in m["path"]),
+                          "interaction": float(m["interaction"])}
+            if moderation["moderator"] not in CONTROLS:
+                raise InputError(f"moderation.moderator must be one of {list(CONTROLS)}", file=path)
+            if moderation["path"][0] != "PL" or moderation["path"][1] not in a:
+                raise InputError("moderation.path must be [PL, <mediator>] (a first-stage path)", file=path)
         pop = Population(
             loadings=loadings,
             second_order=second,
@@ -405,6 +430,8 @@ def load_population(path=None) -> Population:
             response=response,
             fieldwork=(_dt.date.fromisoformat(str(fw["start"])), _dt.date.fromisoformat(str(fw["end"]))),
             source=str(path),
+            moderation=moderation,
+            community_households={k: float(v) for k, v in (raw.get("community_households") or {}).items()},
         )
     except KeyError as exc:
         raise InputError(f"required key {exc.args[0]!r} is missing", file=path) from None

@@ -32,7 +32,7 @@ from analysis.study.instrument import Instrument, load_instrument
 __all__ = [
     "render", "questionnaire_markdown", "questionnaire_html", "write_questionnaire_docx",
     "codebook", "codebook_markdown", "datapackage", "xlsform_sheets", "write_xlsform",
-    "traceability", "traceability_markdown", "LANGS", "XLSFORM_LANG",
+    "traceability", "traceability_markdown", "LANGS", "XLSFORM_LANG", "DOCX_LAYOUT", "grid_column_widths",
 ]
 
 #: Languages of the printable questionnaire.
@@ -42,34 +42,74 @@ XLSFORM_LANG = {"zh": "Chinese (zh)", "en": "English (en)"}
 
 _UI = {
     "zh": {
+        "how_to": "填答说明：请在符合您情况的“□”内打“√”，或在横线上填写；除特别说明外，每题只选一项。",
         "part_community": "第一部分 社区基本情况",
         "part_scales": "第二部分 社区治理评价",
         "part_respondent": "第三部分 个人基本情况",
-        "scale_intro": "请根据您所在社区的实际情况,对下列每一项陈述选择最符合您看法的一项(每行只选一项):",
+        "scale_intro": "请根据您所在社区的实际情况，在每一行最符合您看法的方框内打“√”（每行只选一项）。"
+                       "如果您不了解某一项所说的情况，请选“{dk}”。",
         "no": "题号", "statement": "陈述",
-        "blank": "填写:______",
-        "integer_blank": "填写:______ 年",
-        "thanks": "问卷到此结束,衷心感谢您的参与!",
-        "instruction_consent": "请选择:",
-        "synthetic": "",
-        "code": "编码",
+        "blank": "填写：____________",
+        "integer_blank": "填写：______ 年",
+        "thanks": "问卷到此结束，衷心感谢您的参与！",
+        "page": ("第 ", " 页，共 ", " 页"),
+        "grid_header": "labels",        # the answer columns are headed by the scale labels
     },
     "en": {
+        "how_to": "How to answer: tick (√) the box that fits you, or write on the line; choose one answer per "
+                  "question unless told otherwise.",
         "part_community": "Part 1. Your community",
         "part_scales": "Part 2. How your community is governed",
         "part_respondent": "Part 3. About you",
-        "scale_intro": "Thinking of your own community, choose for each statement the answer closest to your view (one per row):",
+        "scale_intro": "Thinking of your own community, tick in each row the box closest to your view (one per row): "
+                       "{legend}. If you do not know about what a statement describes, tick “{dk}”.",
         "no": "No.", "statement": "Statement",
-        "blank": "Write here: ______",
+        "blank": "Write here: ____________",
         "integer_blank": "Write here: ______ years",
         "thanks": "This is the end of the questionnaire. Thank you very much for taking part!",
-        "instruction_consent": "Please choose:",
-        "synthetic": "",
-        "code": "Code",
+        "page": ("Page ", " of ", ""),
+        "grid_header": "values",        # headed 1..5 (English labels do not fit a narrow column)
     },
 }
 _BOX = "□"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+#: Print layout of the DOCX questionnaire (A4), in twentieths of a point (twips; 567 twips = 1 cm).
+#: The Likert grid's columns are fixed: number, statement, the five points and "don't know"; the
+#: statement column takes what the others leave of the text width, so the widths sum to it exactly.
+DOCX_LAYOUT = {
+    "page_width": 11906, "page_height": 16838,             # A4: 210 x 297 mm
+    "margin": 1134,                                         # 2.0 cm on every side
+    "zh": {"no": 510, "answer": 680, "font_pt": 10.0, "header_pt": 9.0},    # 0.9 cm, 1.2 cm
+    "en": {"no": 454, "answer": 624, "font_pt": 9.5, "header_pt": 8.0},     # 0.8 cm, 1.1 cm
+}
+
+
+def grid_column_widths(lang: str, points: int = 5) -> list[int]:
+    """Widths (twips) of the Likert grid's columns in the DOCX questionnaire.
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+    points : int, default 5
+        Points of the agreement scale; one more column holds "don't know".
+
+    Returns
+    -------
+    list of int
+        ``[number, statement, point 1, ..., point k, don't know]``; they sum
+        to the text width of an A4 page with the layout's margins.
+
+    Examples
+    --------
+    >>> w = grid_column_widths("zh")
+    >>> w, sum(w) == DOCX_LAYOUT["page_width"] - 2 * DOCX_LAYOUT["margin"]  # twips: 567 = 1 cm
+    ([510, 5048, 680, 680, 680, 680, 680, 680], True)
+    """
+    lay = DOCX_LAYOUT[lang]
+    text = DOCX_LAYOUT["page_width"] - 2 * DOCX_LAYOUT["margin"]
+    answers = [lay["answer"]] * (points + 1)
+    return [lay["no"], text - lay["no"] - sum(answers)] + answers
 
 
 # ---------------------------------------------------------------------------
@@ -80,20 +120,26 @@ def _title(ins: Instrument, lang: str) -> str:
 
 
 def _likert_rows(ins: Instrument, lang: str, start: int):
-    """Rows (number, code, text) of the scales in questionnaire order, ATTN placed after ``after``."""
+    """Rows ``(number, code, text, dont_know)`` of the scales in questionnaire order, ATTN after ``after``."""
     rows, n = [], start
     at = ins.attention_check
     after = at.after or ins.item_codes()[-1]
     for it in ins.items:
-        rows.append((n, it.code, getattr(it, f"text_{lang}")))
+        rows.append((n, it.code, getattr(it, f"text_{lang}"), it.dont_know))
         n += 1
         if it.code == after:
-            rows.append((n, at.code, getattr(at, f"text_{lang}")))
+            rows.append((n, at.code, getattr(at, f"text_{lang}"), False))
             n += 1
     return rows, n
 
 
+def _dk_label(ins: Instrument, lang: str) -> str:
+    dk = ins.scale.dont_know
+    return getattr(dk, lang) if dk is not None else ""
+
+
 def _blocks(ins: Instrument, lang: str) -> list[tuple]:
+    """The questionnaire as the respondent sees it: numbered questions, no item codes or variable names."""
     ui = _UI[lang]
     cs = ins.consent
     blocks: list[tuple] = [("h1", _title(ins, lang)), ("h2", getattr(cs, f"title_{lang}"))]
@@ -101,6 +147,7 @@ def _blocks(ins: Instrument, lang: str) -> list[tuple]:
         if para.strip():
             blocks.append(("p", para.strip()))
     blocks.append(("choices", [getattr(cs, f"agree_{lang}"), getattr(cs, f"decline_{lang}")]))
+    blocks.append(("note", ui["how_to"]))
     n = 1
 
     def context_part(part, heading):
@@ -110,7 +157,7 @@ def _blocks(ins: Instrument, lang: str) -> list[tuple]:
             if v.part != part:
                 continue
             hint = getattr(v, f"hint_{lang}")
-            blocks.append(("question", f"{n}. {getattr(v, f'label_{lang}')} [{v.code}]", hint))
+            blocks.append(("question", f"{n}. {getattr(v, f'label_{lang}')}", hint))
             if v.kind == "categorical":
                 blocks.append(("choices", [f"{ch.value} {getattr(ch, lang)}" for ch in v.choices]))
             elif v.kind == "integer":
@@ -120,16 +167,24 @@ def _blocks(ins: Instrument, lang: str) -> list[tuple]:
             n += 1
 
     context_part("community", "part_community")
-    blocks.append(("h2", ui["part_scales"]))
-    labels = "; ".join(f"{lab.value} = {getattr(lab, lang)}" for lab in ins.scale.labels)
-    blocks.append(("p", f"{ui['scale_intro']} {labels}"))
+    blocks.append(("h2", ui["part_scales"], "new page"))    # the grid starts on a page of its own
+    dk = _dk_label(ins, lang)
+    legend = ", ".join(f"{lab.value} = {getattr(lab, lang)}" for lab in ins.scale.labels)
+    blocks.append(("p", ui["scale_intro"].format(dk=dk, legend=legend)))
     rows, n = _likert_rows(ins, lang, n)
-    header = [ui["no"], ui["code"], ui["statement"]] + [str(v) for v in ins.scale.values]
-    body = [[str(num), code, text] + [_BOX] * ins.scale.points for num, code, text in rows]
-    blocks.append(("table", header, body))
+    points = [getattr(lab, lang) if ui["grid_header"] == "labels" else str(lab.value) for lab in ins.scale.labels]
+    header = [ui["no"], ui["statement"]] + points + [dk]
+    body = [(str(num), text, offer) for num, _, text, offer in rows]
+    blocks.append(("grid", header, body))
     context_part("respondent", "part_respondent")
     blocks.append(("p", ui["thanks"]))
     return blocks
+
+
+def _grid_cells(row, points: int) -> list[str]:
+    """Cells of one grid row: number, statement, a box per point, a box under 不清楚 where offered."""
+    num, text, offer = row
+    return [num, text] + [_BOX] * points + [_BOX if offer else ""]
 
 
 def _md_escape_cell(text: str) -> str:
@@ -147,6 +202,9 @@ def questionnaire_markdown(ins: Instrument, lang: str = "zh") -> str:
     Returns
     -------
     str
+        Questions numbered consecutively; no item code or variable name
+        appears.  The Likert grid has a "don't know" column, with a box on
+        the items that offer it.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
@@ -159,6 +217,8 @@ def questionnaire_markdown(ins: Instrument, lang: str = "zh") -> str:
             out.append(f"## {block[1]}\n")
         elif kind == "p":
             out.append(f"{block[1]}\n")
+        elif kind == "note":
+            out.append(f"*{block[1]}*\n")
         elif kind == "question":
             text = f"**{block[1]}**"
             if block[2]:
@@ -166,10 +226,11 @@ def questionnaire_markdown(ins: Instrument, lang: str = "zh") -> str:
             out.append(text + "\n")
         elif kind == "choices":
             out.append("\u3000".join(f"{_BOX} {c}" for c in block[1]) + "\n")
-        elif kind == "table":
+        elif kind == "grid":
             header, body = block[1], block[2]
             lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-            lines += ["| " + " | ".join(_md_escape_cell(c) for c in row) + " |" for row in body]
+            lines += ["| " + " | ".join(_md_escape_cell(c) for c in _grid_cells(row, ins.scale.points)) + " |"
+                      for row in body]
             out.append("\n".join(lines) + "\n")
     return "\n".join(out)
 
@@ -183,7 +244,9 @@ _HTML_TEMPLATE = """<!DOCTYPE html>
 body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", "SimSun", sans-serif; max-width: 60em; margin: 2em auto; line-height: 1.5; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ border: 1px solid #888; padding: 0.3em 0.5em; vertical-align: top; }}
-td:nth-child(n+4), th:nth-child(n+4) {{ text-align: center; width: 2.5em; }}
+td:nth-child(n+3), th:nth-child(n+3) {{ text-align: center; width: 3.2em; }}
+@page {{ size: A4; margin: 2cm; }}
+@media print {{ thead {{ display: table-header-group; }} tr {{ break-inside: avoid; }} }}
 </style>
 </head>
 <body>
@@ -220,8 +283,123 @@ def _normalize_zip(path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
+# ----- DOCX helpers (python-docx has no API for these table properties) ------------
+def _xml(tag: str, **attrs):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(f"w:{k}"), str(v))
+    return el
+
+
+def _typeset(doc) -> None:
+    """The stage report's typography (:func:`analysis.study.report._style`), set for a questionnaire.
+
+    宋体 body and black 黑体 headings, declared in the font table with the
+    installed Noto CJK families as alternative names; then a smaller body
+    (10.5 pt, no first-line indent, tight spacing) and bold 12 pt headings,
+    so that the Likert grid stays compact.  The page itself is set by the
+    caller (:data:`DOCX_LAYOUT`).
+    """
+    from docx.enum.text import WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    from .report import _style
+
+    _style(doc)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    pf = normal.paragraph_format
+    pf.first_line_indent = Pt(0)
+    pf.space_before, pf.space_after, pf.line_spacing = Pt(0), Pt(3), 1.15
+    heading = doc.styles["Heading 1"]
+    heading.font.size, heading.font.bold = Pt(12), True
+    hf = heading.paragraph_format
+    hf.space_before, hf.space_after, hf.keep_with_next = Pt(9), Pt(3), True
+    hf.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    theme_lang = doc.settings.element.find(qn("w:themeFontLang"))
+    if theme_lang is not None:                  # the default template says ja-JP: LibreOffice would
+        theme_lang.set(qn("w:eastAsia"), "zh-CN")  # fall back to a Japanese face for Chinese text
+
+
+def _tight(paragraph, align=None, size_pt: float | None = None) -> None:
+    """No space around a paragraph, single line spacing (the grid's cells)."""
+    from docx.shared import Pt
+
+    pf = paragraph.paragraph_format
+    pf.space_before = Pt(0)
+    pf.space_after = Pt(0)
+    pf.line_spacing = 1.0
+    if align is not None:
+        paragraph.alignment = align
+    if size_pt is not None:
+        for run in paragraph.runs:
+            run.font.size = Pt(size_pt)
+
+
+def _page_field(paragraph, instr: str) -> None:
+    fld = _xml("w:fldSimple", instr=instr)
+    run = _xml("w:r")
+    t = _xml("w:t")
+    t.text = "1"
+    run.append(t)
+    fld.append(run)
+    paragraph._p.append(fld)
+
+
+def _grid_table(doc, header, body, lang: str, points: int):
+    """The Likert grid: fixed column widths, header repeated on every page, rows never split."""
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Twips
+
+    lay = DOCX_LAYOUT[lang]
+    widths = grid_column_widths(lang, points)
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = doc.styles["Table Grid"]
+    table.autofit = False                                   # w:tblLayout w:type="fixed"
+    tblpr = table._tbl.tblPr
+    tblw = tblpr.find(qn("w:tblW"))
+    tblw.set(qn("w:w"), str(sum(widths)))
+    tblw.set(qn("w:type"), "dxa")
+    mar = _xml("w:tblCellMar")
+    for side, w in (("top", 14), ("left", 57), ("bottom", 14), ("right", 57)):
+        mar.append(_xml(f"w:{side}", w=w, type="dxa"))
+    tblpr.append(mar)
+    for col, w in zip(table.columns, widths):
+        col.width = Twips(w)
+
+    def fill(row, cells, is_header, offer=True):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(_xml("w:cantSplit"))
+        if is_header:
+            tr_pr.append(_xml("w:tblHeader"))
+        for j, (cell, text, w) in enumerate(zip(row.cells, cells, widths)):
+            cell.width = Twips(w)
+            cell.text = text
+            par = cell.paragraphs[0]
+            left = j == 1 and not is_header
+            _tight(par, WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER,
+                   lay["header_pt"] if is_header else lay["font_pt"])
+            if is_header:
+                for run in par.runs:
+                    run.bold = True
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            if j == len(cells) - 1 and not is_header and not offer:
+                cell._tc.get_or_add_tcPr().append(_xml("w:shd", val="clear", color="auto", fill="EDEDED"))
+
+    fill(table.rows[0], header, True)
+    for row in body:  # row by row: python-docx's table.cell(i, j) is slow on long tables
+        fill(table.add_row(), _grid_cells(row, points), False, offer=row[2])
+    return table
+
+
 def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
-    """Write the printable questionnaire as DOCX (python-docx) for field printing.
+    """Write the printable questionnaire as DOCX (python-docx), laid out for field printing.
 
     Parameters
     ----------
@@ -233,10 +411,26 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
     Returns
     -------
     pathlib.Path
+
+    Notes
+    -----
+    A4 with 2 cm margins (:data:`DOCX_LAYOUT`); the stage report's fonts
+    (black 黑体 headings, 宋体 body, Times New Roman for Latin letters and
+    digits, Noto CJK where 宋体/黑体 are missing); "page X of Y" in the
+    footer.  The Likert
+    grid is one table of fixed column widths that sum to the text width
+    (:func:`grid_column_widths`): a wide statement column and narrow answer
+    columns headed by the scale labels and "don't know", whose box appears
+    only on the items that offer it (a shaded cell elsewhere).  Its header
+    row repeats on every page (``w:tblHeader``) and no row breaks across a
+    page (``w:cantSplit``).  Questions are numbered 1, 2, 3, ... through the
+    whole questionnaire; no item code or variable name is printed.
     """
     from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, Twips
+
+    from .report import HEADING_FONT, _set_fonts
 
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
@@ -244,43 +438,57 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
     doc.core_properties.title = _title(ins, lang)
     doc.core_properties.author = "resilience compendium"
     doc.core_properties.revision = 1
-    for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid"):
-        try:
-            style = doc.styles[style_name]
-        except KeyError:
-            continue
-        style.font.name = "Times New Roman"
-        rpr = style.element.get_or_add_rPr()
-        rfonts = rpr.find(qn("w:rFonts"))
-        if rfonts is None:
-            rfonts = rpr.makeelement(qn("w:rFonts"), {})
-            rpr.append(rfonts)
-        rfonts.set(qn("w:eastAsia"), "SimSun")
-    doc.styles["Normal"].font.size = Pt(10.5)
+    _typeset(doc)
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Twips(DOCX_LAYOUT["page_width"]), Twips(DOCX_LAYOUT["page_height"])
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(sec, side, Twips(DOCX_LAYOUT["margin"]))
+    sec.header_distance = sec.footer_distance = Twips(567)
+
+    foot = sec.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    before, middle, after = _UI[lang]["page"]
+    foot.add_run(before)
+    _page_field(foot, "PAGE")
+    foot.add_run(middle)
+    _page_field(foot, "NUMPAGES")
+    if after:
+        foot.add_run(after)
+
     for block in _blocks(ins, lang):
         kind = block[0]
         if kind == "h1":
-            doc.add_heading(block[1], level=0)
+            par = doc.add_paragraph()
+            par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            par.paragraph_format.space_after = Pt(9)
+            run = par.add_run(block[1])
+            run.bold = True
+            run.font.size = Pt(15)
+            _set_fonts(run._r.get_or_add_rPr(), HEADING_FONT)
         elif kind == "h2":
-            doc.add_heading(block[1], level=1)
+            heading = doc.add_heading(block[1], level=1)
+            heading.paragraph_format.page_break_before = block[2:] == ("new page",)
         elif kind == "p":
             doc.add_paragraph(block[1])
+        elif kind == "note":
+            par = doc.add_paragraph()
+            par.paragraph_format.space_before = Pt(6)
+            run = par.add_run(block[1])
+            run.bold = True
         elif kind == "question":
             par = doc.add_paragraph()
+            par.paragraph_format.keep_with_next = True
+            par.paragraph_format.space_before = Pt(3)
             par.add_run(block[1]).bold = True
             if block[2]:
-                par.add_run("\n" + block[2]).italic = True
+                hint = par.add_run(("（" + block[2] + "）") if lang == "zh" else (" (" + block[2] + ")"))
+                hint.font.size = Pt(9)
+                hint.italic = lang == "en"
         elif kind == "choices":
             doc.add_paragraph("\u3000".join(f"{_BOX} {c}" for c in block[1]))
-        elif kind == "table":
-            header, body = block[1], block[2]
-            table = doc.add_table(rows=1, cols=len(header))
-            table.style = doc.styles["Table Grid"]
-            for cell, h in zip(table.rows[0].cells, header):
-                cell.text = h
-            for row in body:  # row by row: python-docx's table.cell(i, j) is slow on long tables
-                for cell, c in zip(table.add_row().cells, row):
-                    cell.text = c
+        elif kind == "grid":
+            doc.paragraphs[-1].paragraph_format.keep_with_next = True
+            _grid_table(doc, block[1], block[2], lang, ins.scale.points)
     path = Path(path)
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
@@ -293,8 +501,8 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
 # ---------------------------------------------------------------------------
 _CODEBOOK_COLUMNS = [
     "variable", "role", "type", "label_zh", "label_en", "construct", "construct_zh", "construct_en",
-    "second_order", "reverse", "polarity", "min", "max", "values_zh", "values_en", "pattern", "required",
-    "seed_section", "seed_quote",
+    "second_order", "reverse", "polarity", "dont_know", "min", "max", "values_zh", "values_en", "pattern",
+    "required", "seed_section", "seed_quote",
 ]
 
 
@@ -309,19 +517,23 @@ def codebook(ins: Instrument) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``variable, role, type, label_zh, label_en, construct,
-        construct_zh, construct_en, second_order, reverse, polarity, min, max,
-        values_zh, values_en, pattern, required, seed_section, seed_quote``.
+        construct_zh, construct_en, second_order, reverse, polarity,
+        dont_know, min, max, values_zh, values_en, pattern, required,
+        seed_section, seed_quote``.
         ``role`` is one of ``id, item, attention, context, paradata``;
         ``type`` is a Table Schema type (``string, integer, number, date``);
-        ``values_*`` list ``value=label`` pairs separated by ``"; "``; empty
+        ``values_*`` list ``value=label`` pairs separated by ``"；"`` (zh) or ``"; "`` (en); empty
         cells where a column does not apply.  Items are coded as answered
         (reverse-keyed items are recoded only in ``analysis.parquet``).
+        ``dont_know`` is ``true`` for the items that offer the don't-know
+        answer (code :attr:`Scale.dont_know` ``.value`` in the raw export,
+        read as missing by design: an empty cell here).
     """
     second = {ch: so for so in ins.second_order for ch in so.children}
-    scale_zh = "; ".join(f"{lab.value}={lab.zh}" for lab in ins.scale.labels)
+    scale_zh = "；".join(f"{lab.value}={lab.zh}" for lab in ins.scale.labels)
     scale_en = "; ".join(f"{lab.value}={lab.en}" for lab in ins.scale.labels)
     k = ins.scale.points
-    rows = [dict(variable="resp_id", role="id", type="string", label_zh="答卷编号(随机,不可识别个人)",
+    rows = [dict(variable="resp_id", role="id", type="string", label_zh="答卷编号（随机，不可识别个人）",
                  label_en="Response id (random, not identifying)", required=True)]
     for c in ins.constructs:
         so = second.get(c.code)
@@ -330,7 +542,7 @@ def codebook(ins: Instrument) -> pd.DataFrame:
                 variable=it.code, role="item", type="integer", label_zh=it.text_zh, label_en=it.text_en,
                 construct=c.code, construct_zh=c.name_zh, construct_en=c.name_en,
                 second_order=so.code if so else "", reverse=it.reverse, polarity=it.polarity,
-                min=1, max=k, values_zh=scale_zh, values_en=scale_en, required=False,
+                dont_know=it.dont_know, min=1, max=k, values_zh=scale_zh, values_en=scale_en, required=False,
                 seed_section=it.seed_section, seed_quote=it.seed_quote,
             ))
     at = ins.attention_check
@@ -341,21 +553,21 @@ def codebook(ins: Instrument) -> pd.DataFrame:
                    pattern=v.pattern or "")
         if v.kind == "categorical":
             row.update(type="integer", min=min(ch.value for ch in v.choices), max=max(ch.value for ch in v.choices),
-                       values_zh="; ".join(f"{ch.value}={ch.zh}" for ch in v.choices),
+                       values_zh="；".join(f"{ch.value}={ch.zh}" for ch in v.choices),
                        values_en="; ".join(f"{ch.value}={ch.en}" for ch in v.choices))
         elif v.kind == "integer":
             row.update(type="integer", min=v.min, max=v.max)
         else:
             row.update(type="string")
         rows.append(row)
-    rows.append(dict(variable="duration_s", role="paradata", type="number", label_zh="作答用时(秒)",
+    rows.append(dict(variable="duration_s", role="paradata", type="number", label_zh="作答用时（秒）",
                      label_en="Time taken to answer (seconds)", min=0, required=False))
-    rows.append(dict(variable="submit_date", role="paradata", type="date", label_zh="提交日期(仅日期)",
+    rows.append(dict(variable="submit_date", role="paradata", type="date", label_zh="提交日期（仅日期）",
                      label_en="Date of submission (day only)", required=False))
     df = pd.DataFrame(rows, columns=_CODEBOOK_COLUMNS)
     for col in ("min", "max"):
         df[col] = pd.array(df[col], dtype="Int64")
-    for col in ("reverse", "required"):
+    for col in ("reverse", "dont_know", "required"):
         df[col] = df[col].map(lambda x: "" if pd.isna(x) else ("true" if x else "false"))
     text_cols = [c for c in _CODEBOOK_COLUMNS if c not in ("min", "max")]
     df[text_cols] = df[text_cols].fillna("")
@@ -379,9 +591,25 @@ def codebook_markdown(ins: Instrument) -> str:
             "One row per column of `data/processed/responses.csv`; items are coded as answered "
             "(reverse-keyed items, `reverse = true`, are recoded 6 − x only in `analysis.parquet`). "
             "Missing answers are empty cells (NaN).\n\n")
-    cols = ["variable", "role", "type", "label_zh", "label_en", "construct", "second_order", "reverse", "min", "max",
-            "required"]
+    cols = ["variable", "role", "type", "label_zh", "label_en", "construct", "second_order", "reverse", "dont_know",
+            "min", "max", "required"]
     out = head + _md_table(cb[cols])
+    dk = ins.scale.dont_know
+    if dk is not None:
+        flagged = cb.loc[cb["dont_know"] == "true", "variable"].tolist()
+        out += (f"\n## 不清楚 Don't know\n\n"
+                f"The {len(flagged)} items with `dont_know = true` offer a sixth answer, "
+                f"**{dk.value} = {dk.zh} / {dk.en}**, beside the five points ({', '.join(flagged)}). "
+                f"In a raw export (问卷星 text or score download, KoboToolbox, the codebook CSV, SPSS) it is "
+                f"`{dk.value}` or the text `{dk.zh}`; ingestion reads it as **missing by design**: an empty cell "
+                f"(NaN) in `responses.csv`, counted per item in `ingest_report.json` (`special_codes`), as "
+                f"问卷星's `-3` (skipped by jump logic) and `-2` (not shown) are. On any other item it is an "
+                f"out-of-range answer.\n\n"
+                f"Why {dk.value}: a single digit outside the scale that no scale point, no reverse-scored value "
+                f"(6 − x) and no 问卷星 special code can take, declared as a user-missing value in SPSS. It is not "
+                f"6, the option's position on 问卷星, which a data-entry clerk would take for a sixth point: on "
+                f"问卷星 give the option the score {dk.value} (or download the answers as text); on paper, enter "
+                f"a ticked “{dk.zh}” as {dk.value}.\n")
     out += "\n## 取值标签 Value labels\n\n"
     seen = set()
     for row in cb.itertuples(index=False):
@@ -476,7 +704,8 @@ def xlsform_sheets(ins: Instrument) -> dict[str, pd.DataFrame]:
         ``survey`` columns ``type, name, label::Chinese (zh), label::English
         (en), hint::..., required, constraint, constraint_message::...,
         relevant, appearance``; ``choices`` columns ``list_name, name,
-        label::...``; ``settings`` one row (``form_title, form_id, version,
+        label::...`` (list ``agree``: the scale; ``agree_dk``: the scale and
+        the don't-know answer, for the items that offer it); ``settings`` one row (``form_title, form_id, version,
         default_language``).  Everything after the consent question is
         relevant only when consent is ``1``.
 
@@ -524,22 +753,29 @@ def xlsform_sheets(ins: Instrument) -> dict[str, pd.DataFrame]:
             else:
                 cons = f"regex(., '{v.pattern}')" if v.pattern else ""
                 row(type="text", constraint=cons,
-                    **({czh: f"格式不正确:{v.hint_zh or ''}", cen: f"Wrong format: {v.hint_en or ''}"} if cons else {}),
+                    **({czh: f"格式不正确：{v.hint_zh or ''}", cen: f"Wrong format: {v.hint_en or ''}"} if cons else {}),
                     **base)
         row(type="end group", name=f"part_{part}")
 
     context("community", "part_community")
     row(type="begin group", name="part_scales", relevant=agreed, appearance="field-list",
         **{zh: _UI["zh"]["part_scales"], en: _UI["en"]["part_scales"]})
-    row(type="note", name="scale_intro", **{zh: _UI["zh"]["scale_intro"], en: _UI["en"]["scale_intro"]})
+    intro = {lang: _UI[lang]["scale_intro"].format(
+        dk=_dk_label(ins, lang), legend=", ".join(f"{lab.value} = {getattr(lab, lang)}" for lab in ins.scale.labels))
+        for lang in LANGS}
+    row(type="note", name="scale_intro", **{zh: intro["zh"], en: intro["en"]})
     at = ins.attention_check
     texts = {it.code: it for it in ins.items}
-    for _, code, _ in _likert_rows(ins, "zh", 1)[0]:
+    for _, code, _, offer in _likert_rows(ins, "zh", 1)[0]:
         src = texts.get(code)
         lzh, len_ = (src.text_zh, src.text_en) if src else (at.text_zh, at.text_en)
-        row(type="select_one agree", name=code, required="yes", appearance="likert", **{zh: lzh, en: len_})
+        row(type="select_one agree_dk" if offer else "select_one agree", name=code, required="yes",
+            appearance="likert", **{zh: lzh, en: len_})
     for lab in ins.scale.labels:
         choice("agree", lab.value, lab.zh, lab.en)
+    if ins.dont_know_codes:
+        for lab in ins.scale.labels + (ins.scale.dont_know,):
+            choice("agree_dk", lab.value, lab.zh, lab.en)
     row(type="end group", name="part_scales")
     context("respondent", "part_respondent")
     row(type="note", name="thanks", relevant=agreed, **{zh: _UI["zh"]["thanks"], en: _UI["en"]["thanks"]})
@@ -583,9 +819,10 @@ def traceability(ins: Instrument) -> pd.DataFrame:
     pandas.DataFrame
         One row per Likert item, columns ``pathway, pathway_zh, pathway_en,
         construct, construct_zh, construct_en, second_order, item, reverse,
-        text_zh, text_en, seed_section, seed_quote``; ``pathway`` is the
-        construct's seed section, ``seed_section`` the section the item's
-        quote comes from.
+        split_from, text_zh, text_en, seed_section, seed_quote``; ``pathway``
+        is the construct's seed section, ``seed_section`` the section the
+        item's quote comes from, ``split_from`` the version-1 item whose
+        double-barrelled statement the item is half of (empty otherwise).
     """
     titles = {p.section: p for p in ins.pathways}
     second = {ch: so.code for so in ins.second_order for ch in so.children}
@@ -597,7 +834,8 @@ def traceability(ins: Instrument) -> pd.DataFrame:
                 pathway=c.pathway, pathway_zh=p.title_zh if p else "", pathway_en=p.title_en if p else "",
                 construct=c.code, construct_zh=c.name_zh, construct_en=c.name_en,
                 second_order=second.get(c.code, ""), item=it.code, reverse="true" if it.reverse else "false",
-                text_zh=it.text_zh, text_en=it.text_en, seed_section=it.seed_section, seed_quote=it.seed_quote,
+                split_from=it.split_from or "", text_zh=it.text_zh, text_en=it.text_en,
+                seed_section=it.seed_section, seed_quote=it.seed_quote,
             ))
     return pd.DataFrame(rows)
 
@@ -607,7 +845,9 @@ def traceability_markdown(ins: Instrument) -> str:
     tm = traceability(ins)
     out = ["# 溯源矩阵 Traceability matrix\n",
            "Each indicator names the passage of the seed article it operationalizes "
-           "(section and a short verbatim quote; checked by `resilience instrument check`).\n"]
+           "(section and a short verbatim quote; checked by `resilience instrument check`). "
+           "`split_from` names the version-1 item whose double-barrelled statement was split in two; "
+           "each half quotes its own phrase of the same passage.\n"]
     order = [p.section for p in ins.pathways] + sorted(set(tm["pathway"]) - {p.section for p in ins.pathways})
     for sec in order:
         part = tm[tm["pathway"] == sec]
@@ -619,7 +859,7 @@ def traceability_markdown(ins: Instrument) -> str:
             if grp["second_order"].iloc[0]:
                 head += f" → {grp['second_order'].iloc[0]}"
             out.append(head + "\n")
-            view = grp[["item", "reverse", "text_zh", "seed_section", "seed_quote"]].copy()
+            view = grp[["item", "reverse", "split_from", "text_zh", "seed_section", "seed_quote"]].copy()
             view["seed_quote"] = "“" + view["seed_quote"] + "”"
             out.append(_md_table(view))
     return "\n".join(out)

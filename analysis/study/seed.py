@@ -24,20 +24,25 @@ SECTIONS = ("opening", "一", "二", "三", "四")
 
 _HEADING = re.compile(r"^\s*([一二三四])、", re.MULTILINE)
 _SPACE = re.compile(r"\s+")
+#: Punctuation whose width is folded before matching: half-width -> full-width.
+_WIDTH = str.maketrans({",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"})
 
 
 def normalize(text: str) -> str:
-    """Remove all whitespace (ASCII and full-width), keeping every other character.
+    """Remove all whitespace (ASCII and full-width) and fold the width of ``, : ; ! ? ( )``.
 
-    Quote matching is robust to whitespace only: punctuation, full-width or
-    not, must match exactly.
+    Quote matching is robust to whitespace and to the width of these six
+    marks only: the seed's web edition writes half-width ``,`` ``:`` ``;``
+    in Chinese text, the instrument writes the full-width ``，：；`` of
+    Chinese typesetting.  Every other character, ``、“”。`` included, must
+    match exactly.
 
     Examples
     --------
-    >>> normalize("韧性 治理\\n能力\\u3000")
-    '韧性治理能力'
+    >>> normalize("韧性 治理,\\n能力\\u3000")
+    '韧性治理，能力'
     """
-    return _SPACE.sub("", text)
+    return _SPACE.sub("", text).translate(_WIDTH)
 
 
 def split_sections(text: str) -> dict[str, str]:
@@ -110,7 +115,8 @@ class SeedText:
     def find_quote(self, quote: str) -> list[str]:
         """Sections (in article order) whose text contains ``quote``.
 
-        Matching ignores whitespace on both sides and nothing else.
+        Matching ignores whitespace and the width of ``, : ; ! ? ( )`` on
+        both sides (:func:`normalize`), nothing else.
 
         Examples
         --------

@@ -28,7 +28,7 @@ import pandas as pd
 from .. import paths
 from ..io import write_json
 from .deidentify import id_card_check_digit, pseudonym
-from .population import STRUCTURAL, Population, load_population
+from .population import CONTROLS, STRUCTURAL, Population, load_population
 
 __all__ = [
     "SimulatedSample",
@@ -36,6 +36,7 @@ __all__ = [
     "simulate_responses",
     "simulate_to_file",
     "truth_path_for",
+    "dont_know_as_missing",
     "STATUS",
 ]
 
@@ -51,7 +52,8 @@ class SimulatedSample:
     ----------
     data : DataFrame
         One row per submission in submission order: item codes as answered
-        (reverse-keyed items answered reversed), ``ATTN``, the context
+        (reverse-keyed items answered reversed; the don't-know code, 8, where
+        a respondent chose 不清楚 on an item that offers it), ``ATTN``, the context
         columns, ``duration_s`` (float seconds), ``submitted`` (timestamp to
         the second) and the fake identifiers ``pii_name, pii_phone,
         pii_id_card, pii_ip, pii_address, pii_wechat``.
@@ -59,7 +61,8 @@ class SimulatedSample:
         Columns ``row`` (1-based data row of the export), ``resp_id`` (the
         pseudonym ingestion will give the row), ``status`` (one of
         :data:`STATUS`), ``duplicate_of`` (row of the original submission or
-        NaN), ``n_missing`` and the true latent scores ``true_<LATENT>``.
+        NaN), ``n_missing``, ``n_dont_know`` and the true latent scores
+        ``true_<LATENT>``.
     """
 
     data: pd.DataFrame
@@ -164,7 +167,12 @@ def _core(n: int, communities: int, rng, pop: Population, inst,
     inv_t = np.linalg.inv(np.eye(len(STRUCTURAL)) - B).T
     zeta_b = rng.standard_normal((k, len(STRUCTURAL))) * np.sqrt(pop.disturbance_between)
     zeta_w = rng.standard_normal((n, len(STRUCTURAL))) * np.sqrt(pop.disturbance_within)
-    eta = (zeta_b[member] + zeta_w + z @ pop.control_matrix().T) @ inv_t
+    u = zeta_b[member] + zeta_w + z @ pop.control_matrix().T
+    mod = pop.moderation
+    if mod:  # the moderated first-stage path: PL is exogenous, so eta_PL = u_PL
+        lhs, rhs = STRUCTURAL.index(mod["path"][0]), STRUCTURAL.index(mod["path"][1])
+        u[:, rhs] += mod["interaction"] * u[:, lhs] * z[:, CONTROLS.index(mod["moderator"])]
+    eta = u @ inv_t
 
     # first-order factors and items
     parent = pop.parent_of
@@ -321,7 +329,10 @@ def simulate_sample(n: int, communities: int, seed, population=None, instrument=
     and the attention check, the rest answer uniformly at random) and
     ``round(speeder_rate * .)`` are speeders who answer at random in far too
     little time.  Attentive respondents skip items missing at random with a
-    probability rising with age band.  ``round(duplicate_rate * n)``
+    probability rising with age band, and answer "don't know" to an item that
+    offers it, instead of the answer their latent score gives, with the
+    probability ``dont_know_prob_by_role`` of their role (drawn independently
+    across items; never on an item they skipped).  ``round(duplicate_rate * n)``
     attentive respondents submit their answers a second time a few minutes
     later.
     """
@@ -362,6 +373,13 @@ def simulate_sample(n: int, communities: int, seed, population=None, instrument=
     p_row = scale * rp.missing_odds_per_age_band ** (data["age_band"].to_numpy() - ages.mean())
     miss = (rng.random((n_u, len(item_codes))) < p_row[:, None]) & valid[:, None]
     vals[:, : len(item_codes)] = np.where(miss, np.nan, vals[:, : len(item_codes)])
+    # don't know (missing by design) on the items that offer it: attentive respondents, by role
+    dk_cols = [j for j, it in enumerate(inst.items) if it.dont_know]
+    p_dk = (_lookup_array(rp.dont_know_prob_by_role, data["role"].to_numpy().astype(int))
+            if rp.dont_know_prob_by_role else np.zeros(n_u))
+    dk = (rng.random((n_u, len(dk_cols))) < p_dk[:, None]) & valid[:, None] & ~miss[:, dk_cols]
+    if dk.any():
+        vals[:, dk_cols] = np.where(dk, float(inst.scale.dont_know.value), vals[:, dk_cols])
     data[answer_cols] = vals
 
     # completion times and submission times
@@ -377,7 +395,7 @@ def simulate_sample(n: int, communities: int, seed, population=None, instrument=
     data = pd.concat([data, pii], axis=1)
     data["suggestion"] = open_answers(data)
 
-    truth = pd.DataFrame({"status": status, "n_missing": miss.sum(axis=1)})
+    truth = pd.DataFrame({"status": status, "n_missing": miss.sum(axis=1), "n_dont_know": dk.sum(axis=1)})
     for j, lv in enumerate(STRUCTURAL):
         truth[f"true_{lv}"] = eta[:, j]
     truth["person"] = np.arange(n_u)
@@ -411,6 +429,72 @@ def simulate_sample(n: int, communities: int, seed, population=None, instrument=
     return SimulatedSample(data=data, truth=truth)
 
 
+def community_frame(pop: Population, communities: int, seed) -> pd.DataFrame:
+    """The synthetic sampling frame: each community's code, city and households.
+
+    Parameters
+    ----------
+    pop : Population
+        Its ``community_households`` (lognormal ``meanlog``, ``sdlog``).
+    communities : int
+    seed : int
+        The sample's seed; the frame draws from its own stream
+        (``default_rng([seed, 7])``), so it leaves the sample unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``community, city, households`` (the codes the sample uses).
+    """
+    hh = pop.community_households
+    if not hh:
+        raise ValueError("the population model has no community_households section")
+    counts = _allocate(int(communities), np.array([c.weight for c in pop.cities]))
+    codes = [(f"{city.prefix}{j + 1:02d}", city.code) for city, cnt in zip(pop.cities, counts) for j in range(cnt)]
+    rng = np.random.default_rng([int(seed), 7])
+    households = np.round(np.exp(hh["meanlog"] + hh["sdlog"] * rng.standard_normal(len(codes)))).astype(int)
+    return pd.DataFrame({"community": [c for c, _ in codes], "city": [k for _, k in codes],
+                         "households": households})
+
+
+def frame_path_for(export_path) -> Path:
+    """The sampling frame written beside a synthetic export: ``community_frame.csv``."""
+    return Path(export_path).with_name("community_frame.csv")
+
+
+def dont_know_as_missing(data: pd.DataFrame, instrument=None) -> pd.DataFrame:
+    """Simulated answers with the don't-know code read as missing, as ingestion reads it.
+
+    :attr:`SimulatedSample.data` holds the items as answered, the
+    don't-know code (8) included; code that takes a simulated sample for
+    processed data (NaN for every missing answer, never a sentinel) passes it
+    through here first.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Item columns as answered (other columns are copied unchanged).
+    instrument : Instrument, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy in which the don't-know code of every item that offers it is NaN.
+
+    Examples
+    --------
+    >>> dont_know_as_missing(pd.DataFrame({"PL2": [8.0, 3.0], "PL1": [8.0, 3.0]})).to_dict("list")
+    {'PL2': [nan, 3.0], 'PL1': [8.0, 3.0]}
+    """
+    inst = _instrument(instrument)
+    out = data.copy()
+    dk = inst.scale.dont_know
+    cols = [c for c in inst.dont_know_codes if c in out.columns]
+    if dk is not None and cols:
+        out[cols] = out[cols].mask(out[cols] == dk.value)
+    return out
+
+
 def truth_path_for(export_path) -> Path:
     """The truth file written beside an export: ``<stem>.truth.json``."""
     p = Path(export_path)
@@ -440,7 +524,7 @@ def simulate_to_file(n: int, communities: int, seed: int, fmt: str = "wjx", out=
         The export and its truth file ``<stem>.truth.json``; the truth holds
         the settings, the true parameters, counts per status and one record
         per export row (``row, resp_id, status, duplicate_of, n_missing,
-        true_<LATENT>``).
+        n_dont_know, true_<LATENT>``).
     """
     from .exports import FORMATS, write_export
 
@@ -466,4 +550,8 @@ def simulate_to_file(n: int, communities: int, seed: int, fmt: str = "wjx", out=
     }
     tpath = truth_path_for(out)
     write_json(tpath, truth)
+    if pop.community_households:
+        from ..io import write_csv
+
+        write_csv(frame_path_for(out), community_frame(pop, communities, seed))
     return out, tpath

@@ -13,14 +13,14 @@ import statsmodels.api as sm
 
 from analysis.psychometrics import cronbach_alpha
 from analysis.study.instrument import load_instrument
-from analysis.study.simulate import simulate_sample
+from analysis.study.simulate import dont_know_as_missing, simulate_sample
 
 INST = load_instrument()
 
 
 @pytest.fixture(scope="module")
 def items():
-    data = simulate_sample(400, 20, 31, instrument=INST).data
+    data = dont_know_as_missing(simulate_sample(400, 20, 31, instrument=INST).data, INST)   # 8 = don't know: NaN
     return INST.score(data)[INST.item_codes("GRID")]
 
 
