@@ -274,7 +274,8 @@ def _diff_against_git(layout: paths.Layout, rel: str, digest: str) -> list[str]:
                 for d in compare(rel, path, original, exact=True)]
 
 
-def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, keep: bool = False) -> VerifyReport:
+def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, keep: bool = False,
+           run=None) -> VerifyReport:
     """Check the committed results against the manifest and a fresh recomputation.
 
     Parameters
@@ -286,6 +287,11 @@ def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, keep: b
         compare every number at the written precision (module docstring).
     keep : bool
         Keep the temporary folder (its path is printed as a note).
+    run : callable, optional
+        The pipeline runner, ``run(layout=, skip=, verbose=) -> status``
+        (:func:`analysis.pipeline.run`; needed with ``recompute``).  Passed in
+        by the caller so that this module, which the pipeline's manifest step
+        imports, does not import the pipeline back.
     """
     report = VerifyReport()
     if not layout.manifest.exists():
@@ -310,8 +316,8 @@ def verify(layout: paths.Layout = paths.DEFAULT, recompute: bool = True, keep: b
     if not recompute:
         return report
 
-    from .pipeline import run
-
+    if run is None:
+        raise ValueError("verify(recompute=True) needs run=analysis.pipeline.run (the runner of the study)")
     tmp = Path(tempfile.mkdtemp(prefix="resilience-verify-"))
     try:
         fresh = paths.Layout(root=tmp)

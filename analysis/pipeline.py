@@ -234,7 +234,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     tasks = {
         "instrument": dict(
             actions=[(_act_instrument, [layout])],
-            file_dep=instrument_in + _modules("study/render.py", "study/seed.py"),
+            file_dep=instrument_in + _modules("study/render.py", "study/seed.py", "study/report.py"),
             targets=[str(layout.generated_instrument / "index.json")],
         ),
         "simulate": dict(
@@ -296,7 +296,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         "weighting": dict(
             actions=[(_act_weighting, [layout, settings])],
             file_dep=inputs + instrument_in + [str(analysis_data), str(export.with_name("community_frame.csv"))]
-            + _modules("sem", "study/weighting.py", "study/robustness.py", "study/structural.py", "results.py"),
+            + _modules("sem", "study/weighting.py", "study/multilevel.py", "study/robustness.py", "study/structural.py",
+                       "results.py"),
             targets=[str(index["weighting"])],
         ),
         "power": dict(

@@ -368,6 +368,8 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
                         ignore_index=True)
         rec["synthetic"] = True
         written.append(write_csv(out / "recovery.csv", rec))
+        std_rows = rec[rec["truth_kind"].str.startswith("declared")].set_index("param")
+        u_rows = rec[rec["truth_kind"].str.startswith("large")].set_index("param")
         counts = boot.counts()
         head = {
             "synthetic": synth, "data_note": note, "n": int(fit.stats.ntotal), "missing": fit.options["missing"],
@@ -379,7 +381,10 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
                                "sentence": jn.describe()},
             "fit": {k: float(fit.fit[k]) for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr")},
             "recovery": {"replications": reps, "n": n, "seed": seed + 1,
-                         "valid": int(rows.loc[rows["param"] == "a3", "valid"].sum())},
+                         "valid": int(rows.loc[rows["param"] == "a3", "valid"].sum()),
+                         **{f"{p}_{k}": float(std_rows.loc[p, k]) for p in ("a3", "imm")
+                            for k in ("truth", "mean", "bias", "rel_bias")},
+                         **{f"{p}_coverage": float(u_rows.loc[p, "coverage"]) for p in ("a3", "imm")}},
             "command": command,
         }
         for p in ("a3", "imm", "ind_lo", "ind_mid", "ind_hi"):

@@ -65,12 +65,16 @@ def scale_scores(data: pd.DataFrame, instrument, codes=None) -> pd.DataFrame:
     return pd.DataFrame({c: data[items[c]].mean(axis=1) for c in codes}, index=data.index)
 
 
-def twolevel_syntax(mediators=MEDIATORS) -> str:
+def twolevel_syntax(mediators=MEDIATORS, between=()) -> str:
     """lavaan syntax of the parallel mediation model at both levels.
 
     Parameters
     ----------
     mediators : sequence of str
+    between : sequence of str
+        Community-level covariates (constant within a community, e.g. the
+        log of its households): regressors of PL, every mediator and CR in
+        the ``level: 2`` block only (lavaan's between-only variables).
 
     Returns
     -------
@@ -90,9 +94,12 @@ def twolevel_syntax(mediators=MEDIATORS) -> str:
     lines, defined = [], []
     for level, s in LEVELS.items():
         lines.append(f"level: {level}")
+        extra = "".join(f" + {v}" for v in between) if level == 2 else ""
+        if extra:
+            lines.append("  PL ~ " + extra[3:])
         for j, m in enumerate(med, 1):
-            lines.append(f"  {m} ~ a{j}{s}*PL")
-        lines.append("  CR ~ " + " + ".join(f"b{j}{s}*{m}" for j, m in enumerate(med, 1)) + f" + c{s}*PL")
+            lines.append(f"  {m} ~ a{j}{s}*PL{extra}")
+        lines.append("  CR ~ " + " + ".join(f"b{j}{s}*{m}" for j, m in enumerate(med, 1)) + f" + c{s}*PL{extra}")
         for i, m in enumerate(med[:-1]):
             lines.append(f"  {m} ~~ " + " + ".join(med[i + 1:]))
         terms = [f"a{j}{s}*b{j}{s}" for j in range(1, len(med) + 1)]
@@ -102,7 +109,7 @@ def twolevel_syntax(mediators=MEDIATORS) -> str:
     return "\n".join(lines + defined) + "\n"
 
 
-def fit_twolevel(data: pd.DataFrame, instrument, cluster: str = "community"):
+def fit_twolevel(data: pd.DataFrame, instrument, cluster: str = "community", between=()):
     """Fit :func:`twolevel_syntax` to the scale scores by two-level ML.
 
     Parameters
@@ -111,6 +118,8 @@ def fit_twolevel(data: pd.DataFrame, instrument, cluster: str = "community"):
         Scored items and the ``cluster`` column.
     instrument : Instrument
     cluster : str
+    between : sequence of str
+        Community-level covariate columns of ``data`` (:func:`twolevel_syntax`).
 
     Returns
     -------
@@ -125,7 +134,9 @@ def fit_twolevel(data: pd.DataFrame, instrument, cluster: str = "community"):
         raise InputError(f"column {cluster!r} (the cluster of the two-level model) is missing from the data")
     scores = scale_scores(data, instrument, ("PL",) + MEDIATORS + ("CR",))
     scores[cluster] = data[cluster].to_numpy()
-    return sem(twolevel_syntax(), scores, cluster=cluster, fixed_x=False)
+    for v in between:
+        scores[v] = data[v].to_numpy()
+    return sem(twolevel_syntax(between=tuple(between)), scores, cluster=cluster, fixed_x=False)
 
 
 def twolevel_table(fit) -> tuple[pd.DataFrame, dict]:

@@ -165,6 +165,18 @@ class Population:
                 G[STRUCTURAL.index(lv), CONTROLS.index(z)] = g
         return G
 
+    @property
+    def _interaction_variance(self) -> np.ndarray:
+        """Variance the moderation's product term adds to its outcome's equation (within communities).
+
+        ``interaction * PL * z``: PL and the standardized moderator are independent with unit variance
+        and mean zero, so the term has variance ``interaction**2`` and is uncorrelated with both.
+        """
+        extra = np.zeros(len(STRUCTURAL))
+        if self.moderation:
+            extra[STRUCTURAL.index(self.moderation["path"][1])] = self.moderation["interaction"] ** 2
+        return extra
+
     @cached_property
     def _disturbances(self) -> tuple[np.ndarray, np.ndarray]:
         """Between- and within-community disturbance variances (diagonal)."""
@@ -174,9 +186,7 @@ class Population:
         inv = np.linalg.inv(np.eye(k) - B)
         psi_b = np.zeros(k)
         psi_w = np.zeros(k)
-        extra = np.zeros(k)  # the interaction term's variance (g^2: the product of two independent N(0, 1))
-        if self.moderation:
-            extra[STRUCTURAL.index(self.moderation["path"][1])] = self.moderation["interaction"] ** 2
+        extra = self._interaction_variance
         for j, name in enumerate(STRUCTURAL):  # topological order: solve one at a time
             between = (inv @ np.diag(psi_b) @ inv.T)[j, j]
             within = (inv @ (np.diag(psi_w + extra) + G @ G.T) @ inv.T)[j, j]
@@ -216,8 +226,9 @@ class Population:
         Notes
         -----
         :math:`\\Sigma = (I-B)^{-1}\\,(\\Psi + \\Gamma\\Gamma^\\top)\\,(I-B)^{-\\top}`
-        with :math:`\\Psi = \\Psi_B + \\Psi_W`; the controls act within
-        communities only.  The total has unit diagonal by construction.
+        with :math:`\\Psi = \\Psi_B + \\Psi_W`; the controls (and the moderation's product term,
+        whose variance is added to its outcome's row) act within communities only.  The total has unit
+        diagonal by construction.
         """
         B = self.structural_matrix()
         G = self.control_matrix()
@@ -226,9 +237,9 @@ class Population:
         if level == "between":
             core = np.diag(psi_b)
         elif level == "within":
-            core = np.diag(psi_w) + G @ G.T
+            core = np.diag(psi_w + self._interaction_variance) + G @ G.T
         elif level == "total":
-            core = np.diag(psi_b + psi_w) + G @ G.T
+            core = np.diag(psi_b + psi_w + self._interaction_variance) + G @ G.T
         else:
             raise ValueError(f"level must be 'total', 'between' or 'within', not {level!r}")
         return pd.DataFrame(inv @ core @ inv.T, index=list(STRUCTURAL), columns=list(STRUCTURAL))

@@ -52,6 +52,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import paths
@@ -389,6 +390,9 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
                 files="results/structural/indirect.csv" if indirect is not None else "results/structural/estimates.csv",
                 step="structural", synthetic=syn)
 
+    # -- moderated mediation and the design-weighted model
+    tables.update(_moderation_tables(results_dir, syn, labels, interval_words))
+
     # -- configurational
     tables.update(_configurational_tables(results_dir, syn, labels))
 
@@ -456,6 +460,44 @@ def _indirect_frame(indirect, est, labels) -> pd.DataFrame | None:
     out[L["excludes_zero"]] = [("是" if (a > 0 or b < 0) else "否") if pd.notna(a) and pd.notna(b) else "—"
                                for a, b in zip(src[lo], src[hi])]
     return out.reset_index(drop=True)
+
+
+#: Chinese names of the moderated-mediation parameters (results/moderation/effects.csv ``param``).
+MODERATION_PARAMS = {
+    "a1": "第一阶段主效应 a1（PL → 中介，w = 0）", "a2": "调节变量主效应 a2", "a3": "交互项 a3（PL × 居住年限）",
+    "b": "第二阶段 b（中介 → CR）", "cp": "直接效应 c′", "imm": "有调节的中介指数 a3 × b",
+    "ind_lo": "条件间接效应（w = −1 SD）", "ind_mid": "条件间接效应（w = 0）", "ind_hi": "条件间接效应（w = +1 SD）",
+}
+
+
+def _moderation_tables(results_dir: Path, syn: bool, labels: dict, interval_words: str) -> dict:
+    """The moderated-mediation table and the weighted-versus-unweighted table (absent results omitted)."""
+    out = {}
+    eff = _optional("moderation/effects", results_dir)
+    if eff is not None and len(eff):
+        frame = pd.DataFrame({"参数": [MODERATION_PARAMS.get(p, p) for p in eff["param"]],
+                              "估计值": eff["est"], "标准误": eff["se"],
+                              "95% 区间下限": eff["ci_lower"], "95% 区间上限": eff["ci_upper"],
+                              "标准化估计": eff["std_all"]})
+        out["moderation"] = _table(
+            frame, f"有调节的中介：居住年限对“党组织引领 → 网格化治理”的调节（95% {interval_words}）",
+            note="潜变量交互项由党组织引领各题项与标准化居住年限的双重均值中心化乘积指标测量；"
+                 "条件间接效应 = (a1 + a3 × w) × b，w 为标准化居住年限；区间为按社区整群重抽样的 bootstrap 区间。",
+            files="results/moderation/effects.csv", step="moderation", synthetic=syn)
+    wt = _optional("weighting/estimates", results_dir)
+    if wt is not None and len(wt):
+        paths_ = wt[wt["op"] == "~"]
+        names = [f"{labels.get(r, r)} → {labels.get(l, l)}" for l, r in zip(paths_["lhs"], paths_["rhs"])]
+        frame = pd.DataFrame({"路径": names, "不加权估计": paths_["est"].to_numpy(),
+                              "不加权标准误": paths_["se"].to_numpy(), "加权估计": paths_["est_weighted"].to_numpy(),
+                              "加权标准误": paths_["se_weighted"].to_numpy(),
+                              "差异/标准误": paths_["diff_in_se"].to_numpy()})
+        out["weighting"] = _table(
+            frame, "设计权重前后的结构路径（MLR，FIML，按社区聚类稳健标准误）",
+            note="设计权重 = 社区户数占抽样社区总户数的比例 ÷ 该社区受访者占样本的比例，归一化为样本量；"
+                 "差异/标准误 = (加权估计 − 不加权估计) ÷ 不加权标准误。",
+            files="results/weighting/estimates.csv", step="weighting", synthetic=syn)
+    return out
 
 
 def _configurational_tables(results_dir: Path, syn: bool, labels: dict) -> dict:
@@ -1043,6 +1085,28 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
     table("indirect")
     if not any(key in tables for key in ("paths", "indirect")) and ti is None:
         _pending(doc, ["results/structural/"])
+    mo_head = _optional("moderation/headline", results_dir)
+    if mo_head:
+        jn = mo_head.get("johnson_neyman") or {}
+        lo, hi = jn.get("lower"), jn.get("upper")
+        where = ""
+        if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
+            where = (f"；Johnson–Neyman 区间表明，标准化居住年限在 {_fmt(lo, '.2f')} 与 {_fmt(hi, '.2f')} "
+                     + ("之间" if jn.get("inside") else "之外") + "时，党组织引领对网格化治理的效应显著")
+        a3, imm = mo_head.get("a3") or {}, mo_head.get("imm") or {}
+        _para(doc, f"有调节的中介{cite('hayes2015index')}：居住年限越长，党组织引领通过网格化治理作用于社区韧性的链条是否越强？"
+                   f"交互项 a3 = {_fmt(a3.get('est'))}（95% 区间 [{_fmt(a3.get('ci_lower'))}, {_fmt(a3.get('ci_upper'))}]），"
+                   f"有调节的中介指数为 {_fmt(imm.get('est'))}（[{_fmt(imm.get('ci_lower'))}, {_fmt(imm.get('ci_upper'))}]）"
+                   f"{where}{sim}。")
+        table("moderation")
+    w_head = _optional("weighting/headline", results_dir)
+    if w_head:
+        ws = w_head.get("weights") or {}
+        _para(doc, f"抽样权重：每个社区访问的居民人数大致相同，而社区规模相差很大，样本不是自加权的。按社区户数构造设计权重后"
+                   f"（Kish 设计效应 {_fmt(ws.get('deff_kish'), '.2f')}，有效样本量约 {_fmt(ws.get('n_effective'), '.0f')}），"
+                   f"{_fmt(w_head.get('n_same_decision'), 'd')} / {_fmt(w_head.get('n_parameters'), 'd')} 个关键参数的显著性判断不变，"
+                   f"加权与不加权估计之差最大为不加权标准误的 {_fmt(w_head.get('max_abs_diff_in_se'), '.2f')} 倍{sim}。")
+        table("weighting")
 
     doc.add_heading("（三）组态分析", level=2)
     _configurational_text(doc, c_head, labels, syn, cite)

@@ -72,7 +72,6 @@ References
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,17 +190,6 @@ class FitOutcome:
 
 
 # ---------------------------------------------------------------------------
-def _with_cluster(fit, labels):
-    """A copy of an MLR fit whose SEs and test are cluster-robust."""
-    out = copy.copy(fit)
-    out.objective = copy.copy(fit.objective)
-    out.objective.cluster = np.asarray(labels)
-    for name in ("vcov", "estimates", "fit", "scaled_test", "issues"):
-        out.__dict__.pop(name, None)
-    out.options = {**fit.options, "cluster": "community"}
-    return out
-
-
 def fit_specification(spec: Specification, data: pd.DataFrame, model: str, items, *,
                       cluster: str = "community", start=None, seed: int = 0):
     """Fit one specification.
@@ -221,7 +209,7 @@ def fit_specification(spec: Specification, data: pd.DataFrame, model: str, items
     start : ndarray, optional
         Warm start (the ML-FIML estimates for MLR: same point estimates).
     seed : int
-        Seed of the (irrelevant) rotation of the two-stage moment rows.
+        Kept for the callers; every specification is deterministic.
 
     Returns
     -------
@@ -242,21 +230,16 @@ def fit_specification(spec: Specification, data: pd.DataFrame, model: str, items
         return sem(model, data[list(items)], estimator="WLSMV", ordered=list(items),
                    missing=spec.missing)
     if spec.missing == "two-stage":
-        from ..sem.twostage import exact_moment_data
-
-        observed = set(_observed(model))
-        cols = [c for c in data.columns if c in observed]
-        fit = sem(model, exact_moment_data(data, cols, seed=seed), meanstructure=True)
-        fit.options["missing"] = "two-stage"
-        return fit
-    fit = sem(model, data, estimator=spec.estimator, missing=spec.missing, start=start)
+        return sem(model, data, missing="two.stage", meanstructure=True)
     if spec.cluster:
         if cluster not in data.columns:
             raise InputError(f"the cluster column {cluster!r} is not in the analysis data")
         if data[cluster].isna().any():
             raise InputError(f"the cluster column {cluster!r} has missing values")
-        fit = _with_cluster(fit, data[cluster].astype(str).to_numpy())
-    return fit
+        # lavaan's cluster = for a single-level model: MLR estimates, cluster-robust SEs and test
+        return sem(model, data.assign(**{cluster: data[cluster].astype(str)}), estimator=spec.estimator,
+                   missing=spec.missing, cluster=cluster, se="robust.cluster", start=start)
+    return sem(model, data, estimator=spec.estimator, missing=spec.missing, start=start)
 
 
 def _warm_start(fit, model: str):

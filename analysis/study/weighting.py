@@ -15,9 +15,15 @@ sum to N, MLR with FIML, cluster-robust by community), beside the same fit
 without weights.  Weighting spends precision: Kish's design effect of
 weighting :math:`1 + CV^2(w)` and the effective sample size say how much.
 
+The same frame gives the community-level covariate of the two-level path
+model (chapter 8): the log of a community's households enters the
+``level: 2`` block as a between-only regressor of PL, the mediators and CR
+(lavaan's between-level variables), asking whether larger communities differ
+in leadership, pathways or resilience.
+
 Writes under ``results/weighting/``: ``weights.csv`` (one row per
 community), ``estimates.csv`` (key parameters, unweighted and weighted),
-``fit.csv``, ``headline.json``.
+``fit.csv``, ``twolevel_size.csv``, ``headline.json``.
 
 References
 ----------
@@ -42,6 +48,8 @@ __all__ = ["read_frame", "design_weights", "weight_summary", "fit_weighted", "ru
 
 #: The design-weight column added to the model data.
 WEIGHT = "design_weight"
+#: The community-size covariate of the two-level model: log households, centred over communities.
+SIZE = "ln_households"
 
 
 def read_frame(path) -> pd.DataFrame:
@@ -135,6 +143,7 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
     from .._parallel import blas_threads
     from ..results import SYNTHETIC_NOTE_EN
     from .instrument import load_instrument
+    from .multilevel import fit_twolevel, twolevel_table
     from .robustness import _is_synthetic, key_parameters
     from .structural import control_columns, prepare_data
 
@@ -173,6 +182,12 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
             fit_rows.append({"model": name, "converged": bool(fit.converged), "n": int(fit.stats.ntotal),
                              "chisq": float(fit.objective.test_statistic(fit.theta)), "npar": int(fit.model.n_free),
                              "issues": "; ".join(map(str, fit.issues)), "synthetic": synth})
+        # community size as a between-level covariate of the two-level path model (chapter 8's model)
+        data[SIZE] = np.log(data["community"].astype(str).map(frame.set_index("community")["households"]))
+        data[SIZE] = data[SIZE] - data.groupby("community")[SIZE].first().mean()
+        tl_tab, tl_summary = twolevel_table(fit_twolevel(data, ins, between=(SIZE,)))
+        tl_tab["synthetic"] = synth
+        size_rows = tl_tab[tl_tab["rhs"] == SIZE]
         per_comm = (data.groupby("community", sort=True)[WEIGHT].agg(["size", "first"])
                     .rename(columns={"size": "n", "first": WEIGHT}).reset_index()
                     .merge(frame[["community", "households"]], on="community", how="left"))
@@ -185,9 +200,16 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
                 "median_se_ratio_paths": float(paths_only["se_ratio"].median()),
                 "n_same_decision": int(cmp["same_decision"].sum()), "n_parameters": int(len(cmp)),
                 "estimator": "MLR, FIML, cluster-robust by community",
+                "twolevel_size": {"converged": tl_summary["converged"], "nclusters": tl_summary["nclusters"],
+                                  "n_significant": int((size_rows["pvalue"] < 0.05).sum()),
+                                  "n_paths": int(len(size_rows)),
+                                  "cr_est": float(size_rows.loc[size_rows["lhs"] == "CR", "est"].iloc[0]),
+                                  "cr_pvalue": float(size_rows.loc[size_rows["lhs"] == "CR", "pvalue"].iloc[0]),
+                                  "total_indirect_between": tl_summary["total_indirect_between"]},
                 "command": "resilience fit model.lav analysis.parquet --estimator MLR --missing fiml "
                            "--cluster community --weights design_weight"}
         written = [write_csv(out / "weights.csv", per_comm), write_csv(out / "estimates.csv", cmp),
+                   write_csv(out / "twolevel_size.csv", tl_tab),
                    write_csv(out / "fit.csv", pd.DataFrame(fit_rows)), write_json(out / "headline.json", head)]
         return written
     finally:
