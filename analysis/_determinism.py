@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 
 __all__ = ["THREAD_VARIABLES", "OPENBLAS_CORETYPE", "NUMPY_DISABLED", "cpu_flags", "pinned_environment",
            "pin_environment"]
@@ -109,7 +110,10 @@ def pin_environment(environ=None) -> dict:
     """Set :func:`pinned_environment`'s variables in ``environ`` where they are not set yet.
 
     Call it before numpy (or anything importing numpy) is imported: OpenBLAS
-    and numpy read these variables when they load.
+    and numpy read these variables when they load.  Called after numpy has
+    loaded in this process, it sets only the thread counts: the kernel
+    choices would reach the worker processes it starts but not itself, and
+    in-process and worker draws would differ in their last bits.
 
     Parameters
     ----------
@@ -129,8 +133,13 @@ def pin_environment(environ=None) -> dict:
     ('4', '1', False)
     """
     environ = os.environ if environ is None else environ
+    # numpy already loaded here (e.g. `main()` called inside a test session): this process keeps the kernels
+    # it loaded, so pinning them now would give only its worker processes other kernels than its own draws
+    late = environ is os.environ and "numpy" in sys.modules
     done = {}
     for name, value in pinned_environment().items():
+        if late and name not in THREAD_VARIABLES:
+            continue
         if name not in environ:
             environ[name] = value
             done[name] = value

@@ -169,7 +169,8 @@ def _cmd_fit(args) -> int:
             "estimator", "missing", "se", "cluster", "group", "bootstrap", "seed", "ci_type", "exclude_improper",
             "sampling_weights")}
         if args.probe:
-            payload["probe"] = _probe(result, data, args.probe, args.probe_at, quiet=args.quiet)
+            payload["probe"] = _probe(result, data, args.probe, args.probe_at, quiet=args.quiet,
+                                      figure=args.probe_figure)
         boot = getattr(result, "bootstrap", None)
         if boot is not None:  # the draws behind the estimates' se and ci_lower/ci_upper (as the study's bootstrap.csv)
             payload["bootstrap"] = {**boot.counts(), "method": boot.method, "unit": boot.unit,
@@ -189,7 +190,7 @@ def _cmd_fit(args) -> int:
         return 0
 
 
-def _probe(result, data, spec: str, at: str | None, *, quiet: bool) -> dict:
+def _probe(result, data, spec: str, at: str | None, *, quiet: bool, figure: str | None = None) -> dict:
     """``--probe Y,X,W``: simple slopes of X on Y at values of W and the Johnson-Neyman interval."""
     from .sem.interactions import johnson_neyman, simple_slopes
 
@@ -209,6 +210,17 @@ def _probe(result, data, spec: str, at: str | None, *, quiet: bool) -> dict:
         values = [m - sd, m, m + sd]
     slopes = simple_slopes(result, y, x, w, at=values)
     jn = johnson_neyman(result, y, x, w)
+    if figure:
+        import numpy as np
+
+        from .study import style
+        from .study.diagrams import conditional_effect_figure
+
+        lo, hi = float(data[w].min()), float(data[w].max())
+        curve = simple_slopes(result, y, x, w, at=np.linspace(lo, hi, 61))
+        style.save_figure(conditional_effect_figure(curve, bounds=(jn.lower, jn.upper), xlabel=w,
+                                                    ylabel=f"{x} → {y}"), figure)
+        print(f"wrote {figure}")
     if not quiet:
         print(f"Conditional effect of {x} on {y} at values of {w}:")
         print(slopes.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -444,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "Johnson-Neyman interval")
     s.add_argument("--probe-at", default=None, metavar="V1,V2,...",
                    help="moderator values for --probe (default: mean - SD, mean, mean + SD)")
+    s.add_argument("--probe-figure", default=None, metavar="PNG",
+                   help="with --probe: draw the conditional effect over the moderator's range with its 95%% "
+                        "band and the Johnson-Neyman bounds")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar of the bootstrap (default: when the terminal shows it)")
     _parallel_options(s, "2", "local")

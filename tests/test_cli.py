@@ -91,3 +91,36 @@ def test_fit_two_level_model_with_cluster_matches_lavaan(tmp_path):
     pd.testing.assert_series_equal(got.loc[want.index], want, rtol=1e-3, check_names=False)
     no_cluster = _run("fit", str(model), str(data), "--quiet")
     assert no_cluster.returncode == 2 and "cluster" in no_cluster.stderr and "Traceback" not in no_cluster.stderr
+
+
+def test_fit_product_terms_weights_and_probe_match_lavaan(tmp_path):
+    """resilience fit with x:w, --weights and --probe: lavaan's numbers (tests/reference/lavaan_moderation.R)."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    ref = Path(__file__).resolve().parent / "reference"
+    model = tmp_path / "simple.lav"
+    model.write_text("y ~ b1*x + b2*w + b3*x:w\n", encoding="utf-8")
+    probe = pd.read_csv(ref / "lavaan" / "mod_probe.csv")
+    out = tmp_path / "fit.json"
+    at = ",".join(f"{v!r}" for v in probe["w"])
+    r = _run("fit", str(model), str(ref / "data" / "modmed.csv"), "--probe", "y,x,w", "--probe-at", at,
+             "--probe-figure", str(tmp_path / "probe.png"), "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "Johnson-Neyman" in r.stdout and (tmp_path / "probe.png").stat().st_size > 0
+    payload = json.loads(out.read_text())
+    slopes = pd.DataFrame(payload["probe"]["slopes"])  # JSON holds 6 significant digits (analysis.io.PRECISION)
+    assert slopes["slope"].to_numpy() == pytest.approx(probe["slope"].to_numpy(), rel=1e-5)
+    assert slopes["se"].to_numpy() == pytest.approx(probe["se"].to_numpy(), rel=1e-5)
+    assert payload["probe"]["johnson_neyman"]["lower"] == pytest.approx(probe["jn_lower"].iloc[0], rel=1e-5)
+    # the weighted fit: lavaan's sampling.weights (MLR), cluster-robust
+    wfit = tmp_path / "w.json"
+    r = _run("fit", str(model), str(ref / "data" / "modmed.csv"), "--weights", "wt", "--quiet", "--json", str(wfit))
+    assert r.returncode == 0, r.stderr
+    w = json.loads(wfit.read_text())
+    assert w["options"]["sampling_weights"] == "wt" and w["options"]["estimator"] == "MLR"
+    # weights with the bootstrap are refused in one line
+    r = _run("fit", str(model), str(ref / "data" / "modmed.csv"), "--weights", "wt", "--bootstrap", "5")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

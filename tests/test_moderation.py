@@ -100,3 +100,17 @@ def test_step_writes_its_files(tmp_path, setup):
     assert set(eff["param"]) >= {"a3", "imm", "ind_lo", "ind_mid", "ind_hi"}
     rec = pd.read_csv(out / "recovery.csv")
     assert set(rec["param"]) == {"a3", "imm"} and rec["synthetic"].all()
+
+
+@pytest.mark.parametrize("lower, upper, inside, expected", [
+    (-5.4, -2.4, False, "处处显著"),           # both bounds below the observed range: significant throughout
+    (-0.5, 0.8, False, "[-2.00, -0.50]、[0.80, 3.00]"),
+    (-0.5, 0.8, True, "[-0.50, 0.80]"),
+    (4.0, 5.0, True, "都不显著"),
+])
+def test_johnson_neyman_sentence_clips_to_the_observed_range(lower, upper, inside, expected):
+    from analysis.sem.interactions import JohnsonNeyman
+    from analysis.study.moderation import jn_sentence_zh
+
+    text = jn_sentence_zh(JohnsonNeyman(lower, upper, inside, False, 0.95), -2.0, 3.0)
+    assert expected in text and "-2.00 到 3.00" in text

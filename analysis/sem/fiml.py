@@ -8,6 +8,9 @@ Two layers:
   ``lav_mvnorm_missing_logl_hessian_samplestats``) and the casewise scores
   (lavaan's ``lav_mvnorm_missing_scores_mu_vech_sigma``).  Complete data are
   the special case of one pattern, so the robust (MLR) code uses them too.
+  They work through the precision matrix, vectorised over patterns (see
+  "the pattern algebra" below): memory is bounded by the data and a few
+  arrays per pattern, never ``n x p x p`` or per-pattern ``p* x p*`` arrays.
 * :class:`FIMLObjective`, the estimator the SEM core dispatches to for
   ``missing="fiml"``: lavaan's ``fmin`` is ``(logl_H1 - logl_H0) / N``, so that
   ``chisq = 2 N fmin``; standard errors use the observed information (the
@@ -30,6 +33,8 @@ References
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -42,6 +47,7 @@ from .saturated import (
     single_threaded,
     MissingPatterns,
     SaturatedFit,
+    _missing_batches,
     em_saturated,
     loglik_missing,
     missing_patterns,
@@ -106,6 +112,313 @@ def delta_matrix(d_sigma: np.ndarray, d_mu: np.ndarray | None, meanstructure: bo
 
 
 # --------------------------------------------------------------------------
+# the pattern algebra, through the precision matrix
+# --------------------------------------------------------------------------
+# Every function of this module works on the pattern summary of the data
+# (:class:`MissingPatterns`), vectorised over patterns.  With
+# :math:`\Omega = \Sigma^{-1}` and the missing set ``m`` of a pattern, the
+# zero-embedded inverse of its observed block is
+# :math:`\tilde W = \Omega - \Omega_{\cdot m} K \Omega_{m\cdot}`,
+# :math:`K = \Omega_{mm}^{-1}`, and :math:`\log|\Sigma_{oo}| = \log|\Sigma|
+# + \log|\Omega_{mm}|`, so a pattern costs an :math:`|m| \times |m|` inverse
+# (batched over the patterns with the same :math:`|m|`) instead of a
+# :math:`p_o \times p_o` one, and no per-case or per-pattern ``p x p``
+# matrices are kept: a pattern's second moments
+# :math:`n_k T_k = n_k (S_k + d_k d_k')` (:math:`d_k` its mean minus
+# :math:`\mu`) enter as "rows" :math:`f` with :math:`\sum f f' = n_k T_k`
+# (one row :math:`\sqrt{n_k}\,d_k`, plus the eigenvectors of :math:`n_k S_k`
+# scaled by the root of their eigenvalues when the pattern has two cases or
+# more), and :math:`z = \tilde W f` carries every data-dependent term.
+_CHUNK = 4096  # rows per block of the row-wise products (bounds the temporaries)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the vectorised functions need from a :class:`MissingPatterns`, computed once.
+
+    Attributes
+    ----------
+    freq : ndarray (K,)
+        Cases per pattern (sums of the weights when weighted).
+    observed : ndarray of bool (K, p)
+    means : ndarray (K, p)
+        Pattern means, 0 at the missing variables.
+    batches : list of (patterns, cols)
+        Incomplete patterns batched by their number ``j`` of missing
+        variables: pattern numbers (B,) and missing columns (B, j).
+    batch_of, pos_in : ndarray of int (K,)
+        Batch of each pattern (-1: complete) and its position there.
+    srows : ndarray (R, p)
+        Rows :math:`f` with :math:`\\sum_{f \\in k} f f' = n_k S_k`, zero
+        at the missing variables; ``spat`` (R,) their patterns.
+    """
+
+    freq: np.ndarray
+    observed: np.ndarray
+    means: np.ndarray
+    batches: list
+    batch_of: np.ndarray
+    pos_in: np.ndarray
+    srows: np.ndarray
+    spat: np.ndarray
+
+    @property
+    def nvar(self) -> int:
+        return int(self.observed.shape[1])
+
+    def by_batch(self, pat):
+        """For rows of the patterns ``pat``: ``(b, sel, pos, cols)`` for every batch ``b`` that has rows.
+
+        ``sel`` are the rows, ``pos`` their patterns' places in the batch and
+        ``cols`` (len(sel), j) their missing columns.
+        """
+        which = self.batch_of[pat]
+        for b, (_, cols) in enumerate(self.batches):
+            sel = np.flatnonzero(which == b)
+            if len(sel):
+                pos = self.pos_in[pat[sel]]
+                yield b, sel, pos, cols[pos]
+
+
+def _layout(patterns: MissingPatterns) -> _Layout:
+    """The :class:`_Layout` of ``patterns`` (cached on the frozen object, as ``functools.cached_property`` does)."""
+    cached = patterns.__dict__.get("_precision_layout")
+    if cached is not None:
+        return cached
+    obs = np.asarray(patterns.observed, dtype=bool)
+    npat, p = obs.shape
+    freq = np.asarray(patterns.freq, dtype=float)
+    means = np.zeros((npat, p))
+    by_size: dict[int, list] = {}
+    for k in range(npat):
+        means[k, obs[k]] = patterns.means[k]
+        s = patterns.covs[k]
+        if np.any(s):  # one case (or identical cases): no within-pattern spread
+            by_size.setdefault(s.shape[0], []).append(k)
+    srows, spat = [np.zeros((0, p))], [np.zeros(0, dtype=int)]
+    for size, ks in by_size.items():
+        for start in range(0, len(ks), 512):  # eigh of n_k S_k, batched over patterns of one size
+            part = ks[start:start + 512]
+            lam, vec = np.linalg.eigh(np.stack([freq[k] * np.asarray(patterns.covs[k], float) for k in part]))
+            keep = lam > lam[:, -1:] * (size * np.finfo(float).eps)
+            for b, k in enumerate(part):
+                f = np.zeros((int(keep[b].sum()), p))
+                f[:, obs[k]] = (vec[b][:, keep[b]] * np.sqrt(lam[b, keep[b]])).T
+                srows.append(f)
+                spat.append(np.full(f.shape[0], k))
+    batches = _missing_batches(~obs)
+    batch_of = np.full(npat, -1)
+    pos_in = np.zeros(npat, dtype=int)
+    for b, (pats, _) in enumerate(batches):
+        batch_of[pats] = b
+        pos_in[pats] = np.arange(len(pats))
+    out = _Layout(freq=freq, observed=obs, means=means, batches=batches, batch_of=batch_of,
+                  pos_in=pos_in, srows=np.vstack(srows), spat=np.concatenate(spat))
+    patterns.__dict__["_precision_layout"] = out
+    return out
+
+
+class _Precision:
+    """The pattern algebra of one ``(mu, Sigma)``: :math:`\\Omega`, every pattern's ``K`` and log-determinant.
+
+    Raises ``ValueError`` when ``Sigma`` is not positive definite (lavaan
+    rejects such a Sigma too).
+    """
+
+    def __init__(self, patterns: MissingPatterns, mu, sigma):
+        lay = _layout(patterns)
+        self.layout = lay
+        self.mu = np.asarray(mu, dtype=float)
+        self.omega = _inv(np.asarray(sigma, dtype=float))
+        p = lay.nvar
+        logdet_sigma = -float(np.linalg.slogdet(self.omega)[1])
+        self.logdet = np.full(len(lay.freq), logdet_sigma)  # log|Sigma_oo| per pattern
+        self.kinv = []
+        psum = np.zeros(p * p)
+        for pats, cols in lay.batches:
+            kmm = self.omega[cols[:, :, None], cols[:, None, :]]
+            k = np.linalg.inv(kmm)
+            self.kinv.append(k)
+            self.logdet[pats] += np.linalg.slogdet(kmm)[1]
+            flat = (cols[:, :, None] * p + cols[:, None, :]).ravel()
+            psum += np.bincount(flat, weights=(k * lay.freq[pats, None, None]).ravel(), minlength=p * p)
+        self.psum = psum.reshape(p, p)          # sum_k n_k K_k, embedded
+        self.n = float(lay.freq.sum())
+
+    def apply(self, f, pat):
+        """:math:`z = \\tilde W_k f` and :math:`f'\\tilde W_k f` for rows ``f`` (0 at the missing variables) of patterns ``pat``."""
+        lay = self.layout
+        g = f @ self.omega
+        quad = np.einsum("ij,ij->i", f, g)
+        v = f.copy()
+        for b, sel, pos, c in lay.by_batch(pat):
+            r = np.take_along_axis(g[sel], c, axis=1)                 # (Omega f)_m
+            kr = np.einsum("nij,nj->ni", self.kinv[b][pos], r)        # K (Omega f)_m
+            quad[sel] -= np.einsum("ni,ni->n", r, kr)
+            vs = v[sel]
+            np.put_along_axis(vs, c, np.take_along_axis(vs, c, axis=1) - kr, axis=1)
+            v[sel] = vs
+        z = v @ self.omega
+        z[~lay.observed[pat]] = 0.0
+        return z, quad
+
+    def rows(self):
+        """Rows of the second moments: the spread rows, then :math:`\\sqrt{n_k} d_k`; with their patterns."""
+        lay = self.layout
+        d = np.where(lay.observed, lay.means - self.mu, 0.0)
+        f = np.vstack([lay.srows, np.sqrt(lay.freq)[:, None] * d])
+        return f, np.concatenate([lay.spat, np.arange(len(lay.freq))])
+
+    def zrows(self):
+        """``(z, pat, quad)`` of :meth:`rows` (cached); the last ``K`` rows are the mean rows."""
+        if not hasattr(self, "_z"):
+            f, pat = self.rows()
+            z, quad = self.apply(f, pat)
+            self._z = (z, pat, quad)
+        return self._z
+
+    def loglik(self) -> float:
+        lay = self.layout
+        _, _, quad = self.zrows()
+        nvar = lay.observed.sum(axis=1)
+        return float(-0.5 * (lay.freq @ (nvar * LOG2PI + self.logdet) + quad.sum()))
+
+    def grad(self):
+        """``(g_mu, G)`` of :func:`gradient_moments`."""
+        z, _, _ = self.zrows()
+        npat = len(self.layout.freq)
+        g_mu = np.sqrt(self.layout.freq) @ z[-npat:]
+        m = self.omega @ self.psum @ self.omega
+        g_s = 0.5 * (z.T @ z - (self.n * self.omega - m))
+        return g_mu, 0.5 * (g_s + g_s.T)
+
+    def pattern_chunks(self, max_entries: int = 1 << 19):
+        """Incomplete patterns in chunks of at most ``max_entries`` :math:`j^4` terms: ``(cols, K, n)``."""
+        lay = self.layout
+        for b, (pats, cols) in enumerate(lay.batches):
+            step = max(1, max_entries // cols.shape[1] ** 4)
+            for s0 in range(0, len(pats), step):
+                yield cols[s0:s0 + step], self.kinv[b][s0:s0 + step], lay.freq[pats[s0:s0 + step]]
+
+    def kk_pairs(self, gflat):
+        """:math:`\\sum_k n_k \\operatorname{tr}(K_k (G_a)_{mm} K_k (G_b)_{mm})` for the rows ``G_a`` of ``gflat`` (q, p*p).
+
+        Through the sparse ``p^2 x p^2`` matrix with :math:`n_k K_{st}K_{uv}`
+        at row ``(m_t, m_u)`` and column ``(m_v, m_s)`` (``j^4`` entries per
+        pattern), built and applied in chunks of patterns.
+        """
+        from scipy import sparse  # lazy: FIML only
+
+        p = self.layout.nvar
+        out = np.zeros((gflat.shape[0], gflat.shape[0]))
+        for cols, k, n in self.pattern_chunks():
+            shape = (len(n),) + (cols.shape[1],) * 4                          # [pattern, s, t, u, v]
+            rows = np.broadcast_to(cols[:, None, :, None, None] * p + cols[:, None, None, :, None], shape)
+            cols_ = np.broadcast_to(cols[:, None, None, None, :] * p + cols[:, :, None, None, None], shape)
+            vals = n[:, None, None, None, None] * k[:, :, :, None, None] * k[:, None, None, :, :]
+            u = sparse.csr_array((vals.ravel(), (rows.ravel(), cols_.ravel())), shape=(p * p, p * p))
+            out += gflat @ (u @ gflat.T)
+        return out
+
+    def missing_products(self, z, pat, mats):
+        """For rows ``z`` of patterns ``pat``: :math:`Y_r = (A_a z_r)_m` for ``mats`` A (q, p, p), and K.
+
+        Yields ``(K_r (n, j, j), Y (n, j, q), cols (n, j), sel)`` per batch and block of rows.
+        """
+        at = np.ascontiguousarray(mats.transpose(1, 2, 0))       # (p, p, q): at[v] = rows v of every A_a
+        for b, sel_all, pos_all, c_all in self.layout.by_batch(pat):
+            for start in range(0, len(sel_all), _CHUNK):
+                sel, pos, c = (a[start:start + _CHUNK] for a in (sel_all, pos_all, c_all))
+                y = np.empty((len(sel), c.shape[1], mats.shape[0]))
+                zs = z[sel]
+                for t in range(c.shape[1]):
+                    order = np.argsort(c[:, t], kind="stable")
+                    vs, starts = np.unique(c[order, t], return_index=True)
+                    ends = np.append(starts[1:], len(order))
+                    for v, s0, s1 in zip(vs, starts, ends):
+                        idx = order[s0:s1]
+                        y[idx, t, :] = zs[idx] @ at[v]
+                yield self.kinv[b][pos], y, c, sel
+
+
+def _trace_pairs(ds, a, b) -> np.ndarray:
+    """:math:`\\operatorname{tr}(D_i A D_j B)` for every pair of the ``(q, p, p)`` symmetric matrices ``ds``."""
+    q = ds.shape[0]
+    x = np.matmul(ds, a).reshape(q, -1)
+    y = np.matmul(ds, b).transpose(0, 2, 1).reshape(q, -1)
+    return x @ y.T
+
+
+def _add_outer(t, a, b) -> None:
+    """``t[i, j, k, l] += a[i, k] b[j, l]`` in place, one ``i`` slice at a time (no second ``p^4`` array)."""
+    for i in range(t.shape[0]):
+        t[i] += a[i][None, :, None] * b[:, None, :]
+
+
+def _modes(t, omega, axes) -> np.ndarray:
+    """Multiply the array ``t`` by the symmetric ``omega`` along each of ``axes``, in place.
+
+    Slice by slice, so that no second array of the size of ``t`` (``p^4``
+    for :func:`hessian_moments`) is made.
+    """
+    p = omega.shape[0]
+    for ax in axes:
+        if ax == t.ndim - 1:
+            flat = t.reshape(-1, p)
+            for s0 in range(0, flat.shape[0], p * p):
+                flat[s0:s0 + p * p] = flat[s0:s0 + p * p] @ omega
+        elif ax == 0:
+            flat = t.reshape(p, -1)
+            for s0 in range(0, flat.shape[1], p * p):
+                flat[:, s0:s0 + p * p] = omega @ flat[:, s0:s0 + p * p]
+        else:
+            for i in range(t.shape[0]):
+                _modes(t[i], omega, (ax - 1,))
+    return t
+
+
+def _row_patterns(patterns: MissingPatterns) -> np.ndarray:
+    """The pattern of every row of ``patterns.data``."""
+    pat = np.empty(patterns.data.shape[0], dtype=int)
+    for k, idx in enumerate(patterns.rows):
+        pat[idx] = k
+    return pat
+
+
+def _score_blocks(patterns: MissingPatterns, mu, sigma):
+    """Casewise scores of ``(mu, vech Sigma)`` in blocks of rows: yields ``(rows, scores)``."""
+    st = _Precision(patterns, mu, sigma)
+    x = patterns.data
+    p = x.shape[1]
+    r, c = vech_indices(p)
+    wv = _vech_weights(p)
+    pat = _row_patterns(patterns)
+    lay = st.layout
+    for start in range(0, x.shape[0], _CHUNK):
+        rows = slice(start, start + _CHUNK)
+        k = pat[rows]
+        z, _ = st.apply(np.nan_to_num(x[rows] - st.mu, nan=0.0), k)
+        w = np.broadcast_to(st.omega[r, c], (len(k), len(r))).copy()   # W_k[r, c] = Omega - Omega_.m K Omega_m.
+        for b, sel, pos, cols in lay.by_batch(k):
+            a = st.omega[cols]                                         # (n, j, p): rows m of Omega
+            ka = np.einsum("nij,njp->nip", st.kinv[b][pos], a)
+            for s in range(cols.shape[1]):
+                w[sel] -= a[:, s, r] * ka[:, s, c]
+        block = np.empty((len(k), p + len(r)))
+        block[:, :p] = z
+        block[:, p:] = 0.5 * (z[:, r] * z[:, c] - w) * wv
+        yield rows, block
+
+
+def _loglik(patterns: MissingPatterns, mu, sigma) -> float:
+    """FIML loglikelihood (:func:`loglik_missing`) through the precision matrix; ``-inf`` when Sigma is not positive definite."""
+    try:
+        return _Precision(patterns, mu, sigma).loglik()
+    except ValueError:
+        return -np.inf
+
+
+# --------------------------------------------------------------------------
 # moment-level functions
 # --------------------------------------------------------------------------
 @single_threaded
@@ -142,19 +455,7 @@ def gradient_moments(patterns: MissingPatterns, mu, sigma) -> tuple[np.ndarray, 
        with incomplete normal and nonnormal data. *Psychological Methods*,
        15(4), 352-367.
     """
-    mu = np.asarray(mu, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
-    p = patterns.nvar
-    g_mu = np.zeros(p)
-    g_s = np.zeros((p, p))
-    for o, n, m, s in zip(patterns.observed, patterns.freq, patterns.means, patterns.covs):
-        w = _inv(sigma[np.ix_(o, o)])
-        d = m - mu[o]
-        wd = w @ d
-        g_mu[o] += n * wd
-        t = s + np.outer(d, d)
-        g_s[np.ix_(o, o)] += 0.5 * n * (w @ t @ w - w)
-    return g_mu, g_s
+    return _Precision(patterns, mu, sigma).grad()
 
 
 @single_threaded
@@ -189,7 +490,13 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     :math:`H_{\\sigma\\mu} = -n_k D'(W_k d_k \\otimes W_k)`,
     :math:`H_{\\sigma\\sigma} = -\\tfrac{n_k}{2} D'(W_k \\otimes A_k)D`
     (lavaan's ``lav_mvnorm_missing_logl_hessian_samplestats``); the
-    expected version has :math:`d_k = 0` and :math:`A_k = W_k`.
+    expected version has :math:`d_k = 0` and :math:`A_k = W_k`.  Summed over
+    patterns through the precision matrix :math:`\\Omega`: with
+    :math:`W_k = \\Omega - \\Omega K_k \\Omega` (:math:`K_k` the embedded
+    :math:`\\Omega_{mm}^{-1}`) and :math:`n_k V_k = \\sum_r z_r z_r'`, every
+    term is a product of :math:`\\Omega` with a ``p^4`` array accumulated
+    from :math:`|m|^2` (or :math:`|m|^4`) entries per pattern, so the cost
+    does not grow as :math:`p^4` per pattern.
 
     References
     ----------
@@ -199,45 +506,69 @@ def hessian_moments(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     .. [2] Rosseel, Y. (2012). lavaan: An R package for structural equation
        modeling. *Journal of Statistical Software*, 48(2), 1-36.
     """
-    mu = np.asarray(mu, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
-    p = patterns.nvar
-    ps = p * (p + 1) // 2
-    h_mm = np.zeros((p, p))
-    h_sm = np.zeros((ps, p))
-    h_ss = np.zeros((ps, ps))
-    r_all, c_all = vech_indices(p)
-    pos = np.full((p, p), -1, dtype=int)
-    pos[r_all, c_all] = np.arange(ps)
-    pos[c_all, r_all] = np.arange(ps)
-    for o, n, m, s in zip(patterns.observed, patterns.freq, patterns.means, patterns.covs):
-        oi = np.flatnonzero(o)
-        k = len(oi)
-        w = _inv(sigma[np.ix_(oi, oi)])
-        r, c = vech_indices(k)
-        gidx = pos[oi[r], oi[c]]
-        half = np.where(r == c, 0.5, 1.0)
-        h_mm[np.ix_(oi, oi)] -= n * w
-        if expected:
-            a = w
-        else:
-            d = m - mu[oi]
-            wd = w @ d
-            a = 2.0 * (w @ (s + np.outer(d, d)) @ w) - w
-            # column b = (k, l) of vech: -n (W[:, k] (Wd)_l + W[:, l] (Wd)_k), halved if k == l
-            blk = -n * (w[:, r] * wd[c][None, :] + w[:, c] * wd[r][None, :]) * half[None, :]
-            h_sm[np.ix_(gidx, oi)] += blk.T
-        # entry (a=(i,j), b=(k,l)): -(n/2) h_a h_b [W_ik A_jl + W_il A_jk + W_jl A_ik + W_jk A_il]
-        wr, wc = w[r], w[c]
-        ar, ac = a[r], a[c]
-        f = wr[:, r] * ac[:, c]
-        f += wr[:, c] * ac[:, r]
-        f += wc[:, c] * ar[:, r]
-        f += wc[:, r] * ar[:, c]
-        f *= (-0.5 * n) * half[:, None] * half[None, :]
-        h_ss[np.ix_(gidx, gidx)] += f
+    st = _Precision(patterns, mu, sigma)
+    lay, om, n = st.layout, st.omega, st.n
+    p = lay.nvar
+    m = om @ st.psum @ om                                   # sum_k n_k (Omega - W_k)
+    # Q[i, j, k, l] = sum_k n_k W[i, k] A[j, l]; first sum_k n_k W (x) W, W = Omega - Omega K Omega
+    u2 = np.zeros(p ** 4)                                   # sum_k n_k K[a, c] K[b, d] at [a, b, c, d]
+    for cols, k, nk in st.pattern_chunks():
+        flat = ((cols[:, :, None, None, None] * p + cols[:, None, None, :, None]) * p
+                + cols[:, None, :, None, None]) * p + cols[:, None, None, None, :]  # [pattern, s, t, u, v]
+        val = nk[:, None, None, None, None] * k[:, :, :, None, None] * k[:, None, None, :, :]
+        np.add.at(u2, flat.ravel(), val.ravel())
+    q4 = _modes(u2.reshape(p, p, p, p), om, (0, 1, 2, 3))
+    del u2
+    _add_outer(q4, n * om - m, om)
+    _add_outer(q4, om, -m)
+    if not expected:  # n_k A_k = 2 sum_r z_r z_r' - n_k W_k
+        z, pat, _ = st.zrows()
+        u1 = np.zeros((p * p, p * p))                       # sum_r K_r[a, c] z_r z_r' at [(a, c), (j, l)]
+        pair, row, wgt = [], [], []
+        for b, sel, pos, c in lay.by_batch(pat):
+            pair.append((c[:, :, None] * p + c[:, None, :]).ravel())
+            row.append(np.repeat(sel, c.shape[1] ** 2))
+            wgt.append(st.kinv[b][pos].ravel())
+        if pair:
+            pair, row, wgt = np.concatenate(pair), np.concatenate(row), np.concatenate(wgt)
+            order = np.argsort(pair, kind="stable")
+            keys, starts = np.unique(pair[order], return_index=True)
+            for key, s0, s1 in zip(keys, starts, np.append(starts[1:], len(order))):
+                idx = order[s0:s1]
+                zr = z[row[idx]]
+                u1[key] = ((zr * wgt[idx, None]).T @ zr).ravel()
+        t1 = _modes(u1.reshape(p, p, p, p), om, (0, 1)).transpose(0, 2, 1, 3)
+        t1 *= 2.0
+        q4 += t1                                            # q4 <- 2 (Omega (x) Z'Z - T1) - q4, in place
+        del u1, t1
+        q4 *= -1.0
+        _add_outer(q4, om, 2.0 * (z.T @ z))
+    r, c = vech_indices(p)
+    qf = q4.reshape(-1)
+
+    def at(i, j, k, l):
+        return qf[((i[:, None] * p + j[:, None]) * p + k[None, :]) * p + l[None, :]]
+
+    half = np.where(r == c, 0.5, 1.0)
+    h_ss = at(r, c, r, c) + at(r, c, c, r) + at(c, r, c, r) + at(c, r, r, c)
+    h_ss *= -0.5 * half[:, None] * half[None, :]
     if not meanstructure:
         return h_ss
+    h_mm = -(n * om - m)
+    if expected:
+        h_sm = np.zeros((len(r), p))
+    else:  # R3[i, k, l] = sum_k n_k W[i, k] (W d_k)[l]
+        npat = len(lay.freq)
+        zd = z[-npat:]                                      # sqrt(n_k) W d_k
+        g_mu = np.sqrt(lay.freq) @ zd
+        u3 = np.zeros(p ** 3)
+        for b, (pats, cols) in enumerate(lay.batches):
+            flat = (cols[:, :, None, None] * p + cols[:, None, :, None]) * p + np.arange(p)
+            val = (np.sqrt(lay.freq[pats])[:, None, None, None] * st.kinv[b][:, :, :, None]
+                   * zd[pats][:, None, None, :])
+            u3 += np.bincount(flat.ravel(), weights=val.ravel(), minlength=p ** 3)
+        r3 = np.einsum("ik,l->ikl", om, g_mu) - _modes(u3.reshape(p, p, p), om, (0, 1))
+        h_sm = -half[:, None] * (r3[:, r, c] + r3[:, c, r]).T
     return np.block([[h_mm, h_sm.T], [h_sm, h_ss]])
 
 
@@ -276,8 +607,15 @@ def theta_hessian(patterns: MissingPatterns, mu, sigma, d_sigma, d_mu=None,
     \partial_b\Sigma\,\tilde W_k) = -\tfrac12\operatorname{tr}(\partial_a\Sigma\,
     \bar A\,\partial_b\Sigma\,\Omega) + \tfrac12\sum_k n_k \sum_r
     (\partial_a\Sigma\, l_{kr})'\tilde A_k(\partial_b\Sigma\, l_{kr})` with
-    :math:`\bar A = \sum_k n_k \tilde A_k`; the mean blocks likewise.  The
-    cost per pattern is :math:`O(q^2 p\, |m|)` instead of :math:`O(p^4)`.
+    :math:`\bar A = \sum_k n_k \tilde A_k`; the mean blocks likewise.
+    With :math:`n_k\tilde A_k = 2\sum_r z_rz_r' - n_k\tilde W_k` and
+    :math:`\sum_k n_k L_kL_k' = \Omega P \Omega` (:math:`P` the sum of the
+    embedded :math:`n_k\Omega_{mm}^{-1}`) all that remains per pattern is
+    :math:`\sum_k n_k\operatorname{tr}(K_k G_{a,mm} K_k G_{b,mm})`
+    (:math:`G_a = \Omega\,\partial_a\Sigma\,\Omega`, a sparse product with
+    :math:`|m|^4` entries per pattern) and, for the observed version,
+    :math:`\sum_r (\Omega\partial_a\Sigma z_r)_m' K (\Omega\partial_b\Sigma
+    z_r)_m` over the rows :math:`z_r` of the pattern algebra.
 
     References
     ----------
@@ -287,116 +625,37 @@ def theta_hessian(patterns: MissingPatterns, mu, sigma, d_sigma, d_mu=None,
     .. [2] Henderson, H. V., & Searle, S. R. (1981). On deriving the inverse
        of a sum of matrices. *SIAM Review*, 23(1), 53-60.
     """
-    mu = np.asarray(mu, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
+    st = _Precision(patterns, mu, sigma)
+    om, n = st.omega, st.n
     ds = np.asarray(d_sigma, dtype=float)
     q, p, _ = ds.shape
     dm = None if d_mu is None else np.asarray(d_mu, dtype=float)
-    omega = _inv(sigma)
+    m = om @ st.psum @ om
+    gflat = np.matmul(np.matmul(om, ds), om).reshape(q, -1)        # Omega D_a Omega
+    kk = st.kk_pairs(gflat)                                        # sum_k n_k tr(K G_a K G_b)
+    h_exp = -0.5 * _trace_pairs(ds, n * om - 2.0 * m, om) - 0.5 * kk
     if expected:
-        return _theta_hessian_expected(patterns, omega, ds, dm)
-    ds2 = ds.reshape(q * p, p)
-    a_bar = np.zeros((p, p))
-    z_bar = np.zeros(p)
-    n_tot = 0
-    corr = np.zeros((q, q))      # + 1/2 sum n (dS l)' A (dS l)
-    corr_mm = np.zeros((q, q))   # + sum n (L' dmu)' (L' dmu)
-    cross = np.zeros((q, q))     # X[a, b], sigma-param a, mean-param b
-    for o, n, m, s in zip(patterns.observed, patterns.freq, patterns.means, patterns.covs):
-        oi = np.flatnonzero(o)
-        mi = np.flatnonzero(~o)
-        n_tot += n
-        if len(mi):
-            r_inv = _inv(omega[np.ix_(mi, mi)])
-            lk = omega[:, mi] @ np.linalg.cholesky(r_inv)
-            w_t = omega - lk @ lk.T
-        else:
-            lk = None
-            w_t = omega
-        w_o = w_t[np.ix_(oi, oi)]
-        if expected:
-            a_t = w_t
-            z = None
-        else:
-            d = m - mu[oi]
-            a_o = 2.0 * (w_o @ (s + np.outer(d, d)) @ w_o) - w_o
-            a_t = np.zeros((p, p))
-            a_t[np.ix_(oi, oi)] = a_o
-            z = np.zeros(p)
-            z[oi] = w_o @ d
-            z_bar += n * z
-        a_bar += n * a_t
-        if lk is None:
-            continue
-        r = lk.shape[1]
-        pk = (ds2 @ lk).reshape(q, p, r)               # dS_a l
-        apk = (a_t @ pk.transpose(1, 0, 2).reshape(p, q * r)).reshape(p, q, r)
-        corr += 0.5 * n * (pk.transpose(0, 2, 1).reshape(q, r * p)
-                           @ apk.transpose(1, 2, 0).reshape(q, r * p).T)
-        if dm is not None:
-            ml = dm @ lk                               # (q, r)
-            corr_mm += n * ml @ ml.T
-            if z is not None:
-                uk = np.tensordot(pk, z, axes=([1], [0]))   # z' dS_a l, (q, r)
-                cross += n * uk @ ml.T
-    # full-rank parts
-    y = np.matmul(ds, a_bar)                           # dS_a A
-    zz = np.matmul(ds, omega)                          # dS_b Omega
-    h = -0.5 * y.reshape(q, -1) @ zz.transpose(0, 2, 1).reshape(q, -1).T + corr
+        h = h_exp
+    else:  # n_k A_k = 2 sum_r z_r z_r' - n_k W_k
+        z, pat, _ = st.zrows()
+        od = np.matmul(om, ds)                                     # Omega D_a
+        yky = np.zeros((q, q))
+        for k, y, _, _ in st.missing_products(z, pat, od):
+            yky += np.einsum("nij,njq->niq", k, y).reshape(-1, q).T @ y.reshape(-1, q)
+        h = -_trace_pairs(ds, z.T @ z, om) + yky - h_exp
     if dm is not None:
-        h += -n_tot * dm @ omega @ dm.T + corr_mm
-        if not expected:
-            u = (ds2 @ z_bar).reshape(q, p)              # z' dS_a (dS_a symmetric)
-            x = -u @ (dm @ omega).T + cross
-            h += x + x.T
-    return 0.5 * (h + h.T)
-
-
-def _theta_hessian_expected(patterns: MissingPatterns, omega, ds, dm) -> np.ndarray:
-    """Expected version of :func:`theta_hessian`, batched over patterns.
-
-    With :math:`\\tilde A_k = \\tilde W_k = \\Omega - L_kL_k'` every
-    pattern term is a product with :math:`\\Omega` or with the small
-    :math:`L_k' \\partial\\Sigma L_k`, so the columns of all :math:`L_k`
-    are stacked and the sums become a few large matrix products.
-    """
-    q, p, _ = ds.shape
-    ds2 = ds.reshape(q * p, p)
-    cols, weights, blocks = [], [], []
-    n_tot = 0
-    start = 0
-    for o, n in zip(patterns.observed, patterns.freq):
-        n_tot += n
-        mi = np.flatnonzero(~o)
-        if not len(mi):
-            continue
-        lk = omega[:, mi] @ np.linalg.cholesky(_inv(omega[np.ix_(mi, mi)]))
-        cols.append(lk)
-        weights.append(np.full(lk.shape[1], float(n)))
-        blocks.append((start, start + lk.shape[1], float(n)))
-        start += lk.shape[1]
-    a_bar = n_tot * omega
-    h = np.zeros((q, q))
-    if cols:
-        l_all = np.hstack(cols)                       # (p, R)
-        w = np.concatenate(weights)                   # (R,)
-        big_r = l_all.shape[1]
-        a_bar = a_bar - (l_all * w) @ l_all.T
-        pk = (ds2 @ l_all).reshape(q, p, big_r)       # dS_a l_c
-        qk = (omega @ pk.transpose(1, 0, 2).reshape(p, q * big_r)).reshape(p, q, big_r)
-        pw = (pk * w[None, None, :]).transpose(0, 2, 1).reshape(q, big_r * p)
-        h += 0.5 * pw @ qk.transpose(1, 2, 0).reshape(q, big_r * p).T
-        for a0, a1, n in blocks:
-            b = np.tensordot(pk[:, :, a0:a1], l_all[:, a0:a1], axes=([1], [0])).reshape(q, -1)
-            h -= 0.5 * n * b @ b.T
-        if dm is not None:
-            ml = dm @ l_all
-            h += (ml * w) @ ml.T
-    y = np.matmul(ds, a_bar)
-    zz = np.matmul(ds, omega)
-    h += -0.5 * y.reshape(q, -1) @ zz.transpose(0, 2, 1).reshape(q, -1).T
-    if dm is not None:
-        h += -n_tot * dm @ omega @ dm.T
+        dmo = dm @ om
+        h = h - n * dmo @ dm.T + dmo @ st.psum @ dmo.T
+        if not expected:  # sigma-mean block: -sum_k n_k (W d_k)' D_a W_k dmu_b
+            npat = len(st.layout.freq)
+            zd, pd_ = z[-npat:], pat[-npat:]
+            u = (ds.reshape(q * p, p) @ (np.sqrt(st.layout.freq) @ zd)).reshape(q, p)
+            cross = np.zeros((q, q))
+            for k, y, cols, sel in st.missing_products(zd, pd_, od):
+                ky = np.einsum("nij,njq->niq", k, dmo.T[cols]) * np.sqrt(st.layout.freq[pd_[sel]])[:, None, None]
+                cross += y.reshape(-1, q).T @ ky.reshape(-1, q)
+            x = -u @ dmo.T + cross
+            h = h + x + x.T
     return 0.5 * (h + h.T)
 
 
@@ -456,24 +715,12 @@ def casewise_scores(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
        methods for mean and covariance structure analysis with nonnormal
        missing data. *Sociological Methodology*, 30, 165-200.
     """
-    mu = np.asarray(mu, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
     x = patterns.data
     n, p = x.shape
-    r, c = vech_indices(p)
-    wv = _vech_weights(p)
-    ps = len(r)
+    ps = p * (p + 1) // 2
     out = np.zeros((n, p + ps))
-    for o, idx in zip(patterns.observed, patterns.rows):
-        oi = np.flatnonzero(o)
-        w_o = _inv(sigma[np.ix_(o, o)])
-        w = np.zeros((p, p))
-        w[np.ix_(oi, oi)] = w_o
-        e = np.zeros((len(idx), p))
-        e[:, oi] = x[np.ix_(idx, oi)] - mu[oi]
-        we = e @ w  # (n_k, p)
-        out[idx, :p] = we
-        out[idx, p:] = 0.5 * (we[:, r] * we[:, c] - w[r, c][None, :]) * wv[None, :]
+    for rows, block in _score_blocks(patterns, mu, sigma):
+        out[rows] = block
     return out if meanstructure else out[:, p:]
 
 
@@ -491,16 +738,17 @@ def casewise_loglik(patterns: MissingPatterns, mu, sigma) -> np.ndarray:
     .. [1] Arbuckle, J. L. (1996). Full information estimation in the
        presence of incomplete data. Erlbaum.
     """
-    mu = np.asarray(mu, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
+    st = _Precision(patterns, mu, sigma)
     x = patterns.data
+    pat = _row_patterns(patterns)
     out = np.zeros(x.shape[0])
-    for o, idx in zip(patterns.observed, patterns.rows):
-        so = sigma[np.ix_(o, o)]
-        w = _inv(so)
-        logdet = np.linalg.slogdet(so)[1]
-        e = x[np.ix_(idx, np.flatnonzero(o))] - mu[o]
-        out[idx] = -0.5 * (o.sum() * LOG2PI + logdet + np.einsum("ij,jk,ik->i", e, w, e))
+    nvar = st.layout.observed.sum(axis=1)
+    for start in range(0, x.shape[0], _CHUNK):
+        rows = slice(start, start + _CHUNK)
+        e = np.nan_to_num(x[rows] - st.mu, nan=0.0)
+        _, quad = st.apply(e, pat[rows])
+        k = pat[rows]
+        out[rows] = -0.5 * (nvar[k] * LOG2PI + st.logdet[k] + quad)
     return out
 
 
@@ -580,7 +828,7 @@ def independence_fit(patterns: MissingPatterns) -> tuple[np.ndarray, np.ndarray,
         xz = np.nan_to_num(x)
         mu = (w * xz).sum(axis=0) / w.sum(axis=0)
         var = (w * (xz - mu) ** 2).sum(axis=0) / w.sum(axis=0)
-    return mu, var, loglik_missing(patterns, mu, np.diag(var))
+    return mu, var, _loglik(patterns, mu, np.diag(var))
 
 
 # --------------------------------------------------------------------------
@@ -705,7 +953,7 @@ class FIMLObjective(Objective):
     def loglik(self, theta) -> float:
         total = 0.0
         for mp, (sigma, mu) in zip(self.patterns, self._moments(theta)):
-            total += loglik_missing(mp, mu, sigma)
+            total += _loglik(mp, mu, sigma)
         return float(total) if np.isfinite(total) else float("nan")
 
     def loglik_h1(self) -> float:
@@ -715,7 +963,7 @@ class FIMLObjective(Objective):
     def value(self, theta) -> float:
         ll = 0.0
         for mp, (sigma, mu) in zip(self.patterns, self._moments(theta)):
-            ll += loglik_missing(mp, mu, sigma)
+            ll += _loglik(mp, mu, sigma)
         if not np.isfinite(ll):
             return float("inf")
         return float((self._loglik_h1 - ll) / self.ntotal)
@@ -828,9 +1076,11 @@ class FIMLObjective(Objective):
         out = []
         for g, (mp, (sigma, mu)) in enumerate(zip(self.patterns, self._moments(theta))):
             d_sigma, d_mu = jac[g]
-            sc = casewise_scores(mp, mu, sigma, meanstructure=True)
             delta = delta_matrix(d_sigma, d_mu if meanstructure else None, meanstructure=True)
-            out.append(sc @ delta)
+            sc = np.empty((mp.nobs, delta.shape[1]))
+            for rows, block in _score_blocks(mp, mu, sigma):  # never all n x (p + p*) scores at once
+                sc[rows] = block @ delta
+            out.append(sc)
         return out
 
     def fit_extras(self, theta) -> dict:

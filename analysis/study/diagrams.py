@@ -346,3 +346,55 @@ def bootstrap_t_figure(*, n_clusters: int = 30, cluster_size: int = 15, icc: flo
              ha="center", va="top", fontsize=8, color="#444")
     fig.tight_layout()
     return fig
+
+
+def conditional_effect_axes(ax, frame: pd.DataFrame, *, y: str = "slope", lower: str = "ci_lower",
+                            upper: str = "ci_upper", bounds=(), xlabel: str = "", ylabel: str = "",
+                            title: str = "", line_label: str = "", band_label: str = "95% 置信带",
+                            color: str = "#08519c", fill: str = "#9ecae1") -> None:
+    """Draw a conditional effect over the moderator with its confidence band on ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    frame : pandas.DataFrame
+        Column ``w`` (moderator values) and the columns named by ``y``,
+        ``lower``, ``upper`` (e.g. :func:`analysis.sem.interactions.simple_slopes`).
+    bounds : sequence of float
+        Johnson-Neyman bounds, drawn as dashed lines where they fall inside
+        the plotted range (NaN ones are skipped).
+    """
+    ax.fill_between(frame["w"], frame[lower], frame[upper], color=fill, alpha=0.6, label=band_label)
+    ax.plot(frame["w"], frame[y], color=color, label=line_label or None)
+    ax.axhline(0, color="grey", lw=0.8)
+    lo, hi = float(frame["w"].min()), float(frame["w"].max())
+    for b in bounds:
+        if b is not None and math.isfinite(b) and lo <= b <= hi:
+            ax.axvline(b, color="#de2d26", ls="--", lw=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def conditional_effect_figure(frame: pd.DataFrame, *, bounds=(), xlabel: str = "w", ylabel: str = "",
+                              title: str = "", note: str | None = None):
+    """One-panel figure of a conditional effect (simple slopes over the moderator, Johnson-Neyman bounds).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        CJK-capable (the study's style); ``note`` (e.g. the synthetic-data
+        label) is printed above the panel.
+    """
+    import matplotlib.pyplot as plt
+
+    style.use()
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    conditional_effect_axes(ax, frame, bounds=bounds, xlabel=xlabel, ylabel=ylabel, title=title,
+                            line_label="条件效应 conditional effect")
+    if note:
+        fig.suptitle(note, fontsize=9, color="#7f2704")
+    fig.tight_layout()
+    return fig

@@ -47,7 +47,6 @@ References
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +55,10 @@ import pandas as pd
 
 from .. import paths
 from ..errors import InputError
-from ..io import write_csv, write_json, write_parquet, write_text
+from ..io import write_csv, write_json
 
 __all__ = ["ModerationSpec", "moderation_spec", "moderation_data", "moderation_syntax", "fit_moderation",
-           "probe_table", "conditional_band", "recovery_replicate", "run_moderation"]
+           "probe_table", "conditional_band", "jn_sentence_zh", "recovery_replicate", "run_moderation"]
 
 #: The name of the latent interaction factor.
 PRODUCT = "PLxW"
@@ -188,34 +187,50 @@ def _figure(probe: pd.DataFrame, band: pd.DataFrame, jn, spec: ModerationSpec, p
     import matplotlib.pyplot as plt
 
     from . import style
+    from .diagrams import conditional_effect_axes
 
     style.use()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    ax = axes[0]
-    ax.fill_between(probe["w"], probe["ci_lower"], probe["ci_upper"], color="#9ecae1", alpha=0.6,
-                    label="95% 置信带")
-    ax.plot(probe["w"], probe["slope"], color="#08519c", label="条件效应 a1 + a3·w")
-    ax.axhline(0, color="grey", lw=0.8)
-    for b in (jn.lower, jn.upper):
-        if np.isfinite(b) and probe["w"].min() <= b <= probe["w"].max():
-            ax.axvline(b, color="#de2d26", ls="--", lw=1)
-    ax.set_xlabel("居住年限（标准化，w）")
-    ax.set_ylabel(f"{spec.focal} → {spec.mediator} 的效应")
-    ax.set_title("第一阶段条件效应（虚线：Johnson–Neyman 界）", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
-    ax = axes[1]
-    ax.fill_between(band["w"], band["ci_lower"], band["ci_upper"], color="#c7e9c0", alpha=0.7,
-                    label="95% 自助百分位带")
-    ax.plot(band["w"], band["indirect"], color="#006d2c", label="条件间接效应 (a1 + a3·w)·b")
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("居住年限（标准化，w）")
-    ax.set_ylabel(f"{spec.focal} → {spec.mediator} → {spec.outcome}")
-    ax.set_title("条件间接效应", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    xlabel = "居住年限（标准化，w）"
+    conditional_effect_axes(axes[0], probe, bounds=(jn.lower, jn.upper), xlabel=xlabel,
+                            ylabel=f"{spec.focal} → {spec.mediator} 的效应", line_label="条件效应 a1 + a3·w",
+                            title="第一阶段条件效应（虚线：Johnson–Neyman 界）")
+    conditional_effect_axes(axes[1], band, y="indirect", xlabel=xlabel,
+                            ylabel=f"{spec.focal} → {spec.mediator} → {spec.outcome}",
+                            line_label="条件间接效应 (a1 + a3·w)·b", band_label="95% 自助百分位带",
+                            title="条件间接效应", color="#006d2c", fill="#c7e9c0")
     if synthetic:
         fig.suptitle("合成数据（模拟样本，非实地调查） · Synthetic data", fontsize=9, color="#7f2704")
     fig.tight_layout()
     style.save_figure(fig, path)
+
+
+def jn_sentence_zh(jn, w_min: float, w_max: float) -> str:
+    """Where, within the observed range of the moderator, the first-stage effect is significant (Chinese).
+
+    Parameters
+    ----------
+    jn : analysis.sem.interactions.JohnsonNeyman
+    w_min, w_max : float
+        The observed range of the standardized moderator.
+    """
+    import math
+
+    rng = f"本样本观测到的标准化居住年限从 {w_min:.2f} 到 {w_max:.2f}"
+    if math.isnan(jn.lower):
+        return f"{rng}；在任何取值上效应都" + ("显著" if jn.significant_everywhere else "不显著")
+    if jn.inside:
+        parts = [(max(jn.lower, w_min), min(jn.upper, w_max))]
+    else:
+        parts = [(w_min, min(jn.lower, w_max)), (max(jn.upper, w_min), w_max)]
+    parts = [(a, b) for a, b in parts if b > a]
+    if not parts:
+        return f"{rng}；在这个范围内效应都不显著（Johnson–Neyman 界为 {jn.lower:.2f} 与 {jn.upper:.2f}）"
+    if parts == [(w_min, w_max)]:
+        return (f"{rng}；在这个范围内效应处处显著（Johnson–Neyman 界 {jn.lower:.2f} 与 {jn.upper:.2f} "
+                "都落在观测范围之外）")
+    where = "、".join(f"[{a:.2f}, {b:.2f}]" for a, b in parts)
+    return f"{rng}；效应显著的范围是 {where}（Johnson–Neyman 界为 {jn.lower:.2f} 与 {jn.upper:.2f}）"
 
 
 def recovery_replicate(condition: dict, rep: int, seed: int, *, spec: ModerationSpec, population, instrument) -> list:
@@ -290,7 +305,7 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
     from .power import n_communities
     from .robustness import _is_synthetic
     from .settings import load_settings
-    from .structural import fit_command, prepare_data
+    from .structural import prepare_data, write_fit_command
 
     limiter = blas_threads(1)
     try:
@@ -318,19 +333,14 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
         base = fit.estimates
         est["se_ml"], est["ci_lower_ml"], est["ci_upper_ml"] = (base["se"].to_numpy(), base["ci_lower"].to_numpy(),
                                                                 base["ci_upper"].to_numpy())
-        model_path = write_text(out / "model.lav", moderation_syntax(ins, spec))
-        written = [model_path]
         # the reported model, one command away (as the structural chapter's): its data and the command
         where = analysis_data if not isinstance(analysis_data, pd.DataFrame) else None
         model_data = (out / "moderation.parquet") if where is None else Path(where).with_name("moderation.parquet")
-        write_parquet(model_data, data)
-        root = os.path.commonpath([model_path.resolve(), model_data.resolve()])
-        command = fit_command(Path(os.path.relpath(model_path.resolve(), root)).as_posix(),
-                              Path(os.path.relpath(model_data.resolve(), root)).as_posix(),
-                              missing=fit.options["missing"], cluster="community" if unit == "community" else None,
-                              n_boot=n_boot, interval=interval, seed=seed, exclude_improper=True,
-                              json_path="moderation_fit.json")
-        written.append(write_text(out / "command.txt", command + "\n"))
+        written = write_fit_command(out, moderation_syntax(ins, spec), data, model_data,
+                                    missing=fit.options["missing"], cluster="community" if unit == "community" else None,
+                                    n_boot=n_boot, interval=interval, seed=seed, exclude_improper=True,
+                                    json_path="moderation_fit.json")
+        command = written[-1].read_text(encoding="utf-8").strip()
         note = "synthetic" if synth else ""
         est["synthetic"] = synth
         written.append(write_csv(out / "estimates.csv", est))
@@ -378,7 +388,10 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
             "bootstrap": {**counts, "unit": unit, "interval": interval, "seed": seed, "draws": n_boot},
             "johnson_neyman": {"lower": jn.lower, "upper": jn.upper, "inside": jn.inside,
                                "significant_everywhere": jn.significant_everywhere,
-                               "sentence": jn.describe()},
+                               "w_min": float(data[spec.w].min()), "w_max": float(data[spec.w].max()),
+                               "sentence": jn.describe(),
+                               "sentence_zh": jn_sentence_zh(jn, float(data[spec.w].min()),
+                                                             float(data[spec.w].max()))},
             "fit": {k: float(fit.fit[k]) for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr")},
             "recovery": {"replications": reps, "n": n, "seed": seed + 1,
                          "valid": int(rows.loc[rows["param"] == "a3", "valid"].sum()),

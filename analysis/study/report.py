@@ -52,7 +52,6 @@ import re
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .. import paths
@@ -1088,11 +1087,7 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
     mo_head = _optional("moderation/headline", results_dir)
     if mo_head:
         jn = mo_head.get("johnson_neyman") or {}
-        lo, hi = jn.get("lower"), jn.get("upper")
-        where = ""
-        if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
-            where = (f"；Johnson–Neyman 区间表明，标准化居住年限在 {_fmt(lo, '.2f')} 与 {_fmt(hi, '.2f')} "
-                     + ("之间" if jn.get("inside") else "之外") + "时，党组织引领对网格化治理的效应显著")
+        where = f"；Johnson–Neyman 法：{jn['sentence_zh']}" if jn.get("sentence_zh") else ""
         a3, imm = mo_head.get("a3") or {}, mo_head.get("imm") or {}
         _para(doc, f"有调节的中介{cite('hayes2015index')}：居住年限越长，党组织引领通过网格化治理作用于社区韧性的链条是否越强？"
                    f"交互项 a3 = {_fmt(a3.get('est'))}（95% 区间 [{_fmt(a3.get('ci_lower'))}, {_fmt(a3.get('ci_upper'))}]），"

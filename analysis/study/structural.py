@@ -68,6 +68,7 @@ References
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -191,8 +192,9 @@ def fit_structural(data, instrument, *, controls=(), direct=True, serial=False, 
 
 
 def fit_command(model_path: str, data_path: str, *, missing: str, cluster: str | None, n_boot: int,
-                interval: str, seed: int, exclude_improper: bool = True,
-                json_path: str = "structural_fit.json") -> str:
+                interval: str | None, seed: int | None, exclude_improper: bool = True,
+                json_path: str = "structural_fit.json", estimator: str | None = None, se: str = "standard",
+                weights: str | None = None) -> str:
     """The ``resilience fit`` command of the reported model (one line, shell-quoted).
 
     Parameters
@@ -204,9 +206,11 @@ def fit_command(model_path: str, data_path: str, *, missing: str, cluster: str |
     cluster : str or None
         The cluster column of a cluster bootstrap (None: rows are resampled).
     n_boot, interval, seed, exclude_improper
-        The bootstrap of ``study.yaml`` (``structural:``).
+        The bootstrap of ``study.yaml`` (``structural:``); ``n_boot = 0``: no bootstrap.
     json_path : str
         Where the command writes its JSON.
+    estimator, se, weights
+        ``--estimator`` (omitted when None), ``--se`` and ``--weights`` (omitted when None).
 
     Returns
     -------
@@ -216,14 +220,49 @@ def fit_command(model_path: str, data_path: str, *, missing: str, cluster: str |
     """
     import shlex
 
-    parts = ["resilience", "fit", model_path, data_path, "--missing", missing, "--se", "standard"]
+    parts = ["resilience", "fit", model_path, data_path]
+    if estimator is not None:
+        parts += ["--estimator", estimator]
+    parts += ["--missing", missing, "--se", se]
     if cluster is not None:
         parts += ["--cluster", cluster]
-    parts += ["--bootstrap", str(int(n_boot)), "--ci-type", interval]
-    if exclude_improper:
-        parts.append("--exclude-improper")
-    parts += ["--seed", str(int(seed)), "--json", json_path]
+    if weights is not None:
+        parts += ["--weights", weights]
+    if n_boot:
+        parts += ["--bootstrap", str(int(n_boot)), "--ci-type", interval]
+        if exclude_improper:
+            parts.append("--exclude-improper")
+        parts += ["--seed", str(int(seed))]
+    parts += ["--json", json_path]
     return shlex.join(parts)
+
+
+def write_fit_command(out_dir: Path, syntax: str, data: pd.DataFrame, model_data: Path, **options) -> list[Path]:
+    """Write a reported model one command away: ``model.lav``, its data and ``command.txt``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The step's results folder (``model.lav`` and ``command.txt`` go there).
+    syntax : str
+        The model.
+    data : pandas.DataFrame
+        The model data, written to ``model_data`` (Parquet).
+    model_data : Path
+    **options
+        :func:`fit_command`'s keywords.
+
+    Returns
+    -------
+    list of Path
+        ``model.lav`` and ``command.txt`` (the data file is not a results file).
+    """
+    model_path = write_text(Path(out_dir) / "model.lav", syntax)
+    write_parquet(model_data, data)
+    root = os.path.commonpath([model_path.resolve(), Path(model_data).resolve()])
+    command = fit_command(Path(os.path.relpath(model_path.resolve(), root)).as_posix(),
+                          Path(os.path.relpath(Path(model_data).resolve(), root)).as_posix(), **options)
+    return [model_path, write_text(Path(out_dir) / "command.txt", command + "\n")]
 
 
 # ---------------------------------------------------------------------------
@@ -605,8 +644,6 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
     ``sem(..., cluster=, bootstrap=, seed=, ci_type=, exclude_improper=True)``
     passes, so the command in ``command.txt`` reproduces ``estimates.csv``.
     """
-    import os
-
     from .._parallel import blas_threads
     from ..sem.bootstrap import INTERVAL_COLUMNS, bootstrap, bootstrap_estimates, interval_options
     from ..sem.montecarlo import montecarlo_ci
@@ -666,15 +703,10 @@ def run_structural(analysis_data=None, out_dir=None, instrument=None, config=Non
         est["ci_upper_ml"] = base["ci_upper"].to_numpy()
         written.append(write_csv(out_dir / "estimates.csv", est))
         # the reported model, one command away: its syntax, its data and the command
-        model_path = write_text(out_dir / "model.lav", structural_syntax(instrument, controls=controls))
-        written.append(model_path)
-        write_parquet(model_data, data)
-        root = os.path.commonpath([model_path.resolve(), model_data.resolve()])
-        command = fit_command(Path(os.path.relpath(model_path.resolve(), root)).as_posix(),
-                              Path(os.path.relpath(model_data.resolve(), root)).as_posix(),
-                              missing=fit.options["missing"], cluster="community" if unit == "community" else None,
-                              n_boot=n_boot, interval=interval, seed=seed, exclude_improper=True)
-        written.append(write_text(out_dir / "command.txt", command + "\n"))
+        written += write_fit_command(out_dir, structural_syntax(instrument, controls=controls), data, model_data,
+                                     missing=fit.options["missing"],
+                                     cluster="community" if unit == "community" else None,
+                                     n_boot=n_boot, interval=interval, seed=seed, exclude_improper=True)
         ind = indirect_table(fit, boot, mc, interval)
         written.append(write_csv(out_dir / "indirect.csv", ind))
         bt = pd.DataFrame([{**boot.counts(), "method": boot.method, "unit": unit, "interval": interval, "seed": seed,

@@ -145,7 +145,7 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
     from .instrument import load_instrument
     from .multilevel import fit_twolevel, twolevel_table
     from .robustness import _is_synthetic, key_parameters
-    from .structural import control_columns, prepare_data
+    from .structural import control_columns, prepare_data, write_fit_command
 
     limiter = blas_threads(1)
     try:
@@ -158,6 +158,11 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
         frame = read_frame(frame_path)
         data[WEIGHT] = design_weights(data, frame)
         model = ins.model_syntax("structural", controls=tuple(controls))
+        where = analysis_data if not isinstance(analysis_data, pd.DataFrame) else None
+        model_data = (out / "weighting.parquet") if where is None else Path(where).with_name("weighting.parquet")
+        written = write_fit_command(out, model, data, model_data, estimator="MLR", missing="fiml",
+                                    cluster="community", se="robust.cluster", weights=WEIGHT, n_boot=0,
+                                    interval=None, seed=None, json_path="weighting_fit.json")
         fits = {"unweighted": fit_weighted(data, model, weights=None),
                 "design-weighted": fit_weighted(data, model, weights=WEIGHT)}
         rows = []
@@ -206,9 +211,8 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
                                   "cr_est": float(size_rows.loc[size_rows["lhs"] == "CR", "est"].iloc[0]),
                                   "cr_pvalue": float(size_rows.loc[size_rows["lhs"] == "CR", "pvalue"].iloc[0]),
                                   "total_indirect_between": tl_summary["total_indirect_between"]},
-                "command": "resilience fit model.lav analysis.parquet --estimator MLR --missing fiml "
-                           "--cluster community --weights design_weight"}
-        written = [write_csv(out / "weights.csv", per_comm), write_csv(out / "estimates.csv", cmp),
+                "command": written[-1].read_text(encoding="utf-8").strip()}
+        written += [write_csv(out / "weights.csv", per_comm), write_csv(out / "estimates.csv", cmp),
                    write_csv(out / "twolevel_size.csv", tl_tab),
                    write_csv(out / "fit.csv", pd.DataFrame(fit_rows)), write_json(out / "headline.json", head)]
         return written

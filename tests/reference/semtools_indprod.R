@@ -47,17 +47,13 @@
 ##                      a first-order indicator (18), as Lin et al. (2010)
 
 suppressPackageStartupMessages({library(lavaan); library(semTools)})
+source(file.path("tests", "reference", "_helpers.R"))  # write_tbl, num15, tidy_estimates
 options(width = 120)
 cat("R", R.version$major, ".", R.version$minor, " lavaan ", as.character(packageVersion("lavaan")),
     " semTools ", as.character(packageVersion("semTools")), "\n", sep = "")
 
 out_data <- file.path("tests", "reference", "data")
 out_res <- file.path("tests", "reference", "lavaan")
-write_tbl <- function(df, file) utils::write.csv(df, file, row.names = FALSE, na = "")
-num15 <- function(df) {
-  for (nm in names(df)) if (is.double(df[[nm]])) df[[nm]] <- signif(df[[nm]], 15)
-  df
-}
 
 ## ---- the synthetic data ---------------------------------------------------
 set.seed(20240616)
@@ -107,25 +103,6 @@ cat("\nmatch = TRUE with unequal lengths:\n")
 print(tryCatch(indProd(D, xs, c("z1", "z2")), error = function(e) conditionMessage(e)))
 
 ## ---- the latent-interaction models -----------------------------------------
-tidy_estimates <- function(fit) {
-  pe <- parameterEstimates(fit)
-  ss <- standardizedSolution(fit)
-  if (!"group" %in% names(pe)) pe$group <- 1L
-  if (!"group" %in% names(ss)) ss$group <- 1L
-  if (!"label" %in% names(pe)) pe$label <- ""
-  pe$label[is.na(pe$label)] <- ""
-  pe$.row <- seq_len(nrow(pe))
-  ss <- ss[, c("lhs", "op", "rhs", "group", "est.std")]
-  m <- merge(pe, ss, by = c("lhs", "op", "rhs", "group"), all.x = TRUE, sort = FALSE)
-  m <- m[order(m$.row), ]
-  names(m)[names(m) == "ci.lower"] <- "ci_lower"
-  names(m)[names(m) == "ci.upper"] <- "ci_upper"
-  names(m)[names(m) == "est.std"] <- "std_all"
-  m <- m[, c("lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-             "ci_lower", "ci_upper", "std_all")]
-  rownames(m) <- NULL
-  num15(m)
-}
 show <- c("npar", "ntotal", "chisq", "df", "pvalue", "baseline.chisq", "cfi", "tli", "rmsea",
           "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr", "logl", "aic", "bic")
 record_fit <- function(fit, model) {
