@@ -234,7 +234,7 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     tasks = {
         "instrument": dict(
             actions=[(_act_instrument, [layout])],
-            file_dep=instrument_in + _modules("study/render.py", "study/seed.py", "study/report.py"),
+            file_dep=instrument_in + _modules("study/render.py", "study/seed.py", "study/typography.py"),
             targets=[str(layout.generated_instrument / "index.json")],
         ),
         "simulate": dict(
@@ -317,7 +317,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     tasks["report"] = dict(
         actions=[(_act_report, [layout])],
         file_dep=results_indexes + [str(layout.book / "references.bib")]
-        + _modules("study/report.py", "study/tables.py", "study/diagrams.py", "study/glossary.py", "results.py"),
+        + _modules("study/report.py", "study/typography.py", "study/tables.py", "study/diagrams.py", "study/glossary.py",
+                   "study/moderation.py", "study/population.py", "results.py"),
         targets=[str(layout.reports / "stage_report.docx")],
     )
     book_sources = sorted(str(p) for p in layout.book.rglob("*") if p.is_file() and "_build" not in p.parts
@@ -327,7 +328,8 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
         file_dep=book_sources + results_indexes + [str(layout.manifest), str(layout.generated_instrument / "index.json"),
                                                    str(processed / "screening_report.csv")]
         + _modules("bookbuild.py", "study/tables.py", "study/diagrams.py", "study/booktools.py", "study/glossary.py",
-                   "study/instrument.py", "study/checklist.py", "pipeline.py", "results.py"),
+                   "study/instrument.py", "study/checklist.py", "study/moderation.py", "study/population.py", "pipeline.py",
+                   "results.py"),
         targets=[str(layout.book_html / "index.html")],
     )
     tasks["privacy"] = dict(

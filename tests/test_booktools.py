@@ -52,8 +52,8 @@ def test_format_number():
 
 def test_missing_sources_name_the_files(layout):
     lay, _, _ = layout
-    missing = bt.missing_sources("06_structural", lay)
-    assert missing == ["results/structural/headline.json"]
+    missing = bt.missing_sources("06_structural", lay)  # the fixture writes neither of the chapter's headlines
+    assert sorted(missing) == ["results/moderation/headline.json", "results/structural/headline.json"]
     assert bt.missing_sources("05_measurement", lay) == []
 
 

@@ -58,33 +58,38 @@ def test_writes_every_table_with_synthetic_flag(run):
     assert head["synthetic"] is True and head["note_en"] == SYNTHETIC_NOTE_EN
 
 
-def test_degrees_of_freedom_are_the_models(run):
+def test_degrees_of_freedom_are_the_models(run, small_instrument):
     root, _, _ = run
     fit = pd.read_csv(root / "measurement" / "fit.csv").set_index("model")
-    # 16 items: 136 moments; first order 12 loadings + 16 residuals + 4 variances + 6 covariances
-    assert fit.loc["first_order", "df"] == 136 - 38
+    sizes = [len(c.items) for c in small_instrument.constructs]
+    assert sizes == [4, 6, 5, 4]  # PL, GRID (two items split in two), INT (one split), EXT
+    p = sum(sizes)  # 19 items: 190 moments
+    # first order: one loading per factor fixed to 1, a residual per item, 4 variances, 6 covariances
+    free = (p - 4) + p + 4 + 6
+    assert fit.loc["first_order", "df"] == p * (p + 1) // 2 - free == 146
     # second order RES =~ INT + EXT: cov(INT,EXT), cov(INT|EXT, PL|GRID) (5 parameters) become
     # var(RES), one second-order loading, cov(RES, PL), cov(RES, GRID): one df more
-    assert fit.loc["second_order", "df"] == 99
+    assert fit.loc["second_order", "df"] == 147
     assert fit["converged"].all()
 
 
-def test_tables_agree_with_the_data(run):
+def test_tables_agree_with_the_data(run, small_instrument):
     root, _, data = run
     rel = pd.read_csv(root / "measurement" / "reliability.csv").set_index("scale")
-    for c in ("PL", "GRID", "INT", "EXT"):
-        a = cronbach_alpha(data, [f"{c}{i}" for i in range(1, 5)])
+    for con in small_instrument.constructs:
+        c = con.code
+        a = cronbach_alpha(data, [i.code for i in con.items])
         assert rel.loc[c, "alpha"] == round_number(a["alpha"])  # as written, at analysis.io.PRECISION
         assert 0 < rel.loc[c, "ave"] < rel.loc[c, "cr"] < 1
-    assert rel.loc["RES", "level"] == "second_order" and rel.loc["RES", "n_items"] == 8
+    assert rel.loc["RES", "level"] == "second_order" and rel.loc["RES", "n_items"] == 9
     assert 0 < rel.loc["RES", "omega"] < 1
     head = json.loads((root / "measurement" / "headline.json").read_text())
     assert head["n"] == len(data) == head["n_cfa"]
-    assert head["n_items"] == 16 and head["n_clusters"] == 20
+    assert head["n_items"] == 19 and head["n_clusters"] == 20
     inv = pd.read_csv(root / "measurement" / "invariance.csv")
     assert list(inv["model"]) == ["configural", "metric", "scalar"]
-    # metric adds 12 equal loadings, scalar 16 equal intercepts (minus 4 freed latent means)
-    assert list(inv["delta_df"].iloc[1:]) == [12, 12]
+    # metric adds 15 equal loadings, scalar 19 equal intercepts (minus 4 freed latent means)
+    assert list(inv["delta_df"].iloc[1:]) == [15, 15]
     htmt = pd.read_csv(root / "measurement" / "htmt.csv").set_index("factor").drop(columns="synthetic")
     assert np.allclose(np.diag(htmt), 1.0)
 

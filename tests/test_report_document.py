@@ -18,8 +18,8 @@ from docx.oxml.ns import qn
 
 from analysis import paths
 from analysis.study.glossary import code_labels
-from analysis.study.report import (BODY_FONT, FALLBACK_FONTS, HEADING_FONT, PLACEHOLDER, SECTIONS, project_info,
-                                   write_report)
+from analysis.study.report import PLACEHOLDER, SECTIONS, project_info, write_report
+from analysis.study.typography import BODY_FONT, FALLBACK_FONTS, HEADING_FONT
 
 #: The rendered report of the study's results must have between these many pages (it has 13 when
 #: written: cover, 11 sections with 10 tables and a figure, references); far more means tables or

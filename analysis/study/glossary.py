@@ -100,7 +100,7 @@ CODES: dict[str, str] = {
     # effects of the structural model (results/structural/indirect.csv, power/curve.csv)
     "total_indirect": "总间接效应", "total": "总效应", "direct": "直接效应",
     # controls (analysis.study.structural.control_columns)
-    "years10": "居住年限（每 10 年）",
+    "years10": "居住年限（每 10 年）", "years": "居住年限",
     # sections of the seed article (instrument pathways)
     "opening": "引言",
     # resampling units and calibration rules (study.yaml)

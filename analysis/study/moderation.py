@@ -58,7 +58,7 @@ from ..errors import InputError
 from ..io import write_csv, write_json
 
 __all__ = ["ModerationSpec", "moderation_spec", "moderation_data", "moderation_syntax", "fit_moderation",
-           "probe_table", "conditional_band", "jn_sentence_zh", "recovery_replicate", "run_moderation"]
+           "probe_table", "conditional_band", "jn_sentence_zh", "param_labels_zh", "recovery_replicate", "run_moderation"]
 
 #: The name of the latent interaction factor.
 PRODUCT = "PLxW"
@@ -103,6 +103,30 @@ def moderation_spec(population=None) -> ModerationSpec:
                          file=pop.source or None)
     m = pop.moderation
     return ModerationSpec(m["moderator"], m["path"][0], m["path"][1], "CR", float(m["interaction"]))
+
+
+def param_labels_zh(spec: ModerationSpec | None = None, labels: dict | None = None) -> dict[str, str]:
+    """Chinese labels of the effects table's parameters (``a1`` ... ``ind_hi``), codes spelt out.
+
+    Parameters
+    ----------
+    spec : ModerationSpec, optional
+        Default: the population model's moderation.
+    labels : dict, optional
+        ``code -> 中文`` (default :func:`analysis.study.glossary.code_labels`).
+    """
+    from .glossary import code_labels
+
+    spec = spec or moderation_spec()
+    labels = labels or code_labels()
+    x, m, y, w = (labels.get(c, c) for c in (spec.focal, spec.mediator, spec.outcome, spec.moderator))
+    return {
+        "a1": f"第一阶段主效应（{x} → {m}，{w}取均值）", "a2": f"调节变量主效应（{w} → {m}）",
+        "a3": f"交互项（{x} × {w} → {m}）", "b": f"第二阶段效应（{m} → {y}）",
+        "cp": f"直接效应（{x} → {y}）", "imm": "有调节的中介指数",
+        "ind_lo": f"条件间接效应（{w}低一个标准差）", "ind_mid": f"条件间接效应（{w}取均值）",
+        "ind_hi": f"条件间接效应（{w}高一个标准差）",
+    }
 
 
 def moderation_data(data: pd.DataFrame, instrument, spec: ModerationSpec) -> pd.DataFrame:
@@ -240,7 +264,6 @@ def recovery_replicate(condition: dict, rep: int, seed: int, *, spec: Moderation
     ``std_est`` (std_all), Wald ``ci_lower``/``ci_upper``, ``converged``,
     ``improper``, ``valid``.
     """
-    from ..sem.interactions import product_names  # noqa: F401  (keeps the core import light in workers)
     from .simulate import simulate_responses
 
     n = int(condition["n"])

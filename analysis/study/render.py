@@ -18,9 +18,6 @@ Examples
 from __future__ import annotations
 
 import html
-import io
-import re
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +25,7 @@ import pandas as pd
 from analysis import paths
 from analysis.io import atomic_path, write_csv, write_json, write_text
 from analysis.study.instrument import Instrument, load_instrument
+from analysis.study.typography import HEADING_FONT, deterministic_zip, set_fonts, typeset
 
 __all__ = [
     "render", "questionnaire_markdown", "questionnaire_html", "write_questionnaire_docx",
@@ -72,7 +70,6 @@ _UI = {
     },
 }
 _BOX = "□"
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 #: Print layout of the DOCX questionnaire (A4), in twentieths of a point (twips; 567 twips = 1 cm).
 #: The Likert grid's columns are fixed: number, statement, the five points and "don't know"; the
@@ -266,23 +263,6 @@ def questionnaire_html(ins: Instrument, lang: str = "zh") -> str:
     return _HTML_TEMPLATE.format(lang=lang_attr, title=html.escape(_title(ins, lang)), body=body.rstrip("\n"))
 
 
-def _normalize_zip(path: Path) -> None:
-    """Rewrite a zip container with fixed timestamps and fixed document dates (determinism)."""
-    with zipfile.ZipFile(path) as zin:
-        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zout:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<3>", data)
-            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zout.writestr(info, data)
-    path.write_bytes(buf.getvalue())
-
-
 # ----- DOCX helpers (python-docx has no API for these table properties) ------------
 def _xml(tag: str, **attrs):
     from docx.oxml import OxmlElement
@@ -295,7 +275,7 @@ def _xml(tag: str, **attrs):
 
 
 def _typeset(doc) -> None:
-    """The stage report's typography (:func:`analysis.study.report._style`), set for a questionnaire.
+    """The stage report's typography (:func:`analysis.study.typography.typeset`), set for a questionnaire.
 
     宋体 body and black 黑体 headings, declared in the font table with the
     installed Noto CJK families as alternative names; then a smaller body
@@ -307,9 +287,7 @@ def _typeset(doc) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    from .report import _style
-
-    _style(doc)
+    typeset(doc)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(10.5)
     pf = normal.paragraph_format
@@ -320,9 +298,6 @@ def _typeset(doc) -> None:
     hf = heading.paragraph_format
     hf.space_before, hf.space_after, hf.keep_with_next = Pt(9), Pt(3), True
     hf.line_spacing_rule = WD_LINE_SPACING.SINGLE
-    theme_lang = doc.settings.element.find(qn("w:themeFontLang"))
-    if theme_lang is not None:                  # the default template says ja-JP: LibreOffice would
-        theme_lang.set(qn("w:eastAsia"), "zh-CN")  # fall back to a Japanese face for Chinese text
 
 
 def _tight(paragraph, align=None, size_pt: float | None = None) -> None:
@@ -430,8 +405,6 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, Twips
 
-    from .report import HEADING_FONT, _set_fonts
-
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     doc = Document()
@@ -464,7 +437,7 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
             run = par.add_run(block[1])
             run.bold = True
             run.font.size = Pt(15)
-            _set_fonts(run._r.get_or_add_rPr(), HEADING_FONT)
+            set_fonts(run._r.get_or_add_rPr(), HEADING_FONT)
         elif kind == "h2":
             heading = doc.add_heading(block[1], level=1)
             heading.paragraph_format.page_break_before = block[2:] == ("new page",)
@@ -492,7 +465,7 @@ def write_questionnaire_docx(ins: Instrument, lang: str, path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
-        _normalize_zip(tmp)
+        deterministic_zip(tmp)
     return path
 
 
@@ -804,7 +777,7 @@ def write_xlsform(ins: Instrument, path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         wb.save(str(tmp))
-        _normalize_zip(tmp)
+        deterministic_zip(tmp)
     return path
 
 

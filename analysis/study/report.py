@@ -26,7 +26,8 @@ results file (construct codes, ``ind_GRID``, ``role_2``, ``first_order``,
 screening rules) is printed in Chinese through
 :func:`analysis.study.glossary.code_labels`, the one mapping.
 
-Typography: A4; 宋体 body and 黑体 headings through ``w:eastAsia`` (Times
+Typography (:mod:`analysis.study.typography`, shared with the printed
+questionnaire): A4; 宋体 body and 黑体 headings through ``w:eastAsia`` (Times
 New Roman for Latin letters and digits), declared in the font table with the
 Noto CJK families as alternative names (on a machine without 宋体/黑体, as
 Linux, the text falls back to the installed Noto CJK); headings in black;
@@ -49,7 +50,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -59,9 +59,10 @@ from ..io import atomic_path
 from ..results import SYNTHETIC_NOTE_ZH, load
 from . import glossary as gl
 from .tables import apa_table, format_cell
+from .typography import HEADING_FONT, deterministic_zip, set_fonts, typeset
 
 __all__ = ["PROJECT_TITLE", "PROJECT_NUMBER", "REPORT_NAME", "COLUMN_LABELS", "SECTIONS", "PLACEHOLDER",
-           "BODY_FONT", "HEADING_FONT", "LATIN_FONT", "FALLBACK_FONTS", "project_info", "reported_interval",
+           "project_info", "reported_interval",
            "write_report", "report_tables"]
 
 #: The project's name and number (河南省科技厅软科学研究计划项目, 2024): the defaults when
@@ -77,17 +78,6 @@ SECTIONS = ("摘要", "一、研究进展", "二、阶段性成果", "三、主�
             "五、下一步计划与时间安排", "参考文献")
 
 #: Fonts: East Asian text in 宋体 (body) and 黑体 (headings), Latin text in Times New Roman.
-BODY_FONT = "宋体"
-HEADING_FONT = "黑体"
-LATIN_FONT = "Times New Roman"
-#: Alternative names declared in the font table: the installed Noto CJK families
-#: (``fc-list :lang=zh``), used where 宋体/黑体 are missing.
-FALLBACK_FONTS = {BODY_FONT: "Noto Serif CJK SC", HEADING_FONT: "Noto Sans CJK SC"}
-_FONT_TABLE = {  # name -> (alternative name, panose, family): SimSun and SimHei
-    BODY_FONT: (FALLBACK_FONTS[BODY_FONT], "02010600030101010101", "auto"),
-    HEADING_FONT: (FALLBACK_FONTS[HEADING_FONT], "02010609060101010101", "modern"),
-}
-
 #: Chinese column headers of the report's tables (results columns -> header).
 COLUMN_LABELS = {
     "model": "模型", "chisq": "χ²", "df": "自由度", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
@@ -462,19 +452,15 @@ def _indirect_frame(indirect, est, labels) -> pd.DataFrame | None:
 
 
 #: Chinese names of the moderated-mediation parameters (results/moderation/effects.csv ``param``).
-MODERATION_PARAMS = {
-    "a1": "第一阶段主效应 a1（PL → 中介，w = 0）", "a2": "调节变量主效应 a2", "a3": "交互项 a3（PL × 居住年限）",
-    "b": "第二阶段 b（中介 → CR）", "cp": "直接效应 c′", "imm": "有调节的中介指数 a3 × b",
-    "ind_lo": "条件间接效应（w = −1 SD）", "ind_mid": "条件间接效应（w = 0）", "ind_hi": "条件间接效应（w = +1 SD）",
-}
-
-
 def _moderation_tables(results_dir: Path, syn: bool, labels: dict, interval_words: str) -> dict:
     """The moderated-mediation table and the weighted-versus-unweighted table (absent results omitted)."""
     out = {}
     eff = _optional("moderation/effects", results_dir)
     if eff is not None and len(eff):
-        frame = pd.DataFrame({"参数": [MODERATION_PARAMS.get(p, p) for p in eff["param"]],
+        from .moderation import param_labels_zh
+
+        names = param_labels_zh(labels=labels)
+        frame = pd.DataFrame({"参数": [names.get(p, p) for p in eff["param"]],
                               "估计值": eff["est"], "标准误": eff["se"],
                               "95% 区间下限": eff["ci_lower"], "95% 区间上限": eff["ci_upper"],
                               "标准化估计": eff["std_all"]})
@@ -634,90 +620,6 @@ class _Citations:
 
 # ---- document helpers -----------------------------------------------------------------
 
-def _set_fonts(rpr, east_asia: str):
-    """Explicit font names on an ``w:rPr`` (theme fonts removed, so they cannot override)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = OxmlElement("w:rFonts")
-        rpr.insert(0, rfonts)
-    for attr in list(rfonts.attrib):
-        del rfonts.attrib[attr]
-    for attr, value in (("w:ascii", LATIN_FONT), ("w:hAnsi", LATIN_FONT), ("w:eastAsia", east_asia),
-                        ("w:cs", LATIN_FONT)):
-        rfonts.set(qn(attr), value)
-    rfonts.set(qn("w:hint"), "eastAsia")
-
-
-def _style(document):
-    """宋体/黑体 through ``w:eastAsia``, black headings, A4 page, Chinese language tag."""
-    from docx.enum.text import WD_LINE_SPACING
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt, RGBColor
-
-    styles = document.styles
-    defaults = styles.element.find(qn("w:docDefaults"))
-    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    _set_fonts(rpr, BODY_FONT)
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
-    for st in styles:
-        if st.type != 1:  # paragraph styles
-            continue
-        heading = st.name.startswith("Heading") or st.name in ("Title", "Subtitle")
-        el_rpr = st.element.get_or_add_rPr()
-        _set_fonts(el_rpr, HEADING_FONT if heading else BODY_FONT)
-        if heading or el_rpr.find(qn("w:color")) is not None:
-            st.font.color.rgb = RGBColor(0, 0, 0)
-            color = el_rpr.find(qn("w:color"))
-            for attr in ("w:themeColor", "w:themeShade", "w:themeTint"):
-                color.attrib.pop(qn(attr), None)
-    normal = styles["Normal"]
-    normal.font.size = Pt(12)
-    pf = normal.paragraph_format
-    pf.first_line_indent = Pt(24)
-    pf.line_spacing_rule = WD_LINE_SPACING.ONE_POINT_FIVE
-    pf.space_after = Pt(0)
-    pf.space_before = Pt(0)
-    for name, size, before, after in (("Heading 1", 16, 12, 6), ("Heading 2", 14, 6, 3)):
-        st = styles[name]
-        st.font.size = Pt(size)
-        st.font.bold = False
-        st.paragraph_format.first_line_indent = Pt(0)
-        st.paragraph_format.space_before = Pt(before)
-        st.paragraph_format.space_after = Pt(after)
-        st.paragraph_format.line_spacing_rule = WD_LINE_SPACING.ONE_POINT_FIVE
-    for section in document.sections:
-        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-        section.top_margin = section.bottom_margin = Cm(2.54)
-        section.left_margin = section.right_margin = Cm(2.5)
-    _font_table(document)
-
-
-def _font_table(document):
-    """Declare 宋体 and 黑体 in the font table with the Noto CJK families as alternative names."""
-    from lxml import etree
-
-    W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    part = next(rel.target_part for rel in document.part.rels.values() if rel.reltype.endswith("/fontTable"))
-    root = etree.fromstring(part.blob)
-    for name, (alt, panose, family) in _FONT_TABLE.items():
-        font = etree.SubElement(root, f"{{{W}}}font")
-        font.set(f"{{{W}}}name", name)
-        for tag, value in (("altName", alt), ("panose1", panose), ("charset", "86"), ("family", family),
-                           ("pitch", "variable")):
-            el = etree.SubElement(font, f"{{{W}}}{tag}")
-            el.set(f"{{{W}}}val", value)
-    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
 def _fixed_properties(document, title: str):
     import datetime as dt
 
@@ -801,21 +703,6 @@ def _figure(document, fig, caption, synthetic):
     cap.add_run(text).bold = True
 
 
-def _deterministic_zip(blob: bytes) -> bytes:
-    """Re-zip a DOCX with fixed timestamps and member order."""
-    src = zipfile.ZipFile(io.BytesIO(blob))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        names = src.namelist()
-        ordered = [n for n in names if n == "[Content_Types].xml"] + [n for n in names if n != "[Content_Types].xml"]
-        for name in ordered:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
-    return out.getvalue()
-
-
 def _two_lines(name: str) -> str:
     """A long Chinese name on two lines (for the path diagram's ellipses)."""
     return name if len(name) <= 5 else name[: (len(name) + 1) // 2] + "\n" + name[(len(name) + 1) // 2:]
@@ -884,7 +771,7 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
     title = project["名称"]
 
     doc = Document()
-    _style(doc)
+    typeset(doc)
     _fixed_properties(doc, title)
 
     # ---- cover ----------------------------------------------------------------------
@@ -897,7 +784,7 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
         r.font.size = Pt(size)
         r.bold = bold
         if heading_font:
-            _set_fonts(r._r.get_or_add_rPr(), HEADING_FONT)
+            set_fonts(r._r.get_or_add_rPr(), HEADING_FONT)
         return p
 
     for _ in range(3):
@@ -1158,11 +1045,10 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
         p.paragraph_format.left_indent = Pt(24)
         p.paragraph_format.first_line_indent = Pt(-24)
 
-    buf = io.BytesIO()
-    doc.save(buf)
     path = Path(out_dir) / REPORT_NAME
     with atomic_path(path) as tmp:
-        tmp.write_bytes(_deterministic_zip(buf.getvalue()))
+        doc.save(str(tmp))
+        deterministic_zip(tmp)
     return path
 
 
