@@ -117,17 +117,26 @@ def test_bad_inputs_are_input_errors(tmp_path, small_instrument):
 
 
 def test_synthetic_flag_from_the_ingest_report(tmp_path):
-    from analysis.study.measurement import _is_synthetic
+    """One rule (analysis.results.data_are_synthetic); the measurement step refuses to guess."""
+    from analysis.results import data_are_synthetic
 
-    path = tmp_path / "analysis.parquet"
     report = tmp_path / "ingest_report.json"
+    assert data_are_synthetic(tmp_path) is True and data_are_synthetic(tmp_path, unknown=False) is False
+    with pytest.raises(InputError, match="no ingest report"):
+        data_are_synthetic(tmp_path, unknown="error")
+    assert data_are_synthetic(tmp_path, False, unknown="error") is False  # given wins
     report.write_text(json.dumps({"synthetic": False, "raw_file": "wjx_synthetic.csv"}))
-    assert _is_synthetic(path, None) is False
+    assert data_are_synthetic(tmp_path, unknown="error") is False
     report.write_text(json.dumps({"raw_file": "wjx_synthetic.csv"}))
-    assert _is_synthetic(path, None) is True
+    assert data_are_synthetic(tmp_path, unknown="error") is True
     report.write_text(json.dumps({"raw_file": "fieldwork_2025.csv"}))
+    assert data_are_synthetic(tmp_path) is True and data_are_synthetic(tmp_path, unknown=False) is False
     with pytest.raises(InputError, match="synthetic"):
-        _is_synthetic(path, None)
+        data_are_synthetic(tmp_path, unknown="error")
+    data = simulate_responses(60, 3, seed=2)
+    data.to_parquet(tmp_path / "analysis.parquet", index=False)
+    with pytest.raises(InputError, match="synthetic"):
+        run_measurement(tmp_path / "analysis.parquet", out_dir=tmp_path / "o", config=FAST)
 
 
 def test_invariance_matches_lavaan_on_holzinger_swineford():

@@ -15,6 +15,7 @@ import pandas as pd
 from .estimators import get_estimator
 from .model import SEMModel
 from .optimize import minimize
+from .options import Options
 from .partable import build_partable, fill_fixed_x, parse_group_partial
 from .results import SEMResult
 from .samplestats import sample_stats
@@ -22,12 +23,6 @@ from .start import start_values
 from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa"]
-
-#: Standard errors (lavaan's ``se =``).
-_SE = ("standard", "robust", "robust.huber.white", "robust.cluster", "bootstrap", "none")
-#: Missing-data options (lavaan's ``missing =``) and the name each is stored under in ``.options``.
-_MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "two.stage": "two.stage",
-            "two-stage": "two.stage", "pairwise": "pairwise"}
 
 
 def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
@@ -207,204 +202,142 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     >>> round(float(fit.fit["df"]), 1)
     0.0
     """
-    if cluster is not None and not isinstance(cluster, str):
-        raise TypeError(f"cluster must be a column name, not {type(cluster).__name__}.")
-    if se is not None and se not in _SE:
-        raise ValueError(f"se must be one of {list(_SE)}, not {se!r}.")
-    key = missing.lower() if isinstance(missing, str) else missing
-    if key not in _MISSING:
-        raise ValueError(f"missing must be one of {sorted(_MISSING)}, not {missing!r}.")
-    missing = _MISSING[key]
-    n_boot = _check_bootstrap_options(bootstrap, se, ci_type, exclude_improper)
-    if sampling_weights is not None:
-        _check_weights_options(sampling_weights, n_boot=n_boot, missing=missing, estimator=estimator,
-                               ordered=ordered)
-        if se is None and cluster is None:
-            se = "robust"  # lavaan: sampling weights turn ML into MLR
     formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    opts = Options.resolve(
+        two_level=any(getattr(f, "level", 0) for f in formulas), estimator=estimator, ordered=ordered,
+        missing=missing, group=group, group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
+        meanstructure=meanstructure, se=se, bootstrap=bootstrap, seed=seed, ci_type=ci_type,
+        exclude_improper=exclude_improper, max_iter=max_iter, cluster=cluster, fixed_x=fixed_x, test=test,
+        sampling_weights=sampling_weights)
     if isinstance(data, pd.DataFrame):  # lavaan's x:w product terms become columns
         from .interactions import add_products
 
         data = add_products(data, [n for f in formulas if f.op in ("~", "~~") for n in (f.lhs, f.rhs)])
-    if any(getattr(f, "level", 0) for f in formulas):
-        if sampling_weights is not None:
-            raise NotImplementedError("Sampling weights are not implemented for two-level models.")
-        if group_partial:
-            raise NotImplementedError("group_partial needs groups; multigroup two-level models "
-                                      "are not supported.")
-        return _sem_twolevel(formulas, data, cluster=cluster, estimator=estimator,
-                             ordered=ordered, missing=missing, group=group,
-                             group_equal=group_equal, std_lv=std_lv, se=se or "standard",
-                             bootstrap=n_boot, start=start, max_iter=max_iter,
-                             fixed_x=fixed_x)
-    if not fixed_x:
-        raise NotImplementedError("fixed_x=False is implemented for two-level models only.")
-    if se is None:  # lavaan's default
-        se = "bootstrap" if n_boot else ("robust.cluster" if cluster is not None else "standard")
-    if se == "robust.cluster" and cluster is None:
-        raise ValueError("se='robust.cluster' needs cluster=, the column naming each row's cluster "
-                         "(e.g. sem(model, data, se='robust.cluster', cluster='community')).")
-    if test is not None and (cluster is None or se not in ("robust", "robust.huber.white",
-                                                             "robust.cluster", "none")):
-        raise (NotImplementedError if cluster is None else ValueError)(
-            f"test={test!r} is available with cluster= and se='robust.cluster' (lavaan's se = "
-            "'robust.cluster'); without it MLR gives the Yuan-Bentler test.")
-    common = dict(estimator=estimator, ordered=ordered, group=group, group_equal=group_equal,
-                  group_partial=group_partial, std_lv=std_lv, meanstructure=meanstructure,
-                  start=start, max_iter=max_iter, sampling_weights=sampling_weights)
-    if missing == "two.stage":
-        result, labels = _sem_two_stage(model, formulas, data, se=se, cluster=cluster, **common)
-    elif cluster is not None:
-        result, labels = _sem_cluster(model, formulas, data, cluster=cluster, missing=missing, se=se,
-                                      test=test, **common)
+    if opts.two_level:
+        from .twolevel import sem_twolevel  # lazy: keeps the single-level import light
+
+        return sem_twolevel(formulas, data, opts.cluster, std_lv=opts.std_lv, se=opts.se, start=start,
+                            max_iter=opts.max_iter, fixed_x=opts.fixed_x)
+    if opts.missing == "two.stage":
+        result = _sem_two_stage(model, formulas, data, opts, start=start)
+    elif opts.cluster is not None:
+        result = _sem_cluster(model, formulas, data, opts, start=start)
     else:
-        result, labels = _fit_single(model, formulas, data, missing=missing, se=se, **common), None
-    result.options.update(bootstrap=n_boot, seed=seed, ci_type=(ci_type or "percentile") if n_boot else None,
-                          exclude_improper=bool(exclude_improper))
-    if n_boot:
-        _attach_bootstrap(result, n_boot, seed=seed, labels=labels, ci_type=ci_type or "percentile",
-                          exclude_improper=exclude_improper, progress=progress, n_jobs=n_jobs)
-    return result
+        result = _fit_single(model, formulas, data, opts, start=start)
+    if not opts.bootstrap:
+        return result
+    from . import bootstrap as _boot
+
+    labels = result.cluster_labels
+    if labels is not None and len(labels) != 1:
+        raise ValueError("The cluster bootstrap is implemented for single-group models; drop group= or "
+                         "cluster=.")
+    boot = _boot.bootstrap(result, n_boot=opts.bootstrap, seed=opts.seed, n_jobs=n_jobs, progress=progress,
+                           exclude_improper=opts.exclude_improper,
+                           cluster=None if labels is None else labels[0], **_boot.interval_options(opts.interval))
+    return result.with_bootstrap(boot, opts.interval)
 
 
-def _check_bootstrap_options(bootstrap, se, ci_type, exclude_improper) -> int:
-    """The number of draws, after checking the options that go with it."""
-    from .bootstrap import INTERVAL_COLUMNS
+def _fit_single(model, formulas, data, opts: Options, *, start=None, n_dropped=0, incomplete=None,
+                recorded=None) -> SEMResult:
+    """The single-level fit: parameter table -> sample statistics -> model -> objective -> estimate.
 
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a number of draws >= 0, not {bootstrap!r}.")
-    n_boot = int(bootstrap)
-    if se == "bootstrap" and n_boot == 0:
-        raise ValueError("se='bootstrap' needs bootstrap > 0 draws.")
-    if se == "none" and n_boot:
-        raise ValueError("se='none' asks for no standard errors, but bootstrap draws were requested; "
-                         "drop one of them.")
-    if ci_type is not None:
-        if ci_type not in INTERVAL_COLUMNS:
-            raise ValueError(f"ci_type must be one of {list(INTERVAL_COLUMNS)}, not {ci_type!r}.")
-        if n_boot == 0:
-            raise ValueError(f"ci_type={ci_type!r} chooses a bootstrap interval: give bootstrap > 0 draws.")
-    if exclude_improper and n_boot == 0:
-        raise ValueError("exclude_improper applies to bootstrap draws: give bootstrap > 0 draws.")
-    return n_boot
-
-
-def _check_weights_options(weights, *, n_boot, missing, estimator, ordered) -> None:
-    """Refuse, with a message, the combinations with sampling weights that are not implemented."""
-    if not isinstance(weights, str):
-        raise TypeError(f"sampling_weights must be a column name, not {type(weights).__name__}.")
-    if n_boot:
-        raise NotImplementedError("The bootstrap with sampling weights is not implemented; use the "
-                                  "robust (sandwich) standard errors that the weighted fit reports.")
-    if missing not in ("listwise", "fiml"):
-        raise NotImplementedError(f"Sampling weights are implemented with missing='listwise' or 'fiml', "
-                                  f"not missing={missing!r} (lavaan: two.stage + sampling.weights is not "
-                                  "supported either).")
-    if str(estimator).upper() not in ("ML", "MLR") or ordered not in (None, False):
-        raise NotImplementedError("Sampling weights are implemented for ML/MLR with continuous "
-                                  f"indicators, not estimator={estimator!r}"
-                                  + (" with ordered variables" if ordered not in (None, False) else "")
-                                  + ".")
-
-
-def _fit_single(model, formulas, data, *, estimator, ordered, missing, group, group_equal,
-                group_partial, std_lv, meanstructure, se, start, max_iter,
-                sampling_weights=None) -> SEMResult:
-    """The single-level fit of a data frame (no cluster, no bootstrap)."""
-    est = get_estimator(estimator)
-    if ordered is not None and ordered is not False and est.name in ("ML", "MLR"):
-        if str(estimator).upper() != "ML":
-            raise ValueError(f"estimator={estimator!r} cannot be used with ordered variables; "
+    ``opts`` says what to fit.  Two-stage ML passes the EM moment rows as
+    ``data`` and the rows they came from as ``incomplete``, which the result
+    keeps (per group, ``.incomplete_rows``) for its bootstrap; ``n_dropped``
+    counts rows left out before (no value, no cluster); ``recorded``
+    overrides what ``.options`` reports.  With ``opts.cluster`` the cluster
+    label of each row used is found here (``.cluster_labels``), and with
+    ``opts.test`` set (the cluster-robust fit) the estimator is MLR with the
+    casewise scores summed within clusters.
+    """
+    est = get_estimator(opts.estimator)
+    if opts.ordered is not None and opts.ordered is not False and est.name in ("ML", "MLR"):
+        if str(opts.estimator).upper() != "ML":
+            raise ValueError(f"estimator={opts.estimator!r} cannot be used with ordered variables; "
                              "use 'WLSMV' or 'DWLS'.")
         est = get_estimator("WLSMV")  # lavaan switches to WLSMV for ordered data
     if est.name in ("DWLS", "WLSMV"):
-        from .dwls import sem_wls  # lazy: written by the ordinal engineer
+        from .dwls import sem_wls  # lazy: the ordinal engine imports polychoric correlations
 
-        if group_partial:
+        if opts.group_partial:
             raise NotImplementedError("group_partial is not available for ordinal (DWLS/WLSMV) "
                                       "fits; free the parameters with per-group labels instead.")
         # as lavaan: without `ordered` the indicators are continuous; a partial list is mixed
-        return sem_wls(model, data, estimator=est.name, ordered=ordered, group=group,
-                       group_equal=tuple([group_equal] if isinstance(group_equal, str)
-                                         else group_equal),
-                       std_lv=std_lv, missing=missing, start=start, meanstructure=meanstructure)
-    if se == "robust.cluster":
-        raise ValueError("se='robust.cluster' needs cluster=.")
-    if missing not in ("listwise", "fiml"):
-        raise ValueError(f"missing={missing!r} is not available for estimator {est.name} "
+        return sem_wls(model, data, estimator=est.name, ordered=opts.ordered, group=opts.group,
+                       group_equal=opts.group_equal, std_lv=opts.std_lv, missing=opts.missing, start=start,
+                       meanstructure=opts.meanstructure)
+    if opts.missing not in ("listwise", "fiml"):
+        raise ValueError(f"missing={opts.missing!r} is not available for estimator {est.name} "
                          "(use 'listwise', 'fiml' or 'two.stage').")
-    if isinstance(group_equal, str):
-        group_equal = (group_equal,)
-    if se in ("robust", "robust.huber.white") and est.name == "ML":
+    cluster_robust = opts.cluster is not None and opts.test is not None
+    if est.name == "ML" and (cluster_robust or opts.se in ("robust", "robust.huber.white")):
         est = get_estimator("MLR")
+    group = opts.group
     ngroups = 1
     if group is not None:
         if group not in data.columns:
             raise ValueError(f"The group column {group!r} is not in the data.")
         ngroups = int(data[group].dropna().nunique())
-    ms = meanstructure
+    ms = opts.meanstructure
     if ms is None:
-        ms = ngroups > 1 or missing == "fiml"
-    pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=std_lv, meanstructure=bool(ms),
-                            group_equal=tuple(group_equal), group_partial=group_partial)
+        ms = ngroups > 1 or opts.missing == "fiml"
+    if cluster_robust:
+        ms = True  # lavaan switches the mean structure on with cluster=
+    pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=opts.std_lv, meanstructure=bool(ms),
+                            group_equal=opts.group_equal, group_partial=opts.group_partial)
     if any(pt["op"] == "~1"):
         ms = True
-    st = sample_stats(data, vs.ov, group=group, missing=missing, weights=sampling_weights)
+    st = sample_stats(data, vs.ov, group=group, missing=opts.missing, weights=opts.sampling_weights)
+    if n_dropped:
+        st = replace(st, n_dropped=st.n_dropped + n_dropped)
+    rows = labels = None
+    names = list(st.ov_names)
+    if incomplete is not None:  # the rows the moments came from, per group as in the statistics
+        if group is None:
+            rows = (incomplete[names].to_numpy(float),)
+        else:
+            gcol = incomplete[group].to_numpy()
+            rows = tuple(incomplete.loc[gcol == lab, names].to_numpy(float) for lab in st.group_labels)
+    if opts.cluster is not None:
+        from .robust import cluster_labels
+
+        source = data if incomplete is None else incomplete
+        labels = cluster_labels(source, names, opts.cluster, group=group,
+                                missing=opts.missing if incomplete is None else "fiml")
     pt = fill_fixed_x(pt, vs.ov, st.cov, st.mean)
     mod = SEMModel(pt, vs.ov, vs.lv, ngroups, bool(ms))
-    objective = est.build(mod, st, missing=missing, ordered=ordered)
-    theta0 = start_values(pt, vs, st, std_lv=std_lv) if start is None else np.asarray(start, float)
-    res = minimize(objective, theta0, max_iter=max_iter)
-    options = dict(estimator=est.name, missing=missing, group=group,
-                   group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=bool(ms),
-                   se=se, bootstrap=0, seed=None, ordered=ordered, sampling_weights=sampling_weights)
-    options["group_partial"] = tuple(f"{lhs}{op}{rhs}"  # as lavaan stores it: "visual=~x2"
-                                     for lhs, op, rhs in parse_group_partial(group_partial))
-    return SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options)
+    objective = est.build(mod, st, missing=opts.missing, ordered=opts.ordered)
+    if cluster_robust:  # the sandwich and the scaled test sum the casewise scores within clusters
+        objective.cluster = labels
+        objective.scaled_test_kind = opts.test
+    theta0 = start_values(pt, vs, st, std_lv=opts.std_lv) if start is None else np.asarray(start, float)
+    res = minimize(objective, theta0, max_iter=opts.max_iter)
+    partial = tuple(f"{lhs}{op}{rhs}" for lhs, op, rhs in parse_group_partial(opts.group_partial))
+    options = opts.record(estimator=est.name, meanstructure=bool(ms), group_partial=partial,  # "visual=~x2"
+                          **(recorded or {}))
+    return SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options,
+                     incomplete_rows=rows, cluster_labels=labels)
 
 
-def _attach_bootstrap(result, n_boot, *, seed, labels, ci_type, exclude_improper, progress, n_jobs):
-    """Run the (cluster) bootstrap of a fit and attach it (``.bootstrap``; ``.boot`` for se='bootstrap')."""
-    from . import bootstrap as _boot
-
-    if labels is not None and len(labels) != 1:
-        raise ValueError("The cluster bootstrap is implemented for single-group models; drop group= or "
-                         "cluster=.")
-    boot = _boot.bootstrap(result, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress,
-                           exclude_improper=bool(exclude_improper),
-                           cluster=None if labels is None else labels[0], **_boot.interval_options(ci_type))
-    result.bootstrap = boot
-    if result.options.get("se") == "bootstrap":
-        # lavaan's se = "bootstrap": the covariance of the used draws is the fit's vcov
-        theta = boot.theta.copy()
-        theta[~boot.used] = np.nan
-        result.boot = theta
+def _check_cluster_column(data, cluster: str) -> None:
+    if cluster not in data.columns:
+        raise ValueError(f"The cluster column {cluster!r} is not in the data "
+                         f"(columns: {list(map(str, data.columns))[:12]}).")
 
 
-def _sem_two_stage(model, formulas, data, *, estimator, ordered, group, group_equal, group_partial,
-                   std_lv, meanstructure, se, start, max_iter, cluster, sampling_weights=None):
+def _sem_two_stage(model, formulas, data, opts: Options, *, start=None) -> SEMResult:
     """``sem(..., missing="two.stage")``: ML fitted to rows whose moments are the EM estimates.
 
-    Returns the fit (remembering its incomplete rows) and, with ``cluster``,
-    the cluster label of each remembered row (per group).
+    The fit keeps the incomplete rows (per group) and, with ``cluster``, the
+    cluster label of each, which its bootstrap resamples (re-estimating the
+    EM moments in every draw).
     """
-    from .robust import cluster_labels
     from .twostage import exact_moment_data
 
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame.")
-    if str(estimator).upper() != "ML":
-        raise ValueError(f"missing='two.stage' fits ML to the EM moments; estimator={estimator!r} is not "
-                         "available with it (use estimator='ML' and se='bootstrap' or se='standard').")
-    if ordered not in (None, False):
-        raise ValueError("missing='two.stage' is for continuous indicators; ordered variables are fitted "
-                         "by estimator='WLSMV' (pairwise).")
-    if se not in ("standard", "bootstrap", "none"):
-        raise ValueError(f"se={se!r} is not available with missing='two.stage': its robust (sandwich) "
-                         "corrections need the two-stage asymptotic covariance, which is not implemented. "
-                         "Use se='standard' (the EM moments treated as complete data) and bootstrap draws, "
-                         "which resample the incomplete rows"
-                         + (" and whole clusters" if cluster is not None else "") + ".")
+    group, cluster = opts.group, opts.cluster
     _, vs = build_partable(formulas)
     ov = list(vs.ov)
     absent = [v for v in ov if v not in data.columns]
@@ -419,62 +352,16 @@ def _sem_two_stage(model, formulas, data, *, estimator, ordered, group, group_eq
     if group is not None:
         keep = keep & data[group].notna().to_numpy()
     if cluster is not None:
-        if cluster not in data.columns:
-            raise ValueError(f"The cluster column {cluster!r} is not in the data "
-                             f"(columns: {list(map(str, data.columns))[:12]}).")
+        _check_cluster_column(data, cluster)
         keep = keep & data[cluster].notna().to_numpy()
     frame = data.loc[keep] if not keep.all() else data
-    moments = exact_moment_data(frame, ov, group=group)
-    fit = _fit_single(model, formulas, moments, estimator="ML", ordered=None, missing="listwise",
-                      group=group, group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
-                      meanstructure=meanstructure, se="none" if se == "none" else "standard",
-                      start=start, max_iter=max_iter)
-    names = list(fit.stats.ov_names)
-    if group is None:
-        rows = [frame[names].to_numpy(float)]
-    else:
-        gcol = frame[group].to_numpy()
-        rows = [frame.loc[gcol == lab, names].to_numpy(float) for lab in fit.stats.group_labels]
-    fit.incomplete_rows = rows
-    n_out = int((~keep).sum())
-    if n_out:
-        fit.objective.stats = replace(fit.objective.stats, n_dropped=fit.objective.stats.n_dropped + n_out)
-    fit.options.update(missing="two.stage", se=se, cluster=cluster)
-    labels = None
-    if cluster is not None:
-        labels = cluster_labels(frame, names, cluster, group=group, missing="fiml")
-    return fit, labels
+    inner = opts.but(missing="listwise", se="none" if opts.se == "none" else "standard")
+    return _fit_single(model, formulas, exact_moment_data(frame, ov, group=group), inner, start=start,
+                       n_dropped=int((~keep).sum()), incomplete=frame,
+                       recorded=dict(missing="two.stage", se=opts.se))
 
 
-def _sem_twolevel(formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
-                  std_lv, se, bootstrap, start, max_iter, fixed_x):
-    """``sem()`` of a model with ``level:`` blocks: checks, then :func:`~analysis.sem.twolevel.sem_twolevel`."""
-    if cluster is None:
-        raise ValueError("The model has 'level:' blocks: give the cluster column, "
-                         "e.g. sem(model, data, cluster='community').")
-    if str(estimator).upper() != "ML":
-        raise NotImplementedError(f"Two-level models are estimated by ML only, not {estimator!r}.")
-    if ordered not in (None, False):
-        raise NotImplementedError("Two-level models with ordered variables are not supported.")
-    if missing != "listwise":
-        raise NotImplementedError("Two-level models use complete data (listwise deletion); "
-                                  f"missing={missing!r} is not supported.")
-    if group is not None or group_equal:
-        raise NotImplementedError("Multigroup two-level models are not supported.")
-    if se not in ("standard", "none"):
-        raise NotImplementedError(f"se={se!r} is not available for two-level models "
-                                  "(standard errors: observed information, as lavaan).")
-    if bootstrap:
-        raise NotImplementedError("The bootstrap is not available for two-level models.")
-    from .twolevel import sem_twolevel  # lazy: keeps the single-level import light
-
-    return sem_twolevel(formulas, data, cluster, std_lv=std_lv, se=se, start=start,
-                        max_iter=max_iter, fixed_x=fixed_x)
-
-
-def _sem_cluster(model, formulas, data, *, cluster, estimator, ordered, missing, group, group_equal,
-                 group_partial, std_lv, meanstructure, se, start, max_iter, test=None,
-                 sampling_weights=None):
+def _sem_cluster(model, formulas, data, opts: Options, *, start=None) -> SEMResult:
     """Single-level ``sem(..., cluster=)``: ML estimates, cluster-robust SEs and test.
 
     As lavaan 0.6.14: ``estimator = "ML"`` (or ``"MLR"``) with ``cluster``
@@ -485,53 +372,12 @@ def _sem_cluster(model, formulas, data, *, cluster, estimator, ordered, missing,
     mean structure on.  ``se="standard"`` or ``"bootstrap"``: the plain ML
     fit (the clusters serve the bootstrap).  Rows whose cluster is missing
     are dropped (counted in ``stats.n_dropped``).
-
-    Returns the fit and the cluster label of each row it uses (per group).
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame.")
-    if cluster not in data.columns:
-        raise ValueError(f"The cluster column {cluster!r} is not in the data "
-                         f"(columns: {list(map(str, data.columns))[:12]}).")
-    if str(estimator).upper() not in ("ML", "MLR") or ordered not in (None, False):
-        raise NotImplementedError("cluster= with a single-level model is available for ML/MLR "
-                                  f"(cluster-robust SEs), not estimator={estimator!r}"
-                                  + (" with ordered variables" if ordered not in (None, False) else "")
-                                  + ".")
-    from . import robust
-
-    bad = data[cluster].isna().to_numpy()
-    frame = data.loc[~bad]
-    if se in ("standard", "bootstrap"):
-        fit = _fit_single(model, formulas, frame, estimator=estimator, ordered=None, missing=missing,
-                          group=group, group_equal=group_equal, group_partial=group_partial,
-                          std_lv=std_lv, meanstructure=meanstructure, se="standard", start=start,
-                          max_iter=max_iter, sampling_weights=sampling_weights)
-        labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
-                                       missing=fit.options["missing"])
-        if bad.any():
-            fit.objective.stats = replace(fit.objective.stats,
-                                          n_dropped=fit.objective.stats.n_dropped + int(bad.sum()))
-        fit.options.update(cluster=cluster, se=se)
-        return fit, labels
-    test = test or "yuan.bentler.mplus"
-    if test not in robust.SCALED_TESTS:
-        raise ValueError(f"test must be one of {list(robust.SCALED_TESTS)} with cluster=, "
-                         f"not {test!r}.")
-    fit = _fit_single(model, formulas, frame, estimator="MLR", ordered=None, missing=missing, group=group,
-                      group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
-                      meanstructure=True, se="none" if se == "none" else "robust", start=start,
-                      max_iter=max_iter, sampling_weights=sampling_weights)
-    labels = robust.cluster_labels(frame, fit.stats.ov_names, cluster, group=group,
-                                   missing=fit.options["missing"])
-    fit.objective.cluster = labels
-    if bad.any():
-        fit.objective.stats = replace(fit.objective.stats,
-                                      n_dropped=fit.objective.stats.n_dropped + int(bad.sum()))
-    fit.objective.scaled_test_kind = test
-    fit.options.update(cluster=cluster, se="none" if se == "none" else "robust.cluster",
-                       test=test)
-    return fit, labels
+    _check_cluster_column(data, opts.cluster)
+    bad = data[opts.cluster].isna().to_numpy()
+    return _fit_single(model, formulas, data.loc[~bad], opts, start=start, n_dropped=int(bad.sum()))
 
 
 def cfa(model: str, data: pd.DataFrame, **kwargs) -> SEMResult:

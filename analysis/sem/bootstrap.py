@@ -52,8 +52,7 @@ from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
 
 __all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
            "interval_options", "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments",
-           "em_completion",
-           "resample_indices"]
+           "em_completion", "resample_indices", "warm_refit", "complete_moments"]
 
 
 #: Bootstrap interval methods and their (lower, upper) columns in
@@ -189,8 +188,8 @@ class MLMoments:
         return 0.5 * (info + info.T)
 
 
-def _chord_fit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
-    """Quasi-Newton refit from a warm start.
+def warm_refit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
+    """Quasi-Newton refit from a warm start: the refit of every bootstrap draw, power and recovery replication.
 
     The inverse Hessian starts at the inverse expected information of the
     full-sample solution (``info_inv``) and is improved by BFGS updates
@@ -342,7 +341,8 @@ def em_completion(x, mean, cov):
     return out, blocks
 
 
-def _complete_moments(x):
+def complete_moments(x):
+    """Mean and covariance (divisor N) of complete rows: the moments :class:`MLMoments` takes."""
     m = x.mean(axis=0)
     xc = x - m
     return m, xc.T @ xc / x.shape[0]
@@ -371,10 +371,10 @@ def _moments_for(job: _Job, g: int, rows: np.ndarray):
     if job.em:
         m0, c0 = job.em_start[g]
         if not np.isnan(x).any():
-            return _complete_moments(x)
+            return complete_moments(x)
         m, c, _ = em_moments(x, m0, c0, tol=1e-5)
         return m, c
-    return _complete_moments(x)
+    return complete_moments(x)
 
 
 def _sandwich_se(job: _Job, obj: MLMoments, theta, index, moments):
@@ -423,7 +423,7 @@ def _run_chunk(job: _Job, index_chunk: list):
                 obj.set_moments(covs, means, ns)
             if not all(np.isfinite(obj.logdet_s)):
                 raise np.linalg.LinAlgError("singular resampled covariance matrix")
-            th, conv, nit = _chord_fit(obj, job.theta_hat, job.info_inv, gtol=job.gtol)
+            th, conv, nit = warm_refit(obj, job.theta_hat, job.info_inv, gtol=job.gtol)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             th, conv, nit = np.full(q, np.nan), False, 0
         iters[b] = nit
@@ -742,7 +742,7 @@ def _prepare(result, rows=None):
             means.append(m)
         obj = MLMoments(model, covs, means, [len(x) for x in data])
         info_inv = np.linalg.inv(obj.information(theta_hat))
-        th, conv, _ = _chord_fit(obj, theta_hat, info_inv, gtol=1e-9)
+        th, conv, _ = warm_refit(obj, theta_hat, info_inv, gtol=1e-9)
         if conv:
             theta_hat = th
     obj = MLMoments(model, [np.eye(model.p)] * model.n_groups,
@@ -918,7 +918,7 @@ def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs
 def _full_sample_se(job: _Job) -> np.ndarray:
     """Sandwich SE at the centre, from all rows (the EM moments for incomplete rows)."""
     index = [np.arange(len(x)) for x in job.data]
-    moments = job.em_start if job.em else [_complete_moments(x) for x in job.data]
+    moments = job.em_start if job.em else [complete_moments(x) for x in job.data]
     obj = MLMoments(job.model, [c for _, c in moments], [m for m, _ in moments], [len(x) for x in job.data])
     return _sandwich_se(job, obj, job.theta_hat, index, moments)
 
@@ -984,12 +984,12 @@ def _jackknife_accel(defined, job, n_jobs, backend, progress):
 
 
 def bootstrap_draws(result, n_boot: int, seed=None, **kwargs) -> np.ndarray:
-    """Hook for ``analysis.sem.sem(..., se="bootstrap")``: the (B, q) draws.
+    """The (B, q) draws of lavaan's ``se="bootstrap"``, NaN rows for the draws left out.
 
-    Runs :func:`bootstrap`, stores the :class:`BootstrapResult` as
-    ``result.bootstrap`` and returns the free-parameter draws with NaN rows
-    for the draws left out (failed, and improper unless
-    ``exclude_improper=False``), which is what ``SEMResult.vcov`` expects.
+    Runs :func:`bootstrap` and returns the free-parameter draws with NaN rows
+    for the draws left out (failed, and improper with
+    ``exclude_improper=True``): the draws whose covariance is
+    ``SEMResult.vcov`` of ``sem(..., se="bootstrap")`` (its ``.boot``).
 
     Parameters
     ----------
@@ -1004,7 +1004,6 @@ def bootstrap_draws(result, n_boot: int, seed=None, **kwargs) -> np.ndarray:
     ndarray (B, q)
     """
     boot = bootstrap(result, n_boot=n_boot, seed=seed, **kwargs)
-    result.bootstrap = boot
     theta = boot.theta.copy()
     theta[~boot.used] = np.nan
     return theta

@@ -809,8 +809,9 @@ class OrdinalSEMResult(SEMResult):
     lavaan prints them); ``fit`` holds the measures of :func:`fit_indices`.
     """
 
-    #: Warnings about the data (an ordered variable with many levels), set by :func:`sem_wls`.
-    data_issues: list = []
+    def __init__(self, *args, data_issues=(), **kwargs):
+        self.data_issues = tuple(data_issues)  # warnings about the data (an ordered variable with many levels)
+        super().__init__(*args, **kwargs)
 
     @cached_property
     def issues(self) -> list:
@@ -1241,10 +1242,8 @@ def sem_wls(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered
                    bootstrap=0, seed=None, ordered=ordered_names, data_kind=kind)
     if kind != "continuous":
         options["parameterization"] = "delta"
-    result = OrdinalSEMResult(pt3, vs, mod3, obj3, est, res.theta, res.converged, res.n_iter,
-                              options)
-    result.data_issues = issues
-    return result
+    return OrdinalSEMResult(pt3, vs, mod3, obj3, est, res.theta, res.converged, res.n_iter, options,
+                            data_issues=issues)
 
 
 #: Alias kept for the first version of this module.

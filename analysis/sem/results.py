@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import html
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -86,8 +87,21 @@ class SEMResult:
         Estimated free parameters.
     converged : bool
     n_iter : int
-    options : dict
-        The call's options (``estimator``, ``group``, ``group_equal``, ...).
+    options : mapping
+        The call's options (``estimator``, ``group``, ``group_equal``, ...;
+        :meth:`analysis.sem.options.Options.record`), kept read-only.
+    bootstrap : BootstrapResult, optional
+        The bootstrap section (:func:`analysis.sem.bootstrap.bootstrap`);
+        usually attached by :meth:`with_bootstrap`.
+    incomplete_rows : tuple of ndarray, optional
+        Two-stage ML: the raw rows (per group) whose EM moments were fitted,
+        which the bootstrap resamples.
+    cluster_labels : list of ndarray, optional
+        With ``cluster=``: the cluster of each row used, per group.
+
+    A result is immutable: its attributes cannot be reassigned, and the
+    methods ``with_bootstrap()`` and ``with_theta()`` return new results.
+    Statistics are computed once, on first access.
 
     Attributes
     ----------
@@ -118,17 +132,79 @@ class SEMResult:
     """
 
     def __init__(self, partable, variables, model, objective, estimator, theta,
-                 converged, n_iter, options):
+                 converged, n_iter, options, *, bootstrap=None, incomplete_rows=None, cluster_labels=None):
         self.partable = partable
         self.variables = variables
         self.model = model
         self.objective = objective
         self.estimator = estimator
-        self.theta = np.asarray(theta, dtype=float)
+        theta = np.array(theta, dtype=float)
+        theta.flags.writeable = False
+        self.theta = theta
         self.converged = bool(converged)
         self.n_iter = int(n_iter)
-        self.options = dict(options)
-        self.boot = None  # (n_boot, q) draws set by analysis.sem.bootstrap
+        self.options = MappingProxyType(dict(options))
+        self.bootstrap = bootstrap
+        self.incomplete_rows = None if incomplete_rows is None else tuple(incomplete_rows)
+        self.cluster_labels = cluster_labels
+        self.__dict__["_sealed"] = True
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_sealed"):
+            raise AttributeError(f"{type(self).__name__} is immutable ({name!r} cannot be set); "
+                                 "with_bootstrap() and with_theta() return new results.")
+        object.__setattr__(self, name, value)
+
+    def _rebuilt(self, **changes) -> "SEMResult":
+        """A new result of the same class from this one's parts, with ``changes`` (no cached statistics)."""
+        new = object.__new__(type(self))
+        parts = {k: v for k, v in self.__dict__.items()
+                 if k != "_sealed" and not isinstance(getattr(type(self), k, None), cached_property)}
+        parts.update(changes)
+        new.__dict__.update(parts)
+        new.__dict__["_sealed"] = True
+        return new
+
+    def with_bootstrap(self, boot, ci_type: str = "percentile") -> "SEMResult":
+        """This fit with a bootstrap section (``.bootstrap``), as ``sem(..., bootstrap=B)`` returns it.
+
+        The estimates then carry the bootstrap SEs and intervals
+        (:func:`analysis.sem.bootstrap.bootstrap_estimates`), ``.options``
+        records the draws, seed, interval and ``exclude_improper``, and with
+        ``se="bootstrap"`` the covariance of the used draws is ``.vcov``.
+
+        Parameters
+        ----------
+        boot : analysis.sem.bootstrap.BootstrapResult
+        ci_type : str
+            The interval placed in ``ci_lower/ci_upper`` (a key of
+            :data:`analysis.sem.bootstrap.INTERVAL_COLUMNS`; lavaan's default
+            ``boot.ci.type = "perc"``).
+        """
+        options = dict(self.options, bootstrap=int(boot.n_boot), seed=boot.seed,
+                       ci_type=ci_type, exclude_improper=bool(boot.exclude_improper))
+        return self._rebuilt(bootstrap=boot, options=MappingProxyType(options))
+
+    def with_theta(self, theta) -> "SEMResult":
+        """The same model evaluated at other parameter values (lavaan's ``start =`` with ``do.fit = FALSE``).
+
+        For statistics at given values (modification indices at a reference
+        solution, for instance); ``converged`` and ``n_iter`` are kept.
+        """
+        theta = np.array(theta, dtype=float)
+        if theta.shape != self.theta.shape:
+            raise ValueError(f"theta must have {self.theta.size} free parameters, not {theta.size}.")
+        theta.flags.writeable = False
+        return self._rebuilt(theta=theta)
+
+    @property
+    def boot(self):
+        """The (B, q) bootstrap draws that make ``.vcov`` under ``se="bootstrap"`` (NaN rows left out)."""
+        if self.bootstrap is None or self.options.get("se") != "bootstrap":
+            return None
+        theta = self.bootstrap.theta.copy()
+        theta[~self.bootstrap.used] = np.nan
+        return theta
 
     # ---------------------------------------------------------------
     @property
@@ -214,7 +290,7 @@ class SEMResult:
             "std_nox": _standardize(self.model, self.theta, pt, "std.nox", self.defined,
                                     self.variables.ov_x),
         })
-        if getattr(self, "bootstrap", None) is not None:
+        if self.bootstrap is not None:
             from .bootstrap import bootstrap_estimates  # percentile SEs/intervals, as lavaan's se="bootstrap"
 
             df = bootstrap_estimates(self, estimates=df)
@@ -385,7 +461,7 @@ class SEMResult:
         est = [{k: clean(v) for k, v in row.items()}
                for row in self.estimates.to_dict(orient="records")]
         fit = {k: clean(v) for k, v in self.fit.items()}
-        if getattr(self, "bootstrap", None) is not None:
+        if self.bootstrap is not None:
             fit.update({k: clean(v) for k, v in self.bootstrap.counts().items()})
         return {"fit": fit,
                 "estimates": est, "converged": self.converged, "issues": list(self.issues)}

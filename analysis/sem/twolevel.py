@@ -1008,9 +1008,9 @@ class TwoLevelResult(SEMResult):
                  n_iter, options):
         variables = VariableSets(ov=list(model.names[:model.p]), lv=list(model.lv_names),
                                  ov_x=[], lv_x=[])
+        self.levels = levels
         super().__init__(partable, variables, model, objective, estimator, theta, converged,
                          n_iter, options)
-        self.levels = levels
 
     @property
     def h1(self) -> SaturatedTwoLevel:

@@ -546,16 +546,14 @@ def show_figure(fig):
 
 
 def is_synthetic(layout=paths.DEFAULT) -> bool:
-    """Whether the processed data are synthetic (``ingest_report.json``).
+    """Whether the processed data are synthetic (:func:`analysis.results.data_are_synthetic`).
 
-    True when the report says so or when there is no report yet (this
+    True when the ingest report says so or when there is no report yet (this
     edition has no fieldwork data).
     """
-    report = layout.processed / "ingest_report.json"
-    if not report.exists():
-        return True
-    data = json.loads(report.read_text(encoding="utf-8"))
-    return bool(data.get("synthetic", True))
+    from ..results import data_are_synthetic
+
+    return data_are_synthetic(layout.processed)
 
 
 def load_optional(name: str, layout=paths.DEFAULT):

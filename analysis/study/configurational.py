@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..io import read_json, write_csv, write_json
-from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
+from ..io import write_csv, write_json
+from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH, data_are_synthetic
 
 __all__ = [
     "Roles",
@@ -858,19 +858,6 @@ def _settings(settings) -> dict:
     return cfg
 
 
-def _is_synthetic(processed: Path, synthetic) -> bool:
-    if synthetic is not None:
-        return bool(synthetic)
-    report = processed / "ingest_report.json"
-    if not report.exists():
-        return True
-    content = read_json(report)
-    flag = content.get("synthetic")
-    if isinstance(flag, bool):
-        return flag
-    return "synthetic" in str(content.get("raw_file", "")).lower()
-
-
 def _labelled(frame: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
     out = frame.copy()
     out["synthetic"] = bool(synthetic)
@@ -1016,7 +1003,7 @@ def run_configurational(processed_dir=None, out_dir=None, settings=None, instrum
     cfg = _settings(settings)
     ins = instrument or load_instrument()
     roles = configuration_roles(ins)
-    syn = _is_synthetic(processed, synthetic)
+    syn = data_are_synthetic(processed, synthetic)
     names = {c.code: c.name_zh for c in ins.constructs} | {s.code: s.name_zh for s in ins.second_order}
     model_path = Path(population_model) if population_model is not None else paths.DEFAULT.population_model
     truth = load_configurational(model_path)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import paths
 from ..errors import InputError
-from ..io import read_json, write_csv, write_json
+from ..io import write_csv, write_json
 from ..psychometrics import (
     bartlett_sphericity,
     chisq_difference,
@@ -37,7 +37,7 @@ from ..psychometrics import (
     reliability_table,
     standardized_solution,
 )
-from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
+from ..results import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH, data_are_synthetic
 
 __all__ = ["run_measurement", "measurement_invariance", "first_order_syntax", "DEFAULTS"]
 
@@ -91,29 +91,6 @@ def _settings(config) -> dict:
         config = load_settings()
     section = dict(config.get("measurement", {}) or {}) if "measurement" in config else dict(config)
     return {**DEFAULTS, **section}
-
-
-def _is_synthetic(analysis_data: Path, synthetic) -> bool:
-    """The ``synthetic`` flag of the ingest report beside the analysis data.
-
-    Without the flag, a raw file named ``*synthetic*`` (the simulator's
-    exports under ``data/raw/synthetic/``) counts as synthetic; anything else
-    is an error rather than a guess.
-    """
-    if synthetic is not None:
-        return bool(synthetic)
-    report = analysis_data.parent / "ingest_report.json"
-    if not report.exists():
-        raise InputError("no ingest report beside the analysis data, so it is unknown whether the "
-                         "data are synthetic; run `resilience ingest` and `resilience screen` first",
-                         file=report)
-    content = read_json(report)
-    flag = content.get("synthetic")
-    if isinstance(flag, bool):
-        return flag
-    if "synthetic" in str(content.get("raw_file", "")).lower():
-        return True
-    raise InputError("the ingest report has no true/false 'synthetic' flag", file=report)
 
 
 def _read(analysis_data: Path, instrument) -> pd.DataFrame:
@@ -307,7 +284,7 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     figures_dir = Path(figures_dir) if figures_dir is not None else paths.DEFAULT.figures
     ins = instrument if instrument is not None else load_instrument()
     cfg = _settings(config)
-    is_synth = _is_synthetic(analysis_data, synthetic)
+    is_synth = data_are_synthetic(Path(analysis_data).parent, synthetic, unknown="error")
     data = _read(analysis_data, ins)
     items = ins.item_codes()
     scales = {c.code: [it.code for it in c.items] for c in ins.constructs}

@@ -326,7 +326,7 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
     from .instrument import load_instrument
     from .population import load_population
     from .power import n_communities
-    from .robustness import _is_synthetic
+    from .robustness import synthetic_of
     from .settings import load_settings
     from .structural import prepare_data, write_fit_command
 
@@ -340,7 +340,7 @@ def run_moderation(out_dir=None, analysis_data=None, *, config=None, instrument=
         ins = instrument or load_instrument()
         pop = population or load_population()
         spec = moderation_spec(pop)
-        synth = _is_synthetic(analysis_data, synthetic)
+        synth = synthetic_of(analysis_data, synthetic)
         n_boot, seed, reps = int(cfg["bootstrap"]), int(cfg["seed"]), int(cfg["replications"])
         interval = str(scfg.get("bootstrap_interval", "percentile"))
         if interval not in INTERVAL_COLUMNS:

@@ -156,11 +156,11 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
 
 
 def _fit_moments(ctx: PowerContext, x: np.ndarray):
-    from ..sem.bootstrap import MLMoments, _chord_fit, _complete_moments
+    from ..sem.bootstrap import MLMoments, complete_moments, warm_refit
 
-    m, c = _complete_moments(x)
+    m, c = complete_moments(x)
     obj = MLMoments(ctx.model, [c], [m], [len(x)])
-    th, conv, nit = _chord_fit(obj, ctx.theta0, ctx.info_inv, gtol=1e-6)
+    th, conv, nit = warm_refit(obj, ctx.theta0, ctx.info_inv, gtol=1e-6)
     return obj, th, conv
 
 

@@ -48,7 +48,6 @@ timestamps and fixed document properties.
 from __future__ import annotations
 
 import io
-import json
 import re
 from pathlib import Path
 
@@ -56,7 +55,7 @@ import pandas as pd
 
 from .. import paths
 from ..io import atomic_path
-from ..results import SYNTHETIC_NOTE_ZH, load
+from ..results import SYNTHETIC_NOTE_ZH, data_are_synthetic, load
 from . import glossary as gl
 from .tables import apa_table, format_cell
 from .typography import HEADING_FONT, deterministic_zip, set_fonts, typeset
@@ -149,13 +148,6 @@ def _optional(name, results_dir):
         return load(name, results_dir=results_dir)
     except FileNotFoundError:
         return None
-
-
-def _is_synthetic(processed_dir: Path) -> bool:
-    report = Path(processed_dir) / "ingest_report.json"
-    if not report.exists():
-        return True
-    return bool(json.loads(report.read_text(encoding="utf-8")).get("synthetic", True))
 
 
 def reported_interval(headline: dict | None) -> dict:
@@ -264,7 +256,7 @@ def report_tables(results_dir=None, *, instrument=None, processed_dir=None, synt
 
         instrument = load_instrument()
     labels = gl.code_labels(instrument)
-    syn = _is_synthetic(processed_dir) if synthetic is None else bool(synthetic)
+    syn = data_are_synthetic(processed_dir, synthetic)
     L = COLUMN_LABELS
     tables = {}
 
@@ -757,7 +749,7 @@ def write_report(out_dir=None, results_dir=None, *, instrument=None, processed_d
         instrument = load_instrument()
     project = project_info() if project is None else project
     labels = gl.code_labels(instrument)
-    syn = _is_synthetic(processed_dir) if synthetic is None else bool(synthetic)
+    syn = data_are_synthetic(processed_dir, synthetic)
     tables = report_tables(results_dir, instrument=instrument, processed_dir=processed_dir, synthetic=syn)
     m_head = _optional("measurement/headline", results_dir)
     d_head = _optional("data/headline", results_dir)

@@ -80,7 +80,7 @@ import pandas as pd
 
 from .. import paths
 from ..errors import InputError
-from ..io import read_json, write_csv, write_json
+from ..io import write_csv, write_json
 from ..results import SYNTHETIC_NOTE_EN
 
 __all__ = ["Specification", "SPECIFICATIONS", "FitOutcome", "KEY_LABELS", "fit_specification", "fit_specifications",
@@ -678,26 +678,17 @@ def robustness_headline(estimates: pd.DataFrame, fits: pd.DataFrame, missing: pd
 
 
 # ---------------------------------------------------------------------------
-def _is_synthetic(analysis_data, synthetic) -> bool:
-    """The ``synthetic`` flag: given, or from the ingest report beside the data.
+def synthetic_of(analysis_data, synthetic=None) -> bool:
+    """The ``synthetic`` flag of a step's input: given, else the ingest report beside the data file.
 
-    A report without a true/false ``synthetic`` flag counts as synthetic when
-    its raw file is named ``*synthetic*`` (the simulator's exports), as the
-    measurement step does; a DataFrame without a report is not synthetic
-    unless ``synthetic=True`` is passed.
+    A DataFrame passed without ``synthetic`` is not synthetic; a data file
+    whose report does not say is not either (:func:`analysis.results.data_are_synthetic`).
     """
-    if synthetic is not None:
-        return bool(synthetic)
+    from ..results import data_are_synthetic
+
     if isinstance(analysis_data, pd.DataFrame):
-        return False
-    report = Path(analysis_data).parent / "ingest_report.json"
-    if not report.exists():
-        return False
-    content = read_json(report)
-    flag = content.get("synthetic")
-    if isinstance(flag, bool):
-        return flag
-    return "synthetic" in str(content.get("raw_file", "")).lower()
+        return bool(synthetic) if synthetic is not None else False
+    return data_are_synthetic(Path(analysis_data).parent, synthetic, unknown=False)
 
 
 def _read(analysis_data) -> pd.DataFrame:
@@ -752,7 +743,7 @@ def run_robustness(analysis_data=None, out_dir=None, instrument=None, config=Non
         cfg = dict((config or {}).get("robustness", {}) or {})
         cluster = str(cfg.get("cluster", "community"))
         seed = int(cfg.get("seed", 0))
-        synth = _is_synthetic(analysis_data, synthetic)
+        synth = synthetic_of(analysis_data, synthetic)
         raw = _read(analysis_data)
         items = ins.item_codes()
         data, controls = control_columns(raw)

@@ -144,7 +144,7 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
     from ..results import SYNTHETIC_NOTE_EN
     from .instrument import load_instrument
     from .multilevel import fit_twolevel, twolevel_table
-    from .robustness import _is_synthetic, key_parameters
+    from .robustness import key_parameters, synthetic_of
     from .structural import control_columns, prepare_data, write_fit_command
 
     limiter = blas_threads(1)
@@ -153,7 +153,7 @@ def run_weighting(out_dir=None, analysis_data=None, frame_path=None, *, instrume
         analysis_data = paths.DEFAULT.processed / "analysis.parquet" if analysis_data is None else analysis_data
         frame_path = (paths.DEFAULT.raw / "synthetic" / "community_frame.csv") if frame_path is None else frame_path
         ins = instrument or load_instrument()
-        synth = _is_synthetic(analysis_data, synthetic)
+        synth = synthetic_of(analysis_data, synthetic)
         data, controls = control_columns(prepare_data(analysis_data))
         frame = read_frame(frame_path)
         data[WEIGHT] = design_weights(data, frame)

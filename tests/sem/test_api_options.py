@@ -208,3 +208,50 @@ def test_every_ci_type_reaches_ci_lower_and_ci_upper(complete, ci_type):
 def test_bad_combinations_say_what_is_wrong(data, kwargs, message):
     with pytest.raises(ValueError, match=message):
         sem(MED, data if kwargs.get("missing") == "two.stage" else data.dropna(subset=OV), n_jobs=1, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# one resolved, frozen set of options; immutable results
+# --------------------------------------------------------------------------
+def test_options_are_resolved_once_and_frozen():
+    import dataclasses
+
+    from analysis.sem.options import Options
+
+    o = Options.resolve(missing="ml", cluster="cl")
+    # aliases resolved, lavaan's defaults with cluster=: cluster-robust SEs and the Yuan-Bentler test
+    assert (o.missing, o.se, o.test, o.interval) == ("fiml", "robust.cluster", "yuan.bentler.mplus", None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.se = "standard"
+    # sampling weights turn ML into MLR; draws give bootstrap SEs and the percentile interval
+    assert Options.resolve(sampling_weights="w").se == "robust"
+    assert (Options.resolve(bootstrap=10).se, Options.resolve(bootstrap=10).interval) == ("bootstrap", "percentile")
+    assert Options.resolve(cluster="cl", se="robust").se == "robust.cluster"
+    for bad, kind in ((dict(se="robust.cluster"), ValueError), (dict(ci_type="bca"), ValueError),
+                      (dict(missing="two.stage", se="robust"), ValueError),
+                      (dict(sampling_weights="w", bootstrap=5), NotImplementedError),
+                      (dict(two_level=True), ValueError), (dict(fixed_x=False), NotImplementedError)):
+        with pytest.raises(kind):
+            Options.resolve(**bad)
+
+
+def test_results_are_immutable_and_with_methods_return_new_ones(complete):
+    fit = sem(MED, complete, cluster="cl", se="standard")
+    with pytest.raises(AttributeError, match="immutable"):
+        fit.theta = fit.theta * 0
+    with pytest.raises(TypeError):
+        fit.options["missing"] = "fiml"
+    with pytest.raises(ValueError):
+        fit.theta[0] = 0.0
+    boot = bootstrap(fit, n_boot=20, seed=3, n_jobs=1, cluster=fit.cluster_labels[0], exclude_improper=False,
+                     **interval_options("bc"))
+    inside = sem(MED, complete, cluster="cl", se="standard", bootstrap=20, seed=3, ci_type="bc", n_jobs=1)
+    attached = fit.with_bootstrap(boot, "bc")
+    assert fit.bootstrap is None and attached.bootstrap is boot and attached is not fit
+    pd.testing.assert_frame_equal(attached.estimates, inside.estimates)
+    assert dict(attached.options) == dict(inside.options)
+    assert (attached.options["bootstrap"], attached.options["ci_type"]) == (20, "bc")
+    # the same model at other values: the fit is untouched, the statistics follow the values
+    moved = fit.with_theta(fit.theta * 1.01)
+    assert moved.fit["chisq"] > fit.fit["chisq"]
+    np.testing.assert_array_equal(fit.estimates["est"], sem(MED, complete, cluster="cl", se="standard").estimates["est"])

@@ -140,7 +140,7 @@ def test_failed_draws_counted_and_excluded():
     assert len(boot.draws) == n_boot - expected - boot.n_improper
     assert np.isfinite(boot.draws.to_numpy()).all()
     draws = bootstrap_draws(fit, n_boot=n_boot, seed=seed, n_jobs=1)
-    assert np.isnan(draws).all(axis=1).sum() == expected + fit.bootstrap.n_improper
+    assert np.isnan(draws).all(axis=1).sum() == expected + boot.n_improper
 
 
 def test_interval_functions_on_known_quantiles():
