@@ -47,12 +47,13 @@ import numpy as np
 import pandas as pd
 
 from .._parallel import chunk_spans, chunked_map
+from .refit import MLMoments, Refitter, complete_moments
 from .saturated import _e_step, _em_sums, _missing_batches
 from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
 
 __all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
-           "interval_options", "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "MLMoments", "em_moments",
-           "em_completion", "resample_indices", "warm_refit", "complete_moments"]
+           "interval_options", "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "em_moments",
+           "em_completion", "resample_indices"]
 
 
 #: Bootstrap interval methods and their (lower, upper) columns in
@@ -95,155 +96,6 @@ def interval_options(interval: str) -> dict:
 # ---------------------------------------------------------------------------
 # ML discrepancy with a fast gradient (low-rank Jacobian factors)
 # ---------------------------------------------------------------------------
-class MLMoments:
-    """ML discrepancy of a model against given sample moments.
-
-    Parameters
-    ----------
-    model : analysis.sem.model.SEMModel
-    cov, mean : list of ndarray
-        Per-group covariance (divisor N) and mean.
-    nobs : list of int
-
-    Notes
-    -----
-    :math:`F = \\tfrac12\\sum_g w_g[\\log|\\Sigma_g| + \\operatorname{tr}
-    (S_g\\Sigma_g^{-1}) - \\log|S_g| - p + d_g^\\top\\Sigma_g^{-1}d_g]`,
-    :math:`w_g = N_g/N`, :math:`d_g=\\bar x_g-\\mu_g`.  With the RAM
-    Jacobian in factor form :math:`\\partial_j\\Sigma = w_j(u_jv_j^\\top +
-    v_ju_j^\\top)` the gradient element of position j is
-    :math:`\\tfrac12 w_g[2w_j u_j^\\top M v_j - 2\\,\\partial_j\\mu^\\top
-    \\Sigma^{-1}d]` with :math:`M=\\Sigma^{-1}(\\Sigma-S-dd^\\top)
-    \\Sigma^{-1}` [1]_.
-
-    References
-    ----------
-    .. [1] Bollen, K. A. (1989). *Structural equations with latent
-       variables*. Wiley, pp. 107-111, 131-135.
-    """
-
-    def __init__(self, model, cov, mean, nobs):
-        self.model = model
-        self.set_moments(cov, mean, nobs)
-
-    def set_moments(self, cov, mean, nobs):
-        """Replace the sample moments."""
-        self.cov = [np.asarray(c, float) for c in cov]
-        self.mean = [np.asarray(m, float) for m in mean]
-        n = np.asarray(nobs, float)
-        self.w = n / n.sum()
-        self.logdet_s = []
-        for s in self.cov:
-            sign, ld = np.linalg.slogdet(s)
-            self.logdet_s.append(ld if sign > 0 else np.nan)
-
-    def value_and_gradient(self, theta):
-        """``(fmin, gradient)``; ``(inf, None)`` when an implied matrix is not PD."""
-        fval = 0.0
-        grad = np.zeros(self.model.n_free)
-        for g, fac in enumerate(self.model.jacobian_factors(theta)):
-            sigma = fac["sigma"]
-            try:
-                chol = np.linalg.cholesky(sigma)
-            except np.linalg.LinAlgError:
-                return float("inf"), None
-            logdet = 2.0 * np.sum(np.log(np.diag(chol)))
-            inv_l = np.linalg.inv(chol)
-            w_inv = inv_l.T @ inv_l
-            s = self.cov[g]
-            d = self.mean[g] - fac["mu"] if fac["mu"] is not None else np.zeros(len(s))
-            wd = w_inv @ d
-            p = s.shape[0]
-            fval += 0.5 * self.w[g] * (logdet + np.sum(s * w_inv) - self.logdet_s[g] - p + d @ wd)
-            m = w_inv @ (sigma - s - np.outer(d, d)) @ w_inv
-            gpos = 2.0 * fac["w"] * np.einsum("ij,ij->j", fac["u"], m @ fac["v"])
-            if fac["dmu"] is not None:
-                gpos = gpos - 2.0 * (fac["dmu"].T @ wd)
-            grad += 0.5 * self.w[g] * (fac["agg"].T @ gpos)
-        return float(fval), grad
-
-    def information(self, theta):
-        r"""Expected unit information (q, q), as :class:`~analysis.sem.objective.MLObjective`.
-
-        Notes
-        -----
-        With the factor form of the Jacobian,
-        :math:`\tfrac12\operatorname{tr}(W\partial_i\Sigma W\partial_j\Sigma)
-        = w_iw_j[(u_i^\top Wu_j)(v_i^\top Wv_j) + (u_i^\top Wv_j)(v_i^\top Wu_j)]`,
-        plus :math:`\partial_i\mu^\top W\partial_j\mu` with a mean
-        structure; positions are summed into parameters with ``agg``.
-        """
-        q = self.model.n_free
-        info = np.zeros((q, q))
-        for g, fac in enumerate(self.model.jacobian_factors(theta)):
-            w_inv = np.linalg.inv(fac["sigma"])
-            u, v, w = fac["u"], fac["v"], fac["w"]
-            wu, wv = w_inv @ u, w_inv @ v
-            uu, vv, uv = u.T @ wu, v.T @ wv, u.T @ wv
-            pos = (uu * vv + uv * uv.T) * np.outer(w, w)
-            if fac["dmu"] is not None:
-                pos = pos + fac["dmu"].T @ w_inv @ fac["dmu"]
-            agg = fac["agg"]
-            info += self.w[g] * (agg.T @ pos @ agg)
-        return 0.5 * (info + info.T)
-
-
-def warm_refit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
-    """Quasi-Newton refit from a warm start: the refit of every bootstrap draw, power and recovery replication.
-
-    The inverse Hessian starts at the inverse expected information of the
-    full-sample solution (``info_inv``) and is improved by BFGS updates
-    from the analytic gradients; steps are halved until the discrepancy
-    decreases and the implied covariance matrices stay positive definite
-    ([1]_, ch. 6).
-
-    Returns
-    -------
-    theta : ndarray
-    converged : bool
-        Every gradient element below ``gtol``.
-    n_iter : int
-
-    References
-    ----------
-    .. [1] Nocedal, J., & Wright, S. J. (2006). *Numerical optimization*
-       (2nd ed.). Springer.
-    """
-    theta = np.array(start, float)
-    f, g = obj.value_and_gradient(theta)
-    if g is None or not np.isfinite(f):
-        return theta, False, 0
-    h = np.array(info_inv, float)
-    for it in range(1, max_iter + 1):
-        if np.max(np.abs(g)) < gtol:
-            return theta, True, it - 1
-        step = h @ g
-        if step @ g <= 0:  # not a descent direction: restart from the information
-            h = np.array(info_inv, float)
-            step = h @ g
-        t = 1.0
-        while t > 1e-10:
-            cand = theta - t * step
-            fc, gc = obj.value_and_gradient(cand)
-            if gc is not None and np.isfinite(fc) and fc <= f - 1e-4 * t * (step @ g) + 1e-15:
-                break
-            t *= 0.5
-        else:
-            return theta, bool(np.max(np.abs(g)) < 100 * gtol), it
-        s_vec = cand - theta
-        y_vec = gc - g
-        sy = s_vec @ y_vec
-        theta, f, g = cand, fc, gc
-        if sy > 1e-12:
-            rho = 1.0 / sy
-            hy = h @ y_vec
-            h = (h - rho * (np.outer(s_vec, hy) + np.outer(hy, s_vec))
-                 + (rho * rho * (y_vec @ hy) + rho) * np.outer(s_vec, s_vec))
-        if np.max(np.abs(s_vec)) < 1e-10:
-            return theta, bool(np.max(np.abs(g)) < 100 * gtol), it
-    return theta, bool(np.max(np.abs(g)) < gtol), max_iter
-
-
 # ---------------------------------------------------------------------------
 # EM moments for incomplete rows (two-stage bootstrap)
 # ---------------------------------------------------------------------------
@@ -341,13 +193,6 @@ def em_completion(x, mean, cov):
     return out, blocks
 
 
-def complete_moments(x):
-    """Mean and covariance (divisor N) of complete rows: the moments :class:`MLMoments` takes."""
-    m = x.mean(axis=0)
-    xc = x - m
-    return m, xc.T @ xc / x.shape[0]
-
-
 # ---------------------------------------------------------------------------
 # The work of one chunk of draws (runs in a worker)
 # ---------------------------------------------------------------------------
@@ -377,8 +222,11 @@ def _moments_for(job: _Job, g: int, rows: np.ndarray):
     return complete_moments(x)
 
 
-def _sandwich_se(job: _Job, obj: MLMoments, theta, index, moments):
-    """Sandwich SE (free then defined) of one draw, scores summed per resampled cluster."""
+def _sandwich_se(job: _Job, model, obj: MLMoments, theta, index, moments):
+    """Sandwich SE (free then defined) of one draw, scores summed per resampled cluster.
+
+    ``model`` and ``obj`` are the draw's (:class:`~analysis.sem.refit.Refitter`: fixed-x values of the draw).
+    """
     scores, factors = [], []
     for g, rows in enumerate(index):
         x = job.data[g][rows]
@@ -387,10 +235,10 @@ def _sandwich_se(job: _Job, obj: MLMoments, theta, index, moments):
         blocks = None
         if job.em and np.isnan(x).any():
             x, blocks = em_completion(x, *moments[g])
-        scores.append(score_sums(job.model, theta, x, starts, blocks, g))
+        scores.append(score_sums(model, theta, x, starts, blocks, g))
         factors.append(len(starts) / (len(starts) - 1) if labels is not None else 1.0)
     info = obj.information(theta) * sum(len(rows) for rows in index)
-    return sandwich_se(job.model, theta, info, scores, defined=job.defined, small_sample=factors)
+    return sandwich_se(model, theta, info, scores, defined=job.defined, small_sample=factors)
 
 
 def _run_chunk(job: _Job, index_chunk: list):
@@ -407,23 +255,15 @@ def _run_chunk(job: _Job, index_chunk: list):
     ses = None
     if job.studentize:
         ses = np.full((k, q + len(job.defined.names)), np.nan)
-    obj = None
+    refitter = Refitter(job.model, job.theta_hat, job.info_inv, gtol=job.gtol)  # fixed x reset per draw
     for b in range(k):
         moments = []
         try:
             for g in range(len(job.data)):
                 rows = index_chunk[g][b]
                 moments.append(_moments_for(job, g, rows))
-            covs = [c for _, c in moments]
-            means = [m for m, _ in moments]
             ns = [len(index_chunk[g][b]) for g in range(len(job.data))]
-            if obj is None:
-                obj = MLMoments(job.model, covs, means, ns)
-            else:
-                obj.set_moments(covs, means, ns)
-            if not all(np.isfinite(obj.logdet_s)):
-                raise np.linalg.LinAlgError("singular resampled covariance matrix")
-            th, conv, nit = warm_refit(obj, job.theta_hat, job.info_inv, gtol=job.gtol)
+            obj, th, conv, nit = refitter.fit([c for _, c in moments], [m for m, _ in moments], ns)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             th, conv, nit = np.full(q, np.nan), False, 0
         iters[b] = nit
@@ -435,7 +275,7 @@ def _run_chunk(job: _Job, index_chunk: list):
             status[b] = 2
         if ses is not None:
             try:
-                ses[b] = _sandwich_se(job, obj, th, [ix[b] for ix in index_chunk], moments)
+                ses[b] = _sandwich_se(job, refitter.model, obj, th, [ix[b] for ix in index_chunk], moments)
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
                 pass  # stays NaN: counted as a draw without a standard error
     return thetas, status, iters, ses
@@ -740,9 +580,8 @@ def _prepare(result, rows=None):
             em_start.append((m, c))
             covs.append(c)
             means.append(m)
-        obj = MLMoments(model, covs, means, [len(x) for x in data])
-        info_inv = np.linalg.inv(obj.information(theta_hat))
-        th, conv, _ = warm_refit(obj, theta_hat, info_inv, gtol=1e-9)
+        moments = (covs, means, [len(x) for x in data])
+        _, th, conv, _ = Refitter(model, theta_hat, moments=moments, gtol=1e-9).fit(*moments)
         if conv:
             theta_hat = th
     obj = MLMoments(model, [np.eye(model.p)] * model.n_groups,
@@ -919,8 +758,9 @@ def _full_sample_se(job: _Job) -> np.ndarray:
     """Sandwich SE at the centre, from all rows (the EM moments for incomplete rows)."""
     index = [np.arange(len(x)) for x in job.data]
     moments = job.em_start if job.em else [complete_moments(x) for x in job.data]
-    obj = MLMoments(job.model, [c for _, c in moments], [m for m, _ in moments], [len(x) for x in job.data])
-    return _sandwich_se(job, obj, job.theta_hat, index, moments)
+    refitter = Refitter(job.model, job.theta_hat, job.info_inv)
+    obj = refitter.objective([c for _, c in moments], [m for m, _ in moments], [len(x) for x in job.data])
+    return _sandwich_se(job, refitter.model, obj, job.theta_hat, index, moments)
 
 
 def resample_indices(rng, n_boot: int, n: int, cluster=None):

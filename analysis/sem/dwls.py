@@ -223,6 +223,12 @@ class DWLSObjective(Objective):
     """
 
     name = "DWLS"
+    #: Modification indices: a candidate whose conditional information is below this is not tested (lavaan's).
+    MI_TOLERANCE = np.finfo(float).eps ** (1 / 3)
+
+    def for_model(self, model) -> "DWLSObjective":
+        """The same statistics for another model (the extended model of :func:`analysis.sem.modindices.modindices`)."""
+        return DWLSObjective(model, self.ostats)
 
     def __init__(self, model, stats, ordered=None, weights: str = "diagonal"):
         if weights != "diagonal":
@@ -828,99 +834,6 @@ class OrdinalSEMResult(SEMResult):
         sc = (df["op"] == "~*~").to_numpy()
         df.loc[sc, "std_all"] = df.loc[sc, "est"]
         return df
-
-    def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
-        """Modification indices for DWLS/WLSMV, as lavaan's ``modindices()``.
-
-        Parameters
-        ----------
-        sort : bool
-            Sort by ``mi`` decreasing.
-        minimum_value : float
-            Drop rows with ``mi`` below this value.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all,
-            sepc_nox``.
-
-        Notes
-        -----
-        Candidates: loadings of every indicator on every factor and
-        covariances among indicators and among factors not in the model.
-        With :math:`I` the expected unit information of the model extended
-        by the candidates (free block 1, candidates 2) and :math:`d =
-        -\\sum_g f_g \\tfrac{N_g-1}{N_g} \\Delta_g^\\top W_g (s_g - \\sigma_g)`
-        the gradient of lavaan's ``fmin``,
-        :math:`V = I_{22} - I_{21} I_{11}^{-1} I_{12}`,
-        :math:`MI_j = N d_j^2 / V_{jj}` and :math:`EPC_j = -d_j / V_{jj}`
-        [1]_ [2]_.
-
-        References
-        ----------
-        .. [1] Sorbom, D. (1989). Model modification. Psychometrika, 54,
-           371-384.
-        .. [2] Rosseel, Y. (2012). lavaan: An R package for structural
-           equation modeling. Journal of Statistical Software, 48(2), 1-36.
-        """
-        from .model import SEMModel
-        from .modindices import _candidates
-
-        pt = self.partable
-        ng = self.model.n_groups
-        cands = _candidates(pt, self.variables, ng)
-        cols = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
-        if not cands:
-            return pd.DataFrame(columns=cols)
-        q = self.model.n_free
-        base = pt[pt["op"] != ":="]
-        extra = pd.DataFrame({
-            "id": np.arange(len(pt) + 1, len(pt) + 1 + len(cands)),
-            "lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-            "rhs": [c[2] for c in cands], "user": 10, "group": [c[3] for c in cands],
-            "free": np.arange(q + 1, q + 1 + len(cands)), "ustart": np.nan,
-            "start": np.nan, "exo": 0, "label": "", "plabel": "", "eq_key": "",
-        })
-        ext = pd.concat([base, extra[[c for c in base.columns if c in extra.columns]]],
-                        ignore_index=True)
-        model = SEMModel(ext, self.model.ov_names[0], self.model.lv_names, ng,
-                         meanstructure=self.model.meanstructure)
-        obj = DWLSObjective(model, self.objective.ostats, self.options.get("ordered"))
-        theta = np.concatenate([self.theta, np.zeros(len(cands))])
-        info = obj.information(theta)
-        score = obj.gradient(theta)
-        i11, i12, i22 = info[:q, :q], info[:q, q:], info[q:, q:]
-        v = np.diag(i22) - np.einsum("ij,ij->j", i12, np.linalg.solve(i11, i12))
-        v = np.where(v < np.finfo(float).eps ** (1 / 3), np.nan, v)
-        d = score[q:]
-        n = self.objective.ntotal
-        mi = n * d * d / v
-        epc = -d / v
-        pos = {name: i for i, name in enumerate(self.model.names)}
-        lvset = set(self.model.lv_names)
-        sepc_lv = np.empty(len(cands))
-        sepc_all = np.empty(len(cands))
-        for k, (lhs, op, rhs, g) in enumerate(cands):
-            c, _ = self.model.total_moments(self.theta, g - 1)
-            _, s_mat, _ = self.model.matrices(self.theta, g - 1)
-            sd = np.sqrt(np.clip(np.diag(c), 0, None))
-            if op == "=~":
-                sepc_lv[k] = epc[k] * sd[pos[lhs]]
-                sepc_all[k] = epc[k] * sd[pos[lhs]] / sd[pos[rhs]]
-            else:
-                i, j = pos[lhs], pos[rhs]
-                std = epc[k] / np.sqrt(s_mat[i, i] * s_mat[j, j])
-                sepc_lv[k] = std if lhs in lvset else epc[k]
-                sepc_all[k] = std
-        out = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-                            "rhs": [c[2] for c in cands], "group": [c[3] for c in cands],
-                            "mi": mi, "epc": epc, "sepc_lv": sepc_lv, "sepc_all": sepc_all,
-                            "sepc_nox": sepc_all})
-        out = out[~(out["mi"] < minimum_value)]
-        if sort:
-            out = out.sort_values("mi", ascending=False, kind="mergesort")
-        return out.reset_index(drop=True)
 
     def summary(self) -> str:
         """The core's summary plus the robust test and the thresholds."""

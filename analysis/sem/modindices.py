@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from .model import SEMModel
-from .objective import MLObjective
 
 __all__ = ["modindices"]
 
@@ -47,12 +46,12 @@ def _candidates(pt, variables, ngroups):
 
 
 def modindices(result, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
-    """Modification indices of a fitted ML model, as lavaan's ``modindices()``.
+    r"""Modification indices of a fitted model (ML with complete data, DWLS/WLSMV), as lavaan's ``modindices()``.
 
     Parameters
     ----------
     result : analysis.sem.results.SEMResult
-        A model fitted by ML with complete data.
+        A model fitted by ML with complete data, or by DWLS/WLSMV.
     sort : bool
         Sort by ``mi`` decreasing (lavaan's ``sort. = TRUE``).
     minimum_value : float
@@ -66,17 +65,22 @@ def modindices(result, *, sort: bool = True, minimum_value: float = 0.0) -> pd.D
 
     Notes
     -----
-    With the expected unit information of the model extended by the
-    candidates, partitioned into free (1) and candidate (2) parameters,
-    :math:`V = I_{22} - I_{21} I_{11}^{-1} I_{12}` and :math:`g` the
-    gradient of the discrepancy at the estimate,
-    :math:`MI_j = N g_j^2 / V_{jj}` and :math:`EPC_j = -g_j / V_{jj}` [1]_.
-    ``sepc_all`` rescales the EPC: ``epc * sd(lv) / sd(ov)`` for loadings,
-    ``epc / sqrt(omega_a omega_b)`` for covariances (residual variances
-    :math:`\\omega`) [2]_.
+    The objective of the fit, evaluated for the model extended by the
+    candidates (its ``for_model``), gives the expected unit information,
+    partitioned into free (1) and candidate (2) parameters, and the gradient
+    :math:`g` of the discrepancy at the estimate (for DWLS :math:`g =
+    -\sum_g f_g \tfrac{N_g-1}{N_g} \Delta_g^\top W_g (s_g - \sigma_g)`,
+    the gradient of lavaan's ``fmin``); with :math:`V = I_{22} - I_{21}
+    I_{11}^{-1} I_{12}`, :math:`MI_j = N g_j^2 / V_{jj}` and :math:`EPC_j =
+    -g_j / V_{jj}` [1]_ (NaN where :math:`V_{jj}` is below the objective's
+    ``MI_TOLERANCE``).  ``sepc_all`` rescales the EPC: ``epc * sd(lv) /
+    sd(ov)`` for loadings, ``epc / sqrt(omega_a omega_b)`` for covariances
+    (residual variances :math:`\omega`) [2]_.
     """
-    if not isinstance(result.objective, MLObjective):
-        raise NotImplementedError("Modification indices are implemented for ML with complete data.")
+    for_model = getattr(result.objective, "for_model", None)
+    if for_model is None:
+        raise NotImplementedError("Modification indices are implemented for ML with complete data and "
+                                  "for DWLS/WLSMV.")
     pt = result.partable
     vs = result.variables
     ng = result.model.n_groups
@@ -93,26 +97,23 @@ def modindices(result, *, sort: bool = True, minimum_value: float = 0.0) -> pd.D
         "free": np.arange(q + 1, q + 1 + len(cands)), "ustart": np.nan, "start": np.nan,
         "exo": 0, "label": "", "plabel": "", "eq_key": "",
     })
-    ext = pd.concat([base, extra], ignore_index=True)
+    ext = pd.concat([base, extra[[c for c in base.columns if c in extra.columns]]], ignore_index=True)
     model = SEMModel(ext, result.model.ov_names[0], result.model.lv_names, ng,
-                     result.model.meanstructure)
-    obj = MLObjective(model, result.stats)
+                     meanstructure=result.model.meanstructure)
+    obj = for_model(model)
     theta = np.concatenate([result.theta, np.zeros(len(cands))])
     info = obj.information(theta)
     grad = obj.gradient(theta)
-    i11 = info[:q, :q]
-    i12 = info[:q, q:]
-    i22 = info[q:, q:]
+    i11, i12, i22 = info[:q, :q], info[:q, q:], info[q:, q:]
     v = np.diag(i22) - np.einsum("ij,ij->j", i12, np.linalg.pinv(i11, hermitian=True) @ i12)
+    v = np.where(v > obj.MI_TOLERANCE, v, np.nan)
     g2 = grad[q:]
-    n = result.stats.ntotal
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mi = n * g2 ** 2 / v
-        epc = -g2 / v
-    mi = np.where(v > 1e-12, mi, np.nan)
-    epc = np.where(v > 1e-12, epc, np.nan)
+    n = result.objective.ntotal
+    mi = n * g2 ** 2 / v
+    epc = -g2 / v
     # standardization at the current estimates
     pos = {name: i for i, name in enumerate(result.model.names)}
+    lvset = set(result.model.lv_names)
     sepc_lv = np.empty(len(cands))
     sepc_all = np.empty(len(cands))
     for k, (lhs, op, rhs, g) in enumerate(cands):
@@ -124,9 +125,9 @@ def modindices(result, *, sort: bool = True, minimum_value: float = 0.0) -> pd.D
             sepc_all[k] = epc[k] * sd[pos[lhs]] / sd[pos[rhs]]
         else:
             i, j = pos[lhs], pos[rhs]
-            is_lv = lhs in vs.lv
-            sepc_lv[k] = epc[k] / np.sqrt(s[i, i] * s[j, j]) if is_lv else epc[k]
-            sepc_all[k] = epc[k] / np.sqrt(s[i, i] * s[j, j])
+            std = epc[k] / np.sqrt(s[i, i] * s[j, j])
+            sepc_lv[k] = std if lhs in lvset else epc[k]
+            sepc_all[k] = std
     out = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
                         "rhs": [c[2] for c in cands], "group": [c[3] for c in cands],
                         "mi": mi, "epc": epc, "sepc_lv": sepc_lv, "sepc_all": sepc_all,

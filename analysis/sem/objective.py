@@ -190,6 +190,13 @@ class MLObjective(Objective):
 
     name = "ML"
 
+    #: Modification indices: a candidate whose conditional information is below this is not tested.
+    MI_TOLERANCE = 1e-12
+
+    def for_model(self, model) -> "MLObjective":
+        """The same sample statistics for another model (the extended model of modification indices)."""
+        return MLObjective(model, self.stats)
+
     def __init__(self, model, stats):
         super().__init__(model, stats)
         n = np.asarray(stats.nobs, dtype=float)

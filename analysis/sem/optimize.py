@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OptimResult", "minimize", "refit_theta", "brentq"]
+__all__ = ["OptimResult", "minimize", "brentq"]
 
 
 @dataclass
@@ -83,17 +83,15 @@ def _curvature(objective, theta, newton):
     return objective.information(theta)
 
 
-def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, quasi_newton=False,
-             newton=False):
-    """Fisher scoring (``quasi_newton=False``: information at every step;
-    ``newton=True``: the analytic Hessian when it is positive definite) or
-    a BFGS-updated information matrix (``quasi_newton=True``: the
-    information, given or computed once, is corrected by secant updates)."""
+def _scoring(objective, theta, *, max_iter, gtol, newton=False):
+    """Fisher scoring with the information at every step (``newton=True``: the
+    analytic Hessian when it is positive definite), Levenberg-Marquardt damped.
+    (The warm refit of resampled moments is :func:`analysis.sem.refit.warm_refit`.)"""
     theta = np.array(theta, dtype=float)
     f, g = _value_grad(objective, theta)
     if not np.isfinite(f) or g is None:
         return OptimResult(theta, float(f), False, 0, "objective not finite at the start values")
-    h = info_fixed
+    h = None
     fresh = False
     lam = 0.0
     for it in range(1, max_iter + 1):
@@ -103,29 +101,18 @@ def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, quasi_newton=
             h = _curvature(objective, theta, newton)
             fresh = True
         accepted = False
-        if quasi_newton:
-            step = _solve(h, g)
-            t = 1.0
-            while t > 1e-10:
-                cand = theta - t * step
-                fc, gc = _value_grad(objective, cand)
-                if np.isfinite(fc) and gc is not None and fc <= f + 1e-12 * abs(f):
-                    accepted = True
-                    break
-                t *= 0.5
-        else:
-            # Levenberg-Marquardt damping of the scoring step: robust when
-            # the information is (nearly) singular far from the solution
-            dg = np.clip(np.diag(h), 1e-12, None)
-            for _ in range(40):
-                step = _solve(h + lam * np.diag(dg), g) if lam > 0 else _solve(h, g)
-                cand = theta - step
-                fc, gc = _value_grad(objective, cand)
-                if np.isfinite(fc) and gc is not None and fc <= f + 1e-12 * abs(f):
-                    accepted = True
-                    lam = 0.0 if lam < 1e-6 else lam / 10.0
-                    break
-                lam = max(lam * 10.0, 1e-3)
+        # Levenberg-Marquardt damping of the scoring step: robust when
+        # the information is (nearly) singular far from the solution
+        dg = np.clip(np.diag(h), 1e-12, None)
+        for _ in range(40):
+            step = _solve(h + lam * np.diag(dg), g) if lam > 0 else _solve(h, g)
+            cand = theta - step
+            fc, gc = _value_grad(objective, cand)
+            if np.isfinite(fc) and gc is not None and fc <= f + 1e-12 * abs(f):
+                accepted = True
+                lam = 0.0 if lam < 1e-6 else lam / 10.0
+                break
+            lam = max(lam * 10.0, 1e-3)
         if not accepted:
             if not fresh:
                 h = None  # retry with the information at the current point
@@ -134,16 +121,7 @@ def _scoring(objective, theta, *, max_iter, gtol, info_fixed=None, quasi_newton=
                                "line search failed")
         small = (np.max(np.abs(theta - cand)) < 1e-12
                  and abs(f - fc) <= 1e-15 * max(1.0, abs(f)))
-        if quasi_newton:
-            s_vec, y_vec = cand - theta, gc - g
-            ys = float(y_vec @ s_vec)
-            hs = h @ s_vec
-            shs = float(s_vec @ hs)
-            if ys > 1e-12 * max(1.0, shs) and shs > 0:
-                h = h + np.outer(y_vec, y_vec) / ys - np.outer(hs, hs) / shs
-            fresh = False
-        else:
-            h = None
+        h = None
         theta, f, g = cand, fc, gc
         if small:
             return OptimResult(theta, f, bool(np.max(np.abs(g)) < 1e3 * gtol), it,
@@ -192,44 +170,6 @@ def minimize(objective, theta0, *, max_iter: int = 500, gtol: float = 1e-9,
     if res2.fmin <= res.fmin or not np.isfinite(res.fmin):
         res2.n_iter += res.n_iter + int(out.nit)
         return res2
-    return res
-
-
-def refit_theta(objective, start, info=None, *, max_iter: int = 200,
-                gtol: float = 1e-7) -> OptimResult:
-    """Fast re-minimisation from a warm start.
-
-    Newton iterations with the analytic Hessian when the objective has one
-    (ML: quadratic convergence, typically 4-6 iterations from the original
-    estimate); otherwise quasi-Newton iterations whose matrix starts at
-    ``info`` (e.g. the expected information at the original estimate) and
-    is corrected by BFGS secant updates.  Falls back to :func:`minimize`
-    when this does not converge.
-
-    Parameters
-    ----------
-    objective : Objective
-        Already holding the new sample moments.
-    start : ndarray
-        Warm start (usually the original estimate).
-    info : ndarray, optional
-        Starting matrix (default: the information at ``start``).
-    max_iter : int
-    gtol : float
-        Gradient tolerance (``1e-7`` moves estimates by less than about
-        ``1e-7``; enough for resampling).
-
-    Returns
-    -------
-    OptimResult
-    """
-    if hasattr(objective, "hessian"):
-        res = _scoring(objective, start, max_iter=max_iter, gtol=gtol, newton=True)
-    else:
-        res = _scoring(objective, start, max_iter=max_iter, gtol=gtol, info_fixed=info,
-                       quasi_newton=True)
-    if not res.converged:
-        res = minimize(objective, start, gtol=gtol)
     return res
 
 

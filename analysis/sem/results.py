@@ -11,7 +11,6 @@ References
 """
 from __future__ import annotations
 
-import copy
 import html
 from functools import cached_property
 from types import MappingProxyType
@@ -21,7 +20,6 @@ import pandas as pd
 
 from . import fit_indices as _fi
 from .defined import DefinedParameters
-from .optimize import refit_theta
 from .standardized import standardize as _standardize
 
 __all__ = ["SEMResult", "ESTIMATE_COLUMNS", "FIT_KEYS"]
@@ -386,7 +384,7 @@ class SEMResult:
 
     # ---------------------------------------------------------------
     def refit(self, sample_cov_list, sample_mean_list, n_list, start=None, info=None):
-        """Re-estimate the same model from new sample moments (fast path).
+        """Re-estimate the same model from new sample moments (the warm refit of :mod:`analysis.sem.refit`).
 
         Parameters
         ----------
@@ -397,8 +395,8 @@ class SEMResult:
         start : ndarray, optional
             Warm start (default: this fit's estimate).
         info : ndarray, optional
-            Information matrix reused by the chord iterations (default:
-            the information at this fit's estimate, computed once).
+            The information matrix the quasi-Newton iterations start from
+            (default: the expected information at this fit's estimate).
 
         Returns
         -------
@@ -408,33 +406,21 @@ class SEMResult:
 
         Notes
         -----
-        Only the ML objective supports this path (``set_moments``).  With
-        fixed-x covariates their fixed moments are reset from the new
-        sample moments, as lavaan does for each bootstrap sample.
+        ML with complete data only.  With fixed-x covariates their fixed
+        moments are reset from the new sample moments (on a copy of the
+        model), as lavaan does for each bootstrap sample.
         """
-        obj = self._refit_objective
-        obj.set_moments(sample_cov_list, sample_mean_list, n_list)
-        if obj.model.has_fixed_x:
-            obj.model.set_fixed_x(obj.stats.cov, obj.stats.mean)
-        if info is None:
-            info = self._refit_info
-        res = refit_theta(obj, self.theta if start is None else start, info)
-        return res.theta, res.converged, res.n_iter
+        from .objective import MLObjective
+        from .refit import Refitter
 
-    @cached_property
-    def _refit_objective(self):
-        obj = copy.copy(self.objective)
-        if self.model.has_fixed_x:
-            obj.model = copy.deepcopy(self.model)  # its fixed-x values change per refit
-        if not hasattr(obj, "set_moments"):
+        if type(self.objective) is not MLObjective:
             raise NotImplementedError(
                 f"Fast refits are available for ML with complete data, not {self.estimator.name}."
             )
-        return obj
-
-    @cached_property
-    def _refit_info(self):
-        return self.objective.information(self.theta)
+        info = self.objective.information(self.theta) if info is None else np.asarray(info, float)
+        refitter = Refitter(self.model, self.theta, np.linalg.inv(info), gtol=1e-7)
+        _, theta, converged, n_iter = refitter.fit(sample_cov_list, sample_mean_list, n_list, start=start)
+        return theta, converged, n_iter
 
     def standardized_solution(self, type: str = "std.all", *, level: float = 0.95) -> pd.DataFrame:
         """Standardized estimates with delta-method SEs, ``:=`` rows included (lavaan's

@@ -78,10 +78,9 @@ class PowerContext:
     model : SEMModel
     partable : pandas.DataFrame
     ov_names : list of str
-    theta0 : ndarray
-        Template estimate (warm start).
-    info_inv : ndarray
-        Inverse information at ``theta0``.
+    refitter : analysis.sem.refit.Refitter
+        The template fit, refitted to each replication's moments from its
+        estimate (fixed-x covariates reset per replication, as a full fit).
     defined : DefinedParameters
     rows : dict
         label -> row of the partable (paths and defined effects).
@@ -96,8 +95,7 @@ class PowerContext:
     model: object
     partable: pd.DataFrame
     ov_names: list
-    theta0: np.ndarray
-    info_inv: np.ndarray
+    refitter: object
     defined: object
     rows: dict
     var_idx: np.ndarray
@@ -128,7 +126,7 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
     PowerContext
     """
     from ..sem import sem
-    from ..sem.bootstrap import MLMoments
+    from ..sem.refit import Refitter
     from .instrument import load_instrument
     from .population import load_population
     from .simulate import simulate_responses
@@ -147,20 +145,17 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
         if r.op == ":=":
             rows[r.lhs] = i
     var = pt[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["free"] > 0)]
-    obj = MLMoments(fit.model, fit.stats.cov, fit.stats.mean, fit.stats.nobs)
-    info_inv = np.linalg.inv(obj.information(fit.theta))
+    refitter = Refitter(fit.model, fit.theta, moments=(fit.stats.cov, fit.stats.mean, fit.stats.nobs))
     return PowerContext(population=population, instrument=instrument, model=fit.model, partable=pt,
-                        ov_names=list(fit.stats.ov_names), theta0=np.asarray(fit.theta, float),
-                        info_inv=info_inv, defined=fit.defined, rows=rows,
+                        ov_names=list(fit.stats.ov_names), refitter=refitter, defined=fit.defined, rows=rows,
                         var_idx=np.unique(var["free"].to_numpy(int) - 1), mc_draws=mc_draws, alpha=alpha)
 
 
 def _fit_moments(ctx: PowerContext, x: np.ndarray):
-    from ..sem.bootstrap import MLMoments, complete_moments, warm_refit
+    from ..sem.refit import complete_moments
 
     m, c = complete_moments(x)
-    obj = MLMoments(ctx.model, [c], [m], [len(x)])
-    th, conv, nit = warm_refit(obj, ctx.theta0, ctx.info_inv, gtol=1e-6)
+    obj, th, conv, _ = ctx.refitter.fit([c], [m], [len(x)])
     return obj, th, conv
 
 
@@ -201,7 +196,7 @@ def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
     try:
         obj, th, conv = _fit_moments(ctx, x)
     except (np.linalg.LinAlgError, ValueError):
-        th, conv, obj = np.full(len(ctx.theta0), np.nan), False, None
+        th, conv, obj = np.full(len(ctx.refitter.theta), np.nan), False, None
     improper = bool(conv and np.any(th[ctx.var_idx] < 0))
     out = []
     if not conv or not np.all(np.isfinite(th)):
@@ -213,7 +208,7 @@ def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
         return out
     v = np.linalg.inv(obj.information(th) * n)
     v = 0.5 * (v + v.T)
-    std = std_all(ctx.model, th, ctx.partable, ctx.defined)
+    std = std_all(ctx.refitter.model, th, ctx.partable, ctx.defined)  # the replication's fixed-x values
     dvals = ctx.defined.values(th)
     jac = ctx.defined.jacobian(th)
     dvcov = jac @ v @ jac.T

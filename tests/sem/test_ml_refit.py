@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 from analysis.sem import cfa, sem
+from analysis.sem.refit import Refitter
+from analysis.sem.standardized import std_all
 
 from sem_ref import HS_MODEL, PD_MODEL
 
@@ -90,8 +92,17 @@ def test_refit_with_fixed_x_resets_covariate_moments(poldem):
     assert ok
     np.testing.assert_allclose(theta, full.theta, atol=1e-5)
     # the estimates alone would not notice stale x moments (the likelihood
-    # factors into y|x and x); the chi-square of the refit does
-    chisq = res._refit_objective.test_statistic(theta)
-    assert chisq == pytest.approx(full.fit["chisq"], abs=1e-6)
+    # factors into y|x and x); the chi-square, the information (hence the SEs)
+    # and the standardized values of the refit do
+    refitter = Refitter(res.model, res.theta, moments=(res.stats.cov, res.stats.mean, res.stats.nobs))
+    obj, theta, ok, _ = refitter.fit(full.stats.cov, full.stats.mean, full.stats.nobs)
+    assert ok
+    assert obj.test_statistic(theta) == pytest.approx(full.fit["chisq"], abs=1e-6)
+    free = full.partable["free"].to_numpy() > 0
+    se = np.sqrt(np.diag(np.linalg.inv(obj.information(theta) * full.stats.ntotal)))
+    np.testing.assert_allclose(se, full.estimates.loc[free, "se"], rtol=1e-5)
+    std = std_all(refitter.model, theta, full.partable, full.defined)
+    np.testing.assert_allclose(std, full.estimates["std_all"], rtol=1e-5, atol=1e-7)
     # the original fit is untouched
     np.testing.assert_allclose(res.implied[0][0], sem(model, poldem, meanstructure=True).implied[0][0])
+    np.testing.assert_array_equal(res.model.implied(res.theta)[0][0], res.implied[0][0])
