@@ -41,32 +41,9 @@ from pathlib import Path
 
 from . import paths
 from .io import sha256, write_json
+from .study.dag import HEAVY, SECTIONS, STEPS, step_files, synthetic_export, truth_file
 
 __all__ = ["STEPS", "HEAVY", "task_definitions", "run"]
-
-#: Steps whose committed outputs CI may reuse (``--use-committed-results``): the heavy ones.
-HEAVY = ("measurement", "structural", "moderation", "robustness", "weighting", "power", "manifest")
-
-#: Step names in execution order.
-STEPS = (
-    "instrument", "simulate", "ingest", "screen", "sample", "configurational", "measurement",
-    "structural", "moderation", "robustness", "weighting", "power", "manifest", "report", "book", "privacy",
-)
-
-_PKG = paths.ROOT / "analysis"
-
-
-def _modules(*names: str) -> list[str]:
-    """Source files a step depends on: modules (``study/ingest.py``) or packages (``sem``)."""
-    files: list[Path] = []
-    for name in names:
-        target = _PKG / name
-        if target.is_dir():
-            files.extend(sorted(target.rglob("*.py")))
-        else:
-            files.append(target)
-    files.extend([_PKG / "io.py", _PKG / "paths.py", _PKG / "errors.py", _PKG / "_determinism.py"])
-    return sorted({str(f) for f in files if f.exists()})
 
 
 def _write_index(out_dir: Path, written) -> Path:
@@ -79,12 +56,6 @@ def _write_index(out_dir: Path, written) -> Path:
             # index is the same in any clone
             entries[Path(os.path.relpath(p, out_dir)).as_posix()] = sha256(p)
     return write_json(out_dir / "index.json", {"files": entries})
-
-
-def _synthetic_export(layout: paths.Layout, settings: dict) -> Path:
-    fmt = settings["synthetic"].get("format", "wjx")
-    suffix = {"wjx": ".csv", "kobo": ".csv", "csv": ".csv"}[fmt]
-    return layout.raw / "synthetic" / f"{fmt}_synthetic{suffix}"
 
 
 # --------------------------------------------------------------------------
@@ -102,14 +73,14 @@ def _act_simulate(layout, settings):
     syn = settings["synthetic"]
     simulate_to_file(
         n=syn["n"], communities=syn["communities"], seed=syn["seed"], fmt=syn.get("format", "wjx"),
-        out=_synthetic_export(layout, settings),
+        out=synthetic_export(layout, settings),
     )
 
 
 def _act_ingest(layout, settings):
     from .study.ingest import ingest
 
-    ingest(_synthetic_export(layout, settings), layout.processed)
+    ingest(synthetic_export(layout, settings), layout.processed)
 
 
 def _act_screen(layout, settings):
@@ -124,12 +95,7 @@ def _act_sample(layout, settings):
     from .study.sample import run_sample
 
     out = layout.results / "data"
-    _write_index(out, run_sample(layout.processed, out, truth=_truth_file(layout, settings)))
-
-
-def _truth_file(layout, settings) -> Path:
-    export = _synthetic_export(layout, settings)
-    return export.with_name(export.stem + ".truth.json")
+    _write_index(out, run_sample(layout.processed, out, truth=truth_file(layout, settings)))
 
 
 def _act_configurational(layout, settings):
@@ -167,7 +133,7 @@ def _act_weighting(layout, settings):
     from .study.weighting import run_weighting
 
     out = layout.results / "weighting"
-    frame = _synthetic_export(layout, settings).with_name("community_frame.csv")
+    frame = synthetic_export(layout, settings).with_name("community_frame.csv")
     _write_index(out, run_weighting(analysis_data=layout.processed / "analysis.parquet", out_dir=out,
                                     frame_path=frame))
 
@@ -218,143 +184,28 @@ def _act_privacy(layout):
 
 # --------------------------------------------------------------------------
 def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None = None) -> dict:
-    """Return doit task dictionaries keyed by step name, for ``layout``."""
+    """Return doit task dictionaries keyed by step name, for ``layout``.
+
+    The files of each step come from :func:`analysis.study.dag.step_files`;
+    this adds the action, and the ``study.yaml`` sections the step reads
+    (:data:`analysis.study.dag.SECTIONS`) as doit's ``config_changed``.
+    """
+    from doit.tools import config_changed
+
     from .study.settings import load_settings
 
     settings = settings if settings is not None else load_settings(layout.config)
-    export = _synthetic_export(layout, settings)
-    processed = layout.processed
-    analysis_data = processed / "analysis.parquet"
-    res = layout.results
-    inputs = []  # study.yaml is tracked per section (see `sections` below), not as one file
-    instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
-    index = {s: res / s / "index.json" for s in ("data", "configurational", "measurement", "structural", "moderation",
-                                                 "robustness", "weighting", "power")}
-
-    tasks = {
-        "instrument": dict(
-            actions=[(_act_instrument, [layout])],
-            file_dep=instrument_in + _modules("study/render.py", "study/seed.py", "study/typography.py"),
-            targets=[str(layout.generated_instrument / "index.json")],
-        ),
-        "simulate": dict(
-            actions=[(_act_simulate, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(layout.population_model)]
-            + _modules("study/population.py", "study/simulate.py", "study/exports.py"),
-            targets=[str(export), str(_truth_file(layout, settings)), str(export.with_name("community_frame.csv"))],
-        ),
-        "ingest": dict(
-            actions=[(_act_ingest, [layout, settings])],
-            file_dep=[str(export)] + instrument_in + _modules("study/ingest.py", "study/exports.py", "study/deidentify.py"),
-            targets=[str(processed / "responses.parquet"), str(processed / "ingest_report.json")],
-        ),
-        "screen": dict(
-            actions=[(_act_screen, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(processed / "responses.parquet")]
-            + _modules("study/screen.py", "study/ingest.py", "psychometrics/screening.py"),
-            targets=[str(analysis_data), str(processed / "flags.csv"), str(processed / "screening_report.csv")],
-        ),
-        "sample": dict(
-            actions=[(_act_sample, [layout, settings])],
-            file_dep=instrument_in + [str(analysis_data), str(processed / "flags.csv"), str(processed / "ingest_report.json"),
-                                      str(_truth_file(layout, settings))] + _modules("study/sample.py", "psychometrics/screening.py"),
-            targets=[str(index["data"])],
-        ),
-        "configurational": dict(
-            actions=[(_act_configurational, [layout, settings])],
-            file_dep=instrument_in + [str(analysis_data), str(processed / "ingest_report.json"),
-                                      str(layout.population_model)]
-            + _modules("study/configurational.py", "study/population.py", "study/multilevel.py", "study/settings.py",
-                       "psychometrics/qca.py", "psychometrics/nca.py", "study/style.py", "results.py"),
-            targets=[str(index["configurational"])],
-        ),
-        "measurement": dict(
-            actions=[(_act_measurement, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(analysis_data)]
-            + _modules("sem", "psychometrics", "study/measurement.py", "study/style.py", "results.py"),
-            targets=[str(index["measurement"])],
-        ),
-        "structural": dict(
-            actions=[(_act_structural, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(analysis_data)]
-            + _modules("sem", "psychometrics", "study/structural.py", "study/multilevel.py", "study/diagrams.py", "study/style.py", "results.py"),
-            targets=[str(index["structural"])],
-        ),
-        "moderation": dict(
-            actions=[(_act_moderation, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(analysis_data), str(layout.population_model)]
-            + _modules("sem", "psychometrics", "study/moderation.py", "study/structural.py", "study/population.py",
-                       "study/simulate.py", "study/power.py", "study/style.py", "results.py"),
-            targets=[str(index["moderation"])],
-        ),
-        "robustness": dict(
-            actions=[(_act_robustness, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(analysis_data)]
-            + _modules("sem", "study/robustness.py", "study/structural.py", "results.py"),
-            targets=[str(index["robustness"])],
-        ),
-        "weighting": dict(
-            actions=[(_act_weighting, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(analysis_data), str(export.with_name("community_frame.csv"))]
-            + _modules("sem", "study/weighting.py", "study/multilevel.py", "study/robustness.py", "study/structural.py",
-                       "results.py"),
-            targets=[str(index["weighting"])],
-        ),
-        "power": dict(
-            actions=[(_act_power, [layout, settings])],
-            file_dep=inputs + instrument_in + [str(layout.population_model)]
-            + _modules("sem", "psychometrics", "study/power.py", "study/population.py", "study/simulate.py", "study/style.py"),
-            targets=[str(index["power"])],
-        ),
+    actions = {
+        "instrument": (_act_instrument, [layout]), "manifest": (_act_manifest, [layout]),
+        "report": (_act_report, [layout]), "book": (_act_book, [layout]), "privacy": (_act_privacy, [layout]),
     }
-    results_indexes = [str(p) for p in index.values()]
-    manifest_inputs = [str(layout.config), str(layout.instrument), str(layout.population_model), str(export)]
-    tasks["manifest"] = dict(
-        actions=[(_act_manifest, [layout])],
-        file_dep=results_indexes + manifest_inputs + _modules("manifest.py"),
-        targets=[str(layout.manifest)],
-    )
-    tasks["report"] = dict(
-        actions=[(_act_report, [layout])],
-        file_dep=results_indexes + [str(layout.book / "references.bib")]
-        + _modules("study/report.py", "study/typography.py", "study/tables.py", "study/diagrams.py", "study/glossary.py",
-                   "study/moderation.py", "study/population.py", "results.py"),
-        targets=[str(layout.reports / "stage_report.docx")],
-    )
-    book_sources = sorted(str(p) for p in layout.book.rglob("*") if p.is_file() and "_build" not in p.parts
-                          and p.suffix in {".md", ".yml", ".bib", ".py", ".ipynb", ".css", ".png", ".svg"})
-    tasks["book"] = dict(
-        actions=[(_act_book, [layout])],
-        file_dep=book_sources + results_indexes + [str(layout.manifest), str(layout.generated_instrument / "index.json"),
-                                                   str(processed / "screening_report.csv")]
-        + _modules("bookbuild.py", "study/tables.py", "study/diagrams.py", "study/booktools.py", "study/glossary.py",
-                   "study/instrument.py", "study/checklist.py", "study/moderation.py", "study/population.py", "pipeline.py",
-                   "results.py"),
-        targets=[str(layout.book_html / "index.html")],
-    )
-    tasks["privacy"] = dict(
-        actions=[(_act_privacy, [layout])],
-        file_dep=[str(layout.book_html / "index.html"), str(layout.manifest), str(processed / "responses.parquet"),
-                  str(analysis_data)] + _modules("study/deidentify.py"),
-        targets=[],
-        uptodate=[],
-    )
-    # Each step reruns when the study.yaml sections it reads change, and only then.
-    sections = {
-        "simulate": ("synthetic",), "ingest": ("synthetic",), "screen": ("screening",),
-        "configurational": ("configurational",), "measurement": ("measurement",), "structural": ("structural",),
-        "moderation": ("moderation", "structural", "synthetic"), "weighting": ("synthetic",),
-        "robustness": ("structural", "robustness"), "power": ("power",),
-        "manifest": ("synthetic", "structural", "power"),
-        "report": ("project", "structural"),
-    }
-    from doit.tools import config_changed
-
-    for name, keys in sections.items():
-        tasks[name]["uptodate"] = [config_changed({k: settings.get(k) for k in keys})]
-    for name, t in tasks.items():
-        t.setdefault("verbosity", 2)
-        t["doc"] = name
+    tasks = {}
+    for name, files in step_files(layout, settings).items():
+        act = actions.get(name) or (globals()[f"_act_{name}"], [layout, settings])
+        tasks[name] = dict(actions=[act], **files, verbosity=2, doc=name)
+        if name in SECTIONS:
+            tasks[name]["uptodate"] = [config_changed({k: settings.get(k) for k in SECTIONS[name]})]
+    tasks["privacy"]["uptodate"] = []
     return tasks
 
 

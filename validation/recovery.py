@@ -68,7 +68,7 @@ from analysis.sem.bootstrap import INTERVAL_COLUMNS
 
 
 def expanded_percentile_ci(draws, n_units, level=0.95):
-    """Expanded percentile interval for a bootstrap over ``n_units`` resampled units.
+    r"""Expanded percentile interval for a bootstrap over ``n_units`` resampled units.
 
     The percentile interval at :math:`\alpha' / 2 = \Phi(-\sqrt{n/(n-1)}\,
     t_{n-1,1-\alpha/2})` instead of :math:`\alpha/2`: it widens the
@@ -98,7 +98,7 @@ METHODS = (*INTERVAL_COLUMNS, "expanded")
 
 def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     """One replication of analysis.study.power.replicate plus a row and a cluster bootstrap."""
-    from analysis.sem.bootstrap import _Job, resample_indices, run_job
+    from analysis.sem.bootstrap import BootstrapJob, resample_indices, run_job
     from analysis.study.power import PATHS, _controls, _fit_moments, n_communities, replicate
     from analysis.study.simulate import simulate_responses
 
@@ -120,7 +120,7 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     names = [f"p{k}" for k in range(len(th))]
     plan = [("boot", None, 1), ("cboot", d["community"].to_numpy(), 2)]
     for kind, cluster, stream in (plan if row_boot else plan[1:]):
-        job = _Job(model=ctx.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False,
+        job = BootstrapJob(model=ctx.refitter.model, data=[x], theta_hat=th, info_inv=info_inv, var_idx=ctx.var_idx, em=False,
                    cluster=cluster)
         idx = resample_indices(np.random.default_rng([seed, stream]), n_boot, n, cluster=cluster)
         boot = run_job(job, [idx], ctx.defined, names, n_jobs=1, backend="local", bca=True, studentize=True)

@@ -53,7 +53,7 @@ from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
 
 __all__ = ["INTERVAL_COLUMNS", "BootstrapResult", "bootstrap", "bootstrap_draws", "bootstrap_estimates",
            "interval_options", "percentile_ci", "bc_ci", "bca_ci", "parameter_names", "em_moments",
-           "em_completion", "resample_indices"]
+           "em_completion", "resample_indices", "BootstrapJob", "run_job"]
 
 
 #: Bootstrap interval methods and their (lower, upper) columns in
@@ -197,7 +197,13 @@ def em_completion(x, mean, cov):
 # The work of one chunk of draws (runs in a worker)
 # ---------------------------------------------------------------------------
 @dataclass
-class _Job:
+class BootstrapJob:
+    """What every draw of a bootstrap needs: the model, the rows, the centre and the options.
+
+    Built by :func:`bootstrap` from a fit; :func:`run_job` refits given
+    resamples of it (the recovery study builds jobs of its own).
+    """
+
     model: object
     data: list           # per group: rows (float, NaN allowed with em=True)
     theta_hat: np.ndarray
@@ -211,7 +217,7 @@ class _Job:
     defined: object = None             # DefinedParameters (studentize)
 
 
-def _moments_for(job: _Job, g: int, rows: np.ndarray):
+def _moments_for(job: BootstrapJob, g: int, rows: np.ndarray):
     x = job.data[g][rows]
     if job.em:
         m0, c0 = job.em_start[g]
@@ -222,7 +228,7 @@ def _moments_for(job: _Job, g: int, rows: np.ndarray):
     return complete_moments(x)
 
 
-def _sandwich_se(job: _Job, model, obj: MLMoments, theta, index, moments):
+def _sandwich_se(job: BootstrapJob, model, obj: MLMoments, theta, index, moments):
     """Sandwich SE (free then defined) of one draw, scores summed per resampled cluster.
 
     ``model`` and ``obj`` are the draw's (:class:`~analysis.sem.refit.Refitter`: fixed-x values of the draw).
@@ -241,7 +247,7 @@ def _sandwich_se(job: _Job, model, obj: MLMoments, theta, index, moments):
     return sandwich_se(model, theta, info, scores, defined=job.defined, small_sample=factors)
 
 
-def _run_chunk(job: _Job, index_chunk: list):
+def _run_chunk(job: BootstrapJob, index_chunk: list):
     """Refit the draws of one chunk (in a worker, with one BLAS thread: :func:`analysis._parallel.chunked_map`).
 
     Returns ``(theta (k, q), status (k,), iters (k,), se)``; ``se`` is
@@ -590,7 +596,7 @@ def _prepare(result, rows=None):
     pt = result.partable
     var_rows = pt[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["free"] > 0)]
     var_idx = np.unique(var_rows["free"].to_numpy(int) - 1)
-    return _Job(model=model, data=data, theta_hat=theta_hat, info_inv=info_inv,
+    return BootstrapJob(model=model, data=data, theta_hat=theta_hat, info_inv=info_inv,
                 var_idx=var_idx, em=em, em_start=em_start)
 
 
@@ -717,14 +723,14 @@ def bootstrap(result, n_boot: int = 1000, seed=None, *, n_jobs: int | None = Non
                    progress=progress, studentize=studentize)
 
 
-def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs: int | None = None, backend=None,
+def run_job(job: BootstrapJob, indices: list, defined, names: list, *, seed=None, n_jobs: int | None = None, backend=None,
             chunk_size: int | None = None, exclude_improper: bool = True, bca: bool = False,
             progress: bool = False, studentize: bool = False) -> BootstrapResult:
     """Refit the resamples ``indices`` of a prepared job (the work of :func:`bootstrap`).
 
     Parameters
     ----------
-    job : _Job
+    job : BootstrapJob
         Model, rows, centre and options (``job.cluster`` for a cluster
         bootstrap).
     indices : list
@@ -754,7 +760,7 @@ def run_job(job: _Job, indices: list, defined, names: list, *, seed=None, n_jobs
                            unit="row" if job.cluster is None else "cluster")
 
 
-def _full_sample_se(job: _Job) -> np.ndarray:
+def _full_sample_se(job: BootstrapJob) -> np.ndarray:
     """Sandwich SE at the centre, from all rows (the EM moments for incomplete rows)."""
     index = [np.arange(len(x)) for x in job.data]
     moments = job.em_start if job.em else [complete_moments(x) for x in job.data]

@@ -54,7 +54,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .objective import Objective, _safe_inverse
+from .objective import Estimator, Objective, _safe_inverse
 from .ordinal import MANY_LEVELS, OrdinalStats, continuous_stats, mixed_stats, ordinal_stats
 from .results import SEMResult
 
@@ -67,6 +67,7 @@ __all__ = [
     "OrdinalSEMResult",
     "sem_ordinal",
     "sem_wls",
+    "WLS_ESTIMATORS",
 ]
 
 
@@ -1041,15 +1042,14 @@ def sem_wls(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered
     """
     from types import SimpleNamespace
 
-    from .estimators import get_estimator
     from .model import SEMModel
     from .optimize import minimize
     from .partable import build_partable
     from .samplestats import sample_stats
     from .start import start_values
 
-    est = get_estimator(estimator)
-    if est.name not in ("WLSMV", "DWLS"):
+    est = WLS_ESTIMATORS.get(str(estimator).upper())
+    if est is None:
         raise ValueError(f"estimator must be 'WLSMV' or 'DWLS', not {estimator!r}.")
     if missing not in ("listwise", "pairwise"):
         raise ValueError("DWLS/WLSMV fits use listwise deletion or "
@@ -1161,3 +1161,17 @@ def sem_wls(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered
 
 #: Alias kept for the first version of this module.
 fit_ordinal = sem_ordinal
+
+
+def _build(model, stats, missing="listwise", ordered=None) -> DWLSObjective:
+    return DWLSObjective(model, stats, ordered, weights="diagonal")
+
+
+#: The DWLS and WLSMV plug-ins (:class:`~analysis.sem.objective.Estimator`), registered in
+#: :data:`analysis.sem.estimators.ESTIMATORS`: DWLS with the plain (inverse information) SEs,
+#: WLSMV with robust SEs and the scaled-shifted test.
+WLS_ESTIMATORS = {
+    "DWLS": Estimator("DWLS", _build, lambda objective, theta: objective.vcov(theta)),
+    "WLSMV": Estimator("WLSMV", _build, robust_vcov,
+                       lambda objective, theta: scaled_test(objective, theta, kind="scaled.shifted")),
+}

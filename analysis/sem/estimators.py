@@ -21,11 +21,9 @@ provide exactly these names and signatures:
     ``test = "yuan.bentler.mplus"``), and optionally the same keys for the
     baseline model under ``baseline_*`` names.
 ``analysis.sem.dwls``
-    ``DWLSObjective(model, stats, ordered, weights="diagonal")`` -- an
-    Objective fitted to polychoric correlations and thresholds (it computes
-    them itself with :mod:`analysis.sem.polychoric`);
-    ``robust_vcov(objective, theta)`` and ``scaled_test(objective, theta,
-    kind="scaled.shifted")`` as lavaan's WLSMV.
+    ``WLS_ESTIMATORS``: the DWLS and WLSMV plug-ins (their objective is
+    fitted to polychoric correlations and thresholds, or to the moments of
+    continuous indicators), registered here under their names.
 
 References
 ----------
@@ -34,34 +32,11 @@ References
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Mapping
 
-from .objective import MLObjective, Objective
+from .objective import Estimator, MLObjective
 
 __all__ = ["Estimator", "ESTIMATORS", "get_estimator"]
-
-
-@dataclass(frozen=True)
-class Estimator:
-    """How one estimator builds its objective and post-processes a fit.
-
-    Attributes
-    ----------
-    name : str
-        lavaan's name (``"ML"``, ``"MLR"``, ...).
-    build : callable
-        ``build(model, stats, missing, ordered) -> Objective``.
-    vcov : callable
-        ``vcov(objective, theta) -> ndarray``.
-    scaled_test : callable or None
-        ``scaled_test(objective, theta) -> dict`` or None for a plain test.
-    """
-
-    name: str
-    build: Callable[..., Objective]
-    vcov: Callable
-    scaled_test: Callable | None = None
 
 
 def _build_ml(model, stats, missing="listwise", ordered=None):
@@ -88,30 +63,33 @@ def _test_robust(objective, theta):
     return robust.scaled_test(objective, theta)
 
 
-def _build_dwls(model, stats, missing="listwise", ordered=None):
-    from . import dwls
-
-    return dwls.DWLSObjective(model, stats, ordered, weights="diagonal")
-
-
-def _vcov_dwls(objective, theta):
-    from . import dwls
-
-    return dwls.robust_vcov(objective, theta)
-
-
-def _test_dwls(objective, theta):
-    from . import dwls
-
-    return dwls.scaled_test(objective, theta, kind="scaled.shifted")
-
-
-ESTIMATORS: dict[str, Estimator] = {
+_ML_FAMILY: dict[str, Estimator] = {
     "ML": Estimator("ML", _build_ml, _vcov_standard),
     "MLR": Estimator("MLR", _build_ml, _vcov_robust, _test_robust),
-    "DWLS": Estimator("DWLS", _build_dwls, _vcov_standard),
-    "WLSMV": Estimator("WLSMV", _build_dwls, _vcov_dwls, _test_dwls),
 }
+
+
+class _Registry(Mapping):
+    """lavaan's estimator names -> :class:`Estimator`; DWLS and WLSMV come from :mod:`analysis.sem.dwls`
+    (imported on first use, so that importing this module stays light and no module imports back)."""
+
+    _NAMES = ("ML", "MLR", "DWLS", "WLSMV")
+
+    def __getitem__(self, key: str) -> Estimator:
+        if key in ("DWLS", "WLSMV"):
+            from .dwls import WLS_ESTIMATORS
+
+            return WLS_ESTIMATORS[key]
+        return _ML_FAMILY[key]
+
+    def __iter__(self):
+        return iter(self._NAMES)
+
+    def __len__(self) -> int:
+        return len(self._NAMES)
+
+
+ESTIMATORS: Mapping[str, Estimator] = _Registry()
 
 
 def get_estimator(name: str) -> Estimator:
@@ -127,7 +105,7 @@ def get_estimator(name: str) -> Estimator:
     Estimator
     """
     key = str(name).upper()
-    if key not in ESTIMATORS:
+    if key not in ESTIMATORS._NAMES:
         raise ValueError(
             f"Unknown estimator {name!r}; choose one of {sorted(ESTIMATORS)}."
         )

@@ -56,10 +56,12 @@ References
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["Objective", "MLObjective"]
+__all__ = ["Objective", "MLObjective", "Estimator"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -85,6 +87,28 @@ def _cholesky(a):
 def _chol_inverse(chol):
     inv_l = np.linalg.inv(chol)
     return inv_l.T @ inv_l
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """How one estimator builds its objective and post-processes a fit.
+
+    Attributes
+    ----------
+    name : str
+        lavaan's name (``"ML"``, ``"MLR"``, ...).
+    build : callable
+        ``build(model, stats, missing, ordered) -> Objective``.
+    vcov : callable
+        ``vcov(objective, theta) -> ndarray``.
+    scaled_test : callable or None
+        ``scaled_test(objective, theta) -> dict`` or None for a plain test.
+    """
+
+    name: str
+    build: Callable[..., Objective]
+    vcov: Callable
+    scaled_test: Callable | None = None
 
 
 class Objective:

@@ -750,19 +750,19 @@ def figure_source(files, *, function: str = "", layout=paths.DEFAULT):
 @lru_cache(maxsize=4)
 def _dag(root: str):
     """(step, targets, file dependencies) of every pipeline step, in execution order."""
-    from .. import pipeline
+    from .dag import STEPS, step_files
     from .settings import load_settings
 
     layout = paths.Layout(root=Path(root))
     config = layout.config if layout.config.exists() else paths.DEFAULT.config
-    tasks = pipeline.task_definitions(layout, load_settings(config))
-    return tuple((step, tuple(tasks[step]["targets"]), tuple(tasks[step]["file_dep"])) for step in pipeline.STEPS)
+    files = step_files(layout, load_settings(config))
+    return tuple((step, tuple(files[step]["targets"]), tuple(files[step]["file_dep"])) for step in STEPS)
 
 
 def producing_step(path, layout=paths.DEFAULT) -> str:
-    """The pipeline step (``analysis.pipeline.STEPS``) that writes ``path``.
+    """The pipeline step (``analysis.study.dag.STEPS``) that writes ``path``.
 
-    Read from the DAG of :func:`analysis.pipeline.task_definitions`: the
+    Read from the DAG of :func:`analysis.study.dag.step_files`: the
     step whose target is the file, or whose ``index.json`` lists it (a step
     writes its outputs' index last), or, for a file no index lists, the
     first step with a target in the same folder.  A file that is only ever
@@ -844,7 +844,7 @@ def numbers_table(layout=paths.DEFAULT) -> pd.DataFrame:
 
 
 def pipeline_table(layout=paths.DEFAULT) -> pd.DataFrame:
-    """The pipeline's steps as the DAG declares them (:func:`analysis.pipeline.task_definitions`).
+    """The pipeline's steps as the DAG declares them (:func:`analysis.study.dag.step_files`).
 
     Returns
     -------
