@@ -163,7 +163,10 @@ COLUMNS: dict[str, str] = {
     "lrt_delta_chisq": "Δχ²", "lrt_delta_df": "Δ自由度", "lrt_pvalue": "Δχ² 的 p 值", "lrt_delta_cfi": "ΔCFI",
     "lrt_delta_rmsea": "ΔRMSEA", "method_variance": "方法方差",
     # reliability, validity, factor analysis
-    "scale": "构念", "name_zh": "名称", "n_items": "题项数", "alpha": "α", "omega": "ω", "cr": "组合信度 CR",
+    "scale": "构念", "name_zh": "名称", "n_items": "题项数", "alpha": "α", "omega": "ω", "cr": "组合信度",
+    "alpha_lower": "α 95% 下限", "alpha_upper": "α 95% 上限",
+    # effects (the stage report's path and effect tables)
+    "path": "路径", "effect": "效应", "excludes_zero": "区间不含 0",
     "ave": "AVE", "factor": "因子", "component": "成分", "pc_observed": "主成分特征值（观测）",
     "pc_simulated": "主成分特征值（模拟均值）", "pc_quantile": "主成分特征值（模拟 95% 分位）",
     "pc_sd": "主成分特征值（模拟标准差）", "fa_observed": "因子特征值（观测）", "fa_simulated": "因子特征值（模拟均值）",

@@ -329,8 +329,8 @@ def run_measurement(analysis_data=None, out_dir=None, instrument=None, config=No
     first = first_order_syntax(ins)
     # Missing items: "two-stage" fits every model by ML to complete rows whose moments are the EM
     # (saturated ML) estimates of the incomplete data (Savalei & Bentler 2009), the estimator of the
-    # structural step; FIML gives the same point estimates asymptotically (the robustness step
-    # compares them) but one 48-item FIML fit takes minutes, and the invariance models several.
+    # structural step, so that the measurement and structural chapters rest on the same moments;
+    # FIML gives the same point estimates asymptotically (the robustness step compares them).
     missing = cfg["missing"]
     model_data = data
     if missing == "two-stage":

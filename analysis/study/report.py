@@ -76,18 +76,8 @@ PLACEHOLDER = "（待填）"
 SECTIONS = ("摘要", "一、研究进展", "二、阶段性成果", "三、主要发现", "四、存在问题与对策",
             "五、下一步计划与时间安排", "参考文献")
 
-#: Fonts: East Asian text in 宋体 (body) and 黑体 (headings), Latin text in Times New Roman.
-#: Chinese column headers of the report's tables (results columns -> header).
-COLUMN_LABELS = {
-    "model": "模型", "chisq": "χ²", "df": "自由度", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
-    "rmsea_ci_lower": "RMSEA 下限", "rmsea_ci_upper": "RMSEA 上限", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
-    "scale": "构念", "level": "层次", "n_items": "题项数", "alpha": "α", "omega": "ω", "cr": "组合信度",
-    "ave": "AVE", "alpha_lower": "α 95% 下限", "alpha_upper": "α 95% 上限",
-    "path": "路径", "effect": "效应", "est": "估计值", "se": "标准误", "boot_se": "标准误", "pvalue": "p",
-    "ci_lower": "区间下限", "ci_upper": "区间上限", "std_all": "标准化值", "excludes_zero": "区间不含 0",
-    "rule": "筛查规则", "active": "启用", "flagged": "标记数", "n_before": "筛查前", "n_after": "筛查后",
-    "not_evaluable": "无法判断", "n": "样本量",
-}
+#: Chinese column headers of the report's tables: the one glossary's (:data:`analysis.study.glossary.COLUMNS`).
+COLUMN_LABELS = gl.COLUMNS
 
 _UNIT_NOTE = {"community": "整群重抽社区", "respondent": "逐个重抽受访者"}
 _INTERVAL_HOW = {

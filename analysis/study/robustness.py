@@ -46,7 +46,7 @@ Specifications (:data:`SPECIFICATIONS`)
 ``ml_fiml_nocontrols``
     ML, FIML without the controls: the like-for-like reference of WLSMV.
 ``wlsmv_pairwise``
-    WLSMV with the 48 items as ordinal (polychoric correlations from all
+    WLSMV with every item as ordinal (polychoric correlations from all
     available pairs, lavaan's ``missing = "pairwise"``); without the
     controls, because the SEM core fits ordinal models only when every
     observed variable is ordinal.

@@ -4,8 +4,8 @@
 ORG, LIST -> CR with the direct path and controls for role, community type
 and years of residence on CR) to ``analysis.parquet`` by maximum likelihood
 (two-stage ML when items are missing: ML fitted to the EM estimates of the
-saturated moments [3]_; the SEM core's FIML takes minutes per fit of this
-48-item model, too slow for the rival and multigroup fits), and writes
+saturated moments [3]_, whose bootstrap re-estimates the EM moments in
+every draw; the robustness step compares it with FIML), and writes
 under ``results/structural/``:
 
 ``fit.csv``

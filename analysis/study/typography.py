@@ -19,6 +19,7 @@ from pathlib import Path
 __all__ = ["BODY_FONT", "HEADING_FONT", "LATIN_FONT", "FALLBACK_FONTS", "set_fonts", "typeset",
            "deterministic_zip"]
 
+#: East Asian text in 宋体 (body) and 黑体 (headings), Latin letters and digits in Times New Roman.
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
@@ -29,6 +30,7 @@ _FONT_TABLE = {  # name -> (alternative name, panose, family): SimSun and SimHei
     BODY_FONT: (FALLBACK_FONTS[BODY_FONT], "02010600030101010101", "auto"),
     HEADING_FONT: (FALLBACK_FONTS[HEADING_FONT], "02010609060101010101", "modern"),
 }
+
 #: Timestamp of every member of a written zip container.
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
