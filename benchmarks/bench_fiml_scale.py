@@ -20,8 +20,14 @@ stage comes from the child, peak RSS (imports and data included) from
 0.6 fits the same file for the sizes up to N (``missing = "ml"``) and its
 chi-square and time are printed beside ours.
 
+With ``--estimator MLR`` the fit is robust FIML (lavaan's ``estimator =
+"MLR", missing = "ml"``): Huber-White SEs and the Yuan-Bentler scaled test,
+whose casewise scores are accumulated in blocks of rows, never as the whole
+``N x (p + p(p+1)/2)`` matrix (``analysis.sem.robust``).
+
 Run:  .venv/bin/python benchmarks/bench_fiml_scale.py [--sizes 1200 12000 120000] [--lavaan-max 1200]
-Writes benchmarks/bench_fiml_scale_output.txt.
+                                                       [--estimator ML|MLR]
+Writes benchmarks/bench_fiml_scale_output.txt (``_mlr_output.txt`` with MLR).
 """
 from __future__ import annotations
 
@@ -72,7 +78,7 @@ def write_data(n: int, folder: Path) -> tuple[Path, Path]:
     return path, lav
 
 
-def child(path: str, model: str) -> int:
+def child(path: str, model: str, estimator: str = "ML") -> int:
     """Fit one size; print a JSON line of stage times and results."""
     t0 = time.perf_counter()
     import pandas as pd
@@ -81,7 +87,7 @@ def child(path: str, model: str) -> int:
 
     data = pd.read_parquet(path)
     t1 = time.perf_counter()
-    fit = sem(Path(model).read_text(encoding="utf-8"), data, missing="fiml")
+    fit = sem(Path(model).read_text(encoding="utf-8"), data, missing="fiml", estimator=estimator)
     t2 = time.perf_counter()
     measures = fit.fit
     t3 = time.perf_counter()
@@ -91,6 +97,7 @@ def child(path: str, model: str) -> int:
     print(json.dumps({
         "n": int(mp.nobs), "p": int(mp.nvar), "patterns": int(mp.npatterns),
         "chisq": float(measures["chisq"]), "df": float(measures["df"]),
+        "chisq_scaled": float(measures.get("chisq_scaled", float("nan"))),
         "cfi_robust": float(measures.get("cfi_robust", float("nan"))),
         "converged": bool(fit.converged), "n_se": int(est["se"].notna().sum()),
         "t_load": t1 - t0, "t_sem": t2 - t1, "t_fit": t3 - t2, "t_est": t4 - t3,
@@ -116,10 +123,12 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1200, 12000, 120000])
     ap.add_argument("--lavaan-max", type=int, default=1200,
                     help="also fit with lavaan the sizes up to this N (0: none; lavaan needs ~1 min at 1,200)")
+    ap.add_argument("--estimator", choices=["ML", "MLR"], default="ML")
     ap.add_argument("--child", nargs=2, metavar=("DATA", "MODEL"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        return child(*args.child)
+        return child(*args.child, estimator=args.estimator)
+    output = OUTPUT if args.estimator == "ML" else OUTPUT.with_name("bench_fiml_scale_mlr_output.txt")
     lines: list[str] = []
 
     def say(text: str = "") -> None:
@@ -129,13 +138,14 @@ def main(argv=None) -> int:
     rscript = shutil.which("Rscript")
     say(f"load average at start: {tuple(round(v, 2) for v in os.getloadavg())}; cpus: {os.cpu_count()}")
     say(f"synthetic data: simulate_responses(N, 60, seed={SEED}), {MISSING_RATE:.0%} of the item answers "
-        f"missing completely at random (seed {MISSING_SEED}); FIML (missing='fiml'), one BLAS thread")
+        f"missing completely at random (seed {MISSING_SEED}); FIML (missing='fiml', estimator='{args.estimator}'), "
+        "one BLAS thread")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_fiml_") as tmp:
         for n in args.sizes:
             path, model = write_data(n, Path(tmp))
             wall, cpu, rss, res = run_child([sys.executable, str(Path(__file__).resolve()), "--child",
-                                             str(path), str(model)])
+                                             str(path), str(model), "--estimator", args.estimator])
             if res.returncode != 0:
                 say(f"N = {n}: failed ({res.returncode}): {res.stderr[-800:]}")
                 return 1
@@ -144,7 +154,9 @@ def main(argv=None) -> int:
             say(f"N = {n:>7,}: {r['p']} indicators, {r['patterns']:,} missing-data patterns; "
                 f"wall {wall:6.1f} s (read {r['t_load']:.1f}, fit {r['t_sem']:.1f}, fit measures {r['t_fit']:.1f}, "
                 f"estimates {r['t_est']:.1f}), CPU {cpu:6.1f} s, peak RSS {rss:6.0f} MB; "
-                f"chisq {r['chisq']:.6f} on {r['df']:.0f} df, converged {r['converged']}")
+                f"chisq {r['chisq']:.6f} on {r['df']:.0f} df"
+                + (f" (scaled {r['chisq_scaled']:.6f})" if args.estimator == "MLR" else "")
+                + f", converged {r['converged']}")
             if rscript and n <= args.lavaan_max:
                 lav = lavaan(rscript, path.with_suffix(".csv"), model)
                 if lav is None:
@@ -162,8 +174,8 @@ def main(argv=None) -> int:
         lo, hi = min(rows, key=lambda r: r["n"]), big
         say(f"memory per additional respondent: {(hi['rss'] - lo['rss']) * 1024 / (hi['n'] - lo['n']):.1f} KB")
     say(f"load average at end: {tuple(round(v, 2) for v in os.getloadavg())}")
-    OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+    output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {output}")
     return 0
 
 

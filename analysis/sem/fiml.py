@@ -62,6 +62,7 @@ __all__ = [
     "theta_hessian",
     "information_moments",
     "casewise_scores",
+    "casewise_score_blocks",
     "casewise_loglik",
     "delta_matrix",
     "numeric_hessian",
@@ -385,8 +386,13 @@ def _row_patterns(patterns: MissingPatterns) -> np.ndarray:
     return pat
 
 
-def _score_blocks(patterns: MissingPatterns, mu, sigma):
-    """Casewise scores of ``(mu, vech Sigma)`` in blocks of rows: yields ``(rows, scores)``."""
+def casewise_score_blocks(patterns: MissingPatterns, mu, sigma):
+    """Casewise scores of ``(mu, vech Sigma)`` in blocks of rows: yields ``(rows, scores)``.
+
+    ``rows`` is a slice of ``patterns.data``; the blocks hold at most
+    ``_CHUNK`` rows, so that no caller needs all ``n x (p + p*)`` scores at once
+    (:func:`casewise_scores` gathers them).
+    """
     st = _Precision(patterns, mu, sigma)
     x = patterns.data
     p = x.shape[1]
@@ -719,7 +725,7 @@ def casewise_scores(patterns: MissingPatterns, mu, sigma, meanstructure: bool = 
     n, p = x.shape
     ps = p * (p + 1) // 2
     out = np.zeros((n, p + ps))
-    for rows, block in _score_blocks(patterns, mu, sigma):
+    for rows, block in casewise_score_blocks(patterns, mu, sigma):
         out[rows] = block
     return out if meanstructure else out[:, p:]
 
@@ -1078,7 +1084,7 @@ class FIMLObjective(Objective):
             d_sigma, d_mu = jac[g]
             delta = delta_matrix(d_sigma, d_mu if meanstructure else None, meanstructure=True)
             sc = np.empty((mp.nobs, delta.shape[1]))
-            for rows, block in _score_blocks(mp, mu, sigma):  # never all n x (p + p*) scores at once
+            for rows, block in casewise_score_blocks(mp, mu, sigma):  # never all n x (p + p*) scores at once
                 sc[rows] = block @ delta
             out.append(sc)
         return out

@@ -50,7 +50,7 @@ import numpy as np
 from . import fit_indices as _fi
 from .fiml import (
     FIMLObjective,
-    casewise_scores as _moment_scores,
+    casewise_score_blocks,
     delta_matrix,
     hessian_moments,
     independence_fit,
@@ -274,16 +274,47 @@ def pd_isna(a) -> np.ndarray:
 
 def _crossprod_scores(sc: np.ndarray, cl) -> np.ndarray:
     """``crossprod(SC)`` (lavaan), with cluster sums and the G/(G-1) factor."""
+    return _score_crossprod([(slice(None), sc)], cl)
+
+
+def _moment_score_blocks(objective, g, mp, mu, sigma, meanstructure: bool, post=None):
+    """The (weighted) casewise scores of ``(mu, vech Sigma)`` of group ``g``, in blocks of rows.
+
+    Yields ``(rows, block)``; ``block`` is multiplied by ``post`` when given
+    (a Jacobian: scores of parameters).  Never all ``n x (p + p*)`` scores at
+    once (:func:`analysis.sem.fiml.casewise_score_blocks`).
+    """
+    w = _weights(objective, g)
+    p = mp.nvar
+    for rows, block in casewise_score_blocks(mp, mu, sigma):
+        if not meanstructure:
+            block = block[:, p:]
+        if w is not None:
+            block = block * w[rows, None]
+        yield rows, (block if post is None else block @ post)
+
+
+def _score_crossprod(blocks, cl) -> np.ndarray:
+    """``crossprod(SC)`` of scores given in blocks of rows ``(rows, block)``, with cluster sums and the
+    G/(G-1) factor when ``cl`` (the cluster of every row) is given; memory bounded by the blocks."""
+    inv = n_cl = None
     if cl is not None:
         _, inv = np.unique(cl, return_inverse=True)
         inv = np.asarray(inv).reshape(-1)
-        g = int(inv.max()) + 1
-        if g < 2:
+        n_cl = int(inv.max()) + 1
+        if n_cl < 2:
             raise ValueError("Cluster-robust standard errors need at least two clusters.")
-        summed = np.zeros((g, sc.shape[1]))
-        np.add.at(summed, inv, sc)
-        return summed.T @ summed * (g / (g - 1.0))
-    return sc.T @ sc
+    acc = summed = None
+    for rows, block in blocks:
+        if inv is None:
+            acc = block.T @ block if acc is None else acc + block.T @ block
+        else:
+            if summed is None:
+                summed = np.zeros((n_cl, block.shape[1]))
+            np.add.at(summed, inv[rows], block)
+    if inv is not None:
+        return summed.T @ summed * (n_cl / (n_cl - 1.0))
+    return acc
 
 
 def _complete_patterns(mean, cov, n) -> MissingPatterns:
@@ -359,9 +390,11 @@ def casewise_scores(objective, theta) -> list[np.ndarray]:
     out = []
     for g, (mp, (sigma, mu)) in enumerate(zip(_patterns(objective), _moments(objective, theta))):
         d_sigma, d_mu = jac[g]
-        sc = _weighted_scores(objective, g, _moment_scores(mp, mu, sigma, meanstructure=True))
         delta = delta_matrix(d_sigma, d_mu if ms else None, meanstructure=True)
-        out.append(sc @ delta)
+        sc = np.empty((mp.nobs, delta.shape[1]))
+        for rows, block in _moment_score_blocks(objective, g, mp, mu, sigma, True, post=delta):
+            sc[rows] = block
+        out.append(sc)
     return out
 
 
@@ -451,10 +484,9 @@ def _h1_matrices(objective, g, cl):
             a1 = a1[mp.nvar:, mp.nvar:]
     else:
         a1 = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
-    sc = _weighted_scores(objective, g, _moment_scores(mp, m, s, meanstructure=ms))
-    b1 = _crossprod_scores(sc, cl) / _nobs(objective)[g]
+    b1 = _score_crossprod(_moment_score_blocks(objective, g, mp, m, s, ms), cl) / _nobs(objective)[g]
     keep = _keep_moments(mp.nvar, _x_idx(objective)[g], ms)
-    return a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)], sc
+    return a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
 
 
 def _baseline_parts(objective, cl_all):
@@ -507,8 +539,8 @@ def _baseline_parts(objective, cl_all):
             dsb[j][c, r] = dsb[j][r, c]
         h = theta_hessian(mp, mu_b, sigma_b, dsb, dmb)
         blocks_e.append(-h / n_tot)
-        sc = _weighted_scores(objective, g, _moment_scores(mp, mu_b, sigma_b, meanstructure=ms)) @ d
-        blocks_b.append(_crossprod_scores(sc, None if cl_all is None else cl_all[g]) / n_tot)
+        scores = _moment_score_blocks(objective, g, mp, mu_b, sigma_b, ms, post=d)
+        blocks_b.append(_score_crossprod(scores, None if cl_all is None else cl_all[g]) / n_tot)
         deltas.append(d)
         moments.append((mu_b, sigma_b))
     chisq_b = max(2.0 * (objective.loglik_h1() - ll_b), 0.0)
@@ -577,7 +609,7 @@ def yuan_bentler_test(objective, theta, cluster=None, df=None) -> dict:
     ndat = 0
     h1_parts = []
     for g in range(len(n_g)):
-        a1, b1, sc = _h1_matrices(objective, g, None if cls is None else cls[g])
+        a1, b1 = _h1_matrices(objective, g, None if cls is None else cls[g])
         a1_inv = np.linalg.inv(a1)
         trace_h1 += float(np.sum(b1 * a1_inv.T))
         ndat += a1.shape[0]
@@ -719,7 +751,7 @@ def satorra_bentler_test(objective, theta, cluster=None, df=None,
     fg = n_g / n_g.sum()
     gammas = []
     for g in range(len(n_g)):
-        a1, b1, _ = _h1_matrices(objective, g, None if cls is None else cls[g])
+        a1, b1 = _h1_matrices(objective, g, None if cls is None else cls[g])
         a1_inv = np.linalg.inv(a1)
         gammas.append(a1_inv @ b1 @ a1_inv)
     jac = objective.model.jacobian(theta)
@@ -917,8 +949,8 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         wc_b.append(fg[g] * wc)
         wmi_b.append(wmi / fg[g])
         if version == "V3":
-            sc = _weighted_scores(objective, g, _moment_scores(mp, m, s, meanstructure=ms))
-            jm = _crossprod_scores(sc, None if cls is None else cls[g]) / mp.total
+            scores = _moment_score_blocks(objective, g, mp, m, s, ms)
+            jm = _score_crossprod(scores, None if cls is None else cls[g]) / mp.total
             gam_b.append(wmi @ jm @ wmi / fg[g])
         d_sigma, d_mu = jac[g]
         deltas.append(delta_matrix(d_sigma, d_mu, meanstructure=ms))
