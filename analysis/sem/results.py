@@ -153,6 +153,12 @@ class SEMResult:
                                  "with_bootstrap() and with_theta() return new results.")
         object.__setattr__(self, name, value)
 
+    def __getstate__(self) -> dict:  # pickle and copy: the read-only mapping as a plain dict
+        return {**self.__dict__, "options": dict(self.options)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({**state, "options": MappingProxyType(dict(state["options"])), "_sealed": True})
+
     def _rebuilt(self, **changes) -> "SEMResult":
         """A new result of the same class from this one's parts, with ``changes`` (no cached statistics)."""
         new = object.__new__(type(self))

@@ -251,6 +251,17 @@ def test_results_are_immutable_and_with_methods_return_new_ones(complete):
     pd.testing.assert_frame_equal(attached.estimates, inside.estimates)
     assert dict(attached.options) == dict(inside.options)
     assert (attached.options["bootstrap"], attached.options["ci_type"]) == (20, "bc")
+    # a result survives pickling and copying (worker processes, caches) and stays immutable
+    import copy
+    import pickle
+
+    for other in (pickle.loads(pickle.dumps(attached)), copy.deepcopy(attached)):
+        pd.testing.assert_frame_equal(other.estimates, attached.estimates)
+        assert dict(other.options) == dict(attached.options)
+        with pytest.raises(AttributeError, match="immutable"):
+            other.converged = False
+        with pytest.raises(TypeError):
+            other.options["se"] = "none"
     # the same model at other values: the fit is untouched, the statistics follow the values
     moved = fit.with_theta(fit.theta * 1.01)
     assert moved.fit["chisq"] > fit.fit["chisq"]
