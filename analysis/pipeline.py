@@ -195,13 +195,17 @@ def task_definitions(layout: paths.Layout = paths.DEFAULT, settings: dict | None
     from .study.settings import load_settings
 
     settings = settings if settings is not None else load_settings(layout.config)
-    actions = {
-        "instrument": (_act_instrument, [layout]), "manifest": (_act_manifest, [layout]),
-        "report": (_act_report, [layout]), "book": (_act_book, [layout]), "privacy": (_act_privacy, [layout]),
+    with_settings = {  # steps whose action also takes the settings
+        "simulate": _act_simulate, "ingest": _act_ingest, "screen": _act_screen, "sample": _act_sample,
+        "configurational": _act_configurational, "measurement": _act_measurement, "structural": _act_structural,
+        "moderation": _act_moderation, "robustness": _act_robustness, "weighting": _act_weighting,
+        "power": _act_power,
     }
+    layout_only = {"instrument": _act_instrument, "manifest": _act_manifest, "report": _act_report,
+                   "book": _act_book, "privacy": _act_privacy}
     tasks = {}
     for name, files in step_files(layout, settings).items():
-        act = actions.get(name) or (globals()[f"_act_{name}"], [layout, settings])
+        act = (with_settings[name], [layout, settings]) if name in with_settings else (layout_only[name], [layout])
         tasks[name] = dict(actions=[act], **files, verbosity=2, doc=name)
         if name in SECTIONS:
             tasks[name]["uptodate"] = [config_changed({k: settings.get(k) for k in SECTIONS[name]})]

@@ -76,7 +76,6 @@ def step_files(layout: paths.Layout = paths.DEFAULT, settings: dict | None = Non
     processed = layout.processed
     analysis_data = processed / "analysis.parquet"
     res = layout.results
-    inputs = []  # study.yaml is tracked per section (see `sections` below), not as one file
     instrument_in = [str(layout.instrument), *_modules("study/instrument.py")]
     index = {s: res / s / "index.json" for s in ("data", "configurational", "measurement", "structural", "moderation",
                                                  "robustness", "weighting", "power")}
@@ -87,7 +86,7 @@ def step_files(layout: paths.Layout = paths.DEFAULT, settings: dict | None = Non
             targets=[str(layout.generated_instrument / "index.json")],
         ),
         "simulate": dict(
-            file_dep=inputs + instrument_in + [str(layout.population_model)]
+            file_dep=instrument_in + [str(layout.population_model)]
             + _modules("study/population.py", "study/simulate.py", "study/exports.py"),
             targets=[str(export), str(truth_file(layout, settings)), str(export.with_name("community_frame.csv"))],
         ),
@@ -96,7 +95,7 @@ def step_files(layout: paths.Layout = paths.DEFAULT, settings: dict | None = Non
             targets=[str(processed / "responses.parquet"), str(processed / "ingest_report.json")],
         ),
         "screen": dict(
-            file_dep=inputs + instrument_in + [str(processed / "responses.parquet")]
+            file_dep=instrument_in + [str(processed / "responses.parquet")]
             + _modules("study/screen.py", "study/ingest.py", "psychometrics/screening.py"),
             targets=[str(analysis_data), str(processed / "flags.csv"), str(processed / "screening_report.csv")],
         ),
@@ -113,34 +112,34 @@ def step_files(layout: paths.Layout = paths.DEFAULT, settings: dict | None = Non
             targets=[str(index["configurational"])],
         ),
         "measurement": dict(
-            file_dep=inputs + instrument_in + [str(analysis_data)]
+            file_dep=instrument_in + [str(analysis_data)]
             + _modules("sem", "psychometrics", "study/measurement.py", "study/style.py", "results.py"),
             targets=[str(index["measurement"])],
         ),
         "structural": dict(
-            file_dep=inputs + instrument_in + [str(analysis_data)]
+            file_dep=instrument_in + [str(analysis_data)]
             + _modules("sem", "psychometrics", "study/structural.py", "study/multilevel.py", "study/diagrams.py", "study/style.py", "results.py"),
             targets=[str(index["structural"])],
         ),
         "moderation": dict(
-            file_dep=inputs + instrument_in + [str(analysis_data), str(layout.population_model)]
+            file_dep=instrument_in + [str(analysis_data), str(layout.population_model)]
             + _modules("sem", "psychometrics", "study/moderation.py", "study/structural.py", "study/population.py",
                        "study/simulate.py", "study/power.py", "study/style.py", "results.py"),
             targets=[str(index["moderation"])],
         ),
         "robustness": dict(
-            file_dep=inputs + instrument_in + [str(analysis_data)]
+            file_dep=instrument_in + [str(analysis_data)]
             + _modules("sem", "study/robustness.py", "study/structural.py", "results.py"),
             targets=[str(index["robustness"])],
         ),
         "weighting": dict(
-            file_dep=inputs + instrument_in + [str(analysis_data), str(export.with_name("community_frame.csv"))]
+            file_dep=instrument_in + [str(analysis_data), str(export.with_name("community_frame.csv"))]
             + _modules("sem", "study/weighting.py", "study/multilevel.py", "study/robustness.py", "study/structural.py",
                        "results.py"),
             targets=[str(index["weighting"])],
         ),
         "power": dict(
-            file_dep=inputs + instrument_in + [str(layout.population_model)]
+            file_dep=instrument_in + [str(layout.population_model)]
             + _modules("sem", "psychometrics", "study/power.py", "study/population.py", "study/simulate.py", "study/style.py"),
             targets=[str(index["power"])],
         ),
