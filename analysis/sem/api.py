@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
+from .assembly import Prepared, Stages, assemble
 from .estimators import get_estimator
-from .model import SEMModel
-from .optimize import minimize
 from .options import Options
 from .partable import build_partable, fill_fixed_x, parse_group_partial
 from .results import SEMResult
 from .samplestats import sample_stats
-from .start import start_values
 from .syntax import parse_syntax
 
 __all__ = ["sem", "cfa"]
@@ -214,16 +211,13 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
 
         data = add_products(data, [n for f in formulas if f.op in ("~", "~~") for n in (f.lhs, f.rhs)])
     if opts.two_level:
-        from .twolevel import sem_twolevel  # lazy: keeps the single-level import light
-
-        return sem_twolevel(formulas, data, opts.cluster, std_lv=opts.std_lv, se=opts.se, start=start,
-                            max_iter=opts.max_iter, fixed_x=opts.fixed_x)
+        return assemble(_stages(opts), formulas, data, opts, start=start)
     if opts.missing == "two.stage":
-        result = _sem_two_stage(model, formulas, data, opts, start=start)
+        result = _sem_two_stage(formulas, data, opts, start=start)
     elif opts.cluster is not None:
-        result = _sem_cluster(model, formulas, data, opts, start=start)
+        result = _sem_cluster(formulas, data, opts, start=start)
     else:
-        result = _fit_single(model, formulas, data, opts, start=start)
+        result = _fit_single(formulas, data, opts, start=start)
     if not opts.bootstrap:
         return result
     from . import bootstrap as _boot
@@ -238,86 +232,122 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     return result.with_bootstrap(boot, opts.interval)
 
 
-def _fit_single(model, formulas, data, opts: Options, *, start=None, n_dropped=0, incomplete=None,
-                recorded=None) -> SEMResult:
-    """The single-level fit: parameter table -> sample statistics -> model -> objective -> estimate.
+class SingleLevel(Stages):
+    """The stages of a single-level fit to moments: ML, MLR, FIML, two-stage ML, cluster-robust ML.
 
-    ``opts`` says what to fit.  Two-stage ML passes the EM moment rows as
-    ``data`` and the rows they came from as ``incomplete``, which the result
-    keeps (per group, ``.incomplete_rows``) for its bootstrap; ``n_dropped``
-    counts rows left out before (no value, no cluster); ``recorded``
-    overrides what ``.options`` reports.  With ``opts.cluster`` the cluster
-    label of each row used is found here (``.cluster_labels``), and with
-    ``opts.test`` set (the cluster-robust fit) the estimator is MLR with the
-    casewise scores summed within clusters.
+    ``opts`` says what to fit.  Context of :func:`~analysis.sem.assembly.assemble`:
+    ``incomplete``, the rows two-stage ML took its EM moments from (passed as
+    ``data``), which the result keeps (per group, ``.incomplete_rows``) for its
+    bootstrap; ``n_dropped``, rows left out before (no value, no cluster);
+    ``recorded``, what ``.options`` reports instead of the options fitted.  With
+    ``opts.cluster`` the cluster label of each row used is found here
+    (``.cluster_labels``), and with ``opts.test`` set (the cluster-robust fit)
+    the estimator is MLR with the casewise scores summed within clusters.
     """
-    est = get_estimator(opts.estimator)
-    if opts.ordered is not None and opts.ordered is not False and est.name in ("ML", "MLR"):
-        if str(opts.estimator).upper() != "ML":
-            raise ValueError(f"estimator={opts.estimator!r} cannot be used with ordered variables; "
-                             "use 'WLSMV' or 'DWLS'.")
-        est = get_estimator("WLSMV")  # lavaan switches to WLSMV for ordered data
-    if est.name in ("DWLS", "WLSMV"):
-        from .dwls import sem_wls  # lazy: the ordinal engine imports polychoric correlations
+
+    def prepare(self, formulas, data, opts: Options, *, n_dropped=0, incomplete=None, **_) -> Prepared:
+        est = get_estimator(opts.estimator)
+        if opts.missing not in ("listwise", "fiml"):
+            raise ValueError(f"missing={opts.missing!r} is not available for estimator {est.name} "
+                             "(use 'listwise', 'fiml' or 'two.stage').")
+        cluster_robust = opts.cluster is not None and opts.test is not None
+        if est.name == "ML" and (cluster_robust or opts.se in ("robust", "robust.huber.white")):
+            est = get_estimator("MLR")
+        group = opts.group
+        ngroups = 1
+        if group is not None:
+            if group not in data.columns:
+                raise ValueError(f"The group column {group!r} is not in the data.")
+            ngroups = int(data[group].dropna().nunique())
+        ms = opts.meanstructure
+        if ms is None:
+            ms = ngroups > 1 or opts.missing == "fiml"
+        if cluster_robust:
+            ms = True  # lavaan switches the mean structure on with cluster=
+        pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=opts.std_lv, meanstructure=bool(ms),
+                                group_equal=opts.group_equal, group_partial=opts.group_partial)
+        if any(pt["op"] == "~1"):
+            ms = True
+        st = sample_stats(data, vs.ov, group=group, missing=opts.missing, weights=opts.sampling_weights)
+        if n_dropped:
+            st = replace(st, n_dropped=st.n_dropped + n_dropped)
+        rows = labels = None
+        names = list(st.ov_names)
+        if incomplete is not None:  # the rows the moments came from, per group as in the statistics
+            if group is None:
+                rows = (incomplete[names].to_numpy(float),)
+            else:
+                gcol = incomplete[group].to_numpy()
+                rows = tuple(incomplete.loc[gcol == lab, names].to_numpy(float) for lab in st.group_labels)
+        if opts.cluster is not None:
+            from .robust import cluster_labels
+
+            source = data if incomplete is None else incomplete
+            labels = cluster_labels(source, names, opts.cluster, group=group,
+                                    missing=opts.missing if incomplete is None else "fiml")
+        pt = fill_fixed_x(pt, vs.ov, st.cov, st.mean)
+        return Prepared(pt, vs, st, est, ngroups, bool(ms),
+                        dict(incomplete_rows=rows, cluster_labels=labels, cluster_robust=cluster_robust))
+
+    def objective(self, model, prepared: Prepared, opts: Options):
+        objective = super().objective(model, prepared, opts)
+        if prepared.extra["cluster_robust"]:  # the sandwich and the scaled test sum the scores within clusters
+            objective.cluster = prepared.extra["cluster_labels"]
+            objective.scaled_test_kind = opts.test
+        return objective
+
+    def result(self, model, objective, optim, prepared: Prepared, opts: Options, *, recorded=None,
+               **_) -> SEMResult:
+        partial = tuple(f"{lhs}{op}{rhs}" for lhs, op, rhs in parse_group_partial(opts.group_partial))
+        options = opts.record(estimator=prepared.estimator.name, meanstructure=prepared.meanstructure,
+                              group_partial=partial, **(recorded or {}))  # group_partial: "visual=~x2"
+        return SEMResult(prepared.partable, prepared.variables, model, objective, prepared.estimator,
+                         optim.theta, optim.converged, optim.n_iter, options,
+                         incomplete_rows=prepared.extra["incomplete_rows"],
+                         cluster_labels=prepared.extra["cluster_labels"])
+
+
+#: The single-level stages (one object: they keep no state).
+SINGLE_LEVEL = SingleLevel()
+
+
+def _stages(opts: Options) -> Stages:
+    """The kind of fit the options ask for (the two-level and WLS stages are imported when needed)."""
+    if opts.two_level:
+        from .twolevel import TWO_LEVEL_STAGES  # lazy: keeps the single-level import light
+
+        return TWO_LEVEL_STAGES
+    if _wls_estimator(opts) is not None:
+        from .dwls import WLS_STAGES  # lazy: the ordinal engine imports polychoric correlations
 
         if opts.group_partial:
             raise NotImplementedError("group_partial is not available for ordinal (DWLS/WLSMV) "
                                       "fits; free the parameters with per-group labels instead.")
-        # as lavaan: without `ordered` the indicators are continuous; a partial list is mixed
-        return sem_wls(model, data, estimator=est.name, ordered=opts.ordered, group=opts.group,
-                       group_equal=opts.group_equal, std_lv=opts.std_lv, missing=opts.missing, start=start,
-                       meanstructure=opts.meanstructure)
-    if opts.missing not in ("listwise", "fiml"):
-        raise ValueError(f"missing={opts.missing!r} is not available for estimator {est.name} "
-                         "(use 'listwise', 'fiml' or 'two.stage').")
-    cluster_robust = opts.cluster is not None and opts.test is not None
-    if est.name == "ML" and (cluster_robust or opts.se in ("robust", "robust.huber.white")):
-        est = get_estimator("MLR")
-    group = opts.group
-    ngroups = 1
-    if group is not None:
-        if group not in data.columns:
-            raise ValueError(f"The group column {group!r} is not in the data.")
-        ngroups = int(data[group].dropna().nunique())
-    ms = opts.meanstructure
-    if ms is None:
-        ms = ngroups > 1 or opts.missing == "fiml"
-    if cluster_robust:
-        ms = True  # lavaan switches the mean structure on with cluster=
-    pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=opts.std_lv, meanstructure=bool(ms),
-                            group_equal=opts.group_equal, group_partial=opts.group_partial)
-    if any(pt["op"] == "~1"):
-        ms = True
-    st = sample_stats(data, vs.ov, group=group, missing=opts.missing, weights=opts.sampling_weights)
-    if n_dropped:
-        st = replace(st, n_dropped=st.n_dropped + n_dropped)
-    rows = labels = None
-    names = list(st.ov_names)
-    if incomplete is not None:  # the rows the moments came from, per group as in the statistics
-        if group is None:
-            rows = (incomplete[names].to_numpy(float),)
-        else:
-            gcol = incomplete[group].to_numpy()
-            rows = tuple(incomplete.loc[gcol == lab, names].to_numpy(float) for lab in st.group_labels)
-    if opts.cluster is not None:
-        from .robust import cluster_labels
+        return WLS_STAGES
+    return SINGLE_LEVEL
 
-        source = data if incomplete is None else incomplete
-        labels = cluster_labels(source, names, opts.cluster, group=group,
-                                missing=opts.missing if incomplete is None else "fiml")
-    pt = fill_fixed_x(pt, vs.ov, st.cov, st.mean)
-    mod = SEMModel(pt, vs.ov, vs.lv, ngroups, bool(ms))
-    objective = est.build(mod, st, missing=opts.missing, ordered=opts.ordered)
-    if cluster_robust:  # the sandwich and the scaled test sum the casewise scores within clusters
-        objective.cluster = labels
-        objective.scaled_test_kind = opts.test
-    theta0 = start_values(pt, vs, st, std_lv=opts.std_lv) if start is None else np.asarray(start, float)
-    res = minimize(objective, theta0, max_iter=opts.max_iter)
-    partial = tuple(f"{lhs}{op}{rhs}" for lhs, op, rhs in parse_group_partial(opts.group_partial))
-    options = opts.record(estimator=est.name, meanstructure=bool(ms), group_partial=partial,  # "visual=~x2"
-                          **(recorded or {}))
-    return SEMResult(pt, vs, mod, objective, est, res.theta, res.converged, res.n_iter, options,
-                     incomplete_rows=rows, cluster_labels=labels)
+
+def _wls_estimator(opts: Options) -> str | None:
+    """"DWLS" or "WLSMV" when the fit is one of weighted least squares (lavaan switches ML with
+    ``ordered`` to WLSMV), else None."""
+    name = str(opts.estimator).upper()
+    if name in ("DWLS", "WLSMV"):
+        return name
+    if opts.ordered is not None and opts.ordered is not False:
+        if name == "MLR":
+            raise ValueError(f"estimator={opts.estimator!r} cannot be used with ordered variables; "
+                             "use 'WLSMV' or 'DWLS'.")
+        if name == "ML":
+            return "WLSMV"
+    return None
+
+
+def _fit_single(formulas, data, opts: Options, *, start=None, **context) -> SEMResult:
+    """One fit of a model without ``level:`` blocks, through the assembly line."""
+    stages = _stages(opts)
+    if stages is not SINGLE_LEVEL:
+        opts = opts.but(estimator=_wls_estimator(opts))
+    return assemble(stages, formulas, data, opts, start=start, **context)
 
 
 def _check_cluster_column(data, cluster: str) -> None:
@@ -326,7 +356,7 @@ def _check_cluster_column(data, cluster: str) -> None:
                          f"(columns: {list(map(str, data.columns))[:12]}).")
 
 
-def _sem_two_stage(model, formulas, data, opts: Options, *, start=None) -> SEMResult:
+def _sem_two_stage(formulas, data, opts: Options, *, start=None) -> SEMResult:
     """``sem(..., missing="two.stage")``: ML fitted to rows whose moments are the EM estimates.
 
     The fit keeps the incomplete rows (per group) and, with ``cluster``, the
@@ -356,12 +386,12 @@ def _sem_two_stage(model, formulas, data, opts: Options, *, start=None) -> SEMRe
         keep = keep & data[cluster].notna().to_numpy()
     frame = data.loc[keep] if not keep.all() else data
     inner = opts.but(missing="listwise", se="none" if opts.se == "none" else "standard")
-    return _fit_single(model, formulas, exact_moment_data(frame, ov, group=group), inner, start=start,
+    return _fit_single(formulas, exact_moment_data(frame, ov, group=group), inner, start=start,
                        n_dropped=int((~keep).sum()), incomplete=frame,
                        recorded=dict(missing="two.stage", se=opts.se))
 
 
-def _sem_cluster(model, formulas, data, opts: Options, *, start=None) -> SEMResult:
+def _sem_cluster(formulas, data, opts: Options, *, start=None) -> SEMResult:
     """Single-level ``sem(..., cluster=)``: ML estimates, cluster-robust SEs and test.
 
     As lavaan 0.6.14: ``estimator = "ML"`` (or ``"MLR"``) with ``cluster``
@@ -377,7 +407,7 @@ def _sem_cluster(model, formulas, data, opts: Options, *, start=None) -> SEMResu
         raise TypeError("data must be a pandas DataFrame.")
     _check_cluster_column(data, opts.cluster)
     bad = data[opts.cluster].isna().to_numpy()
-    return _fit_single(model, formulas, data.loc[~bad], opts, start=start, n_dropped=int(bad.sum()))
+    return _fit_single(formulas, data.loc[~bad], opts, start=start, n_dropped=int(bad.sum()))
 
 
 def cfa(model: str, data: pd.DataFrame, **kwargs) -> SEMResult:

@@ -54,6 +54,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .assembly import Prepared, Stages, assemble
 from .objective import Estimator, Objective, _safe_inverse
 from .ordinal import MANY_LEVELS, OrdinalStats, continuous_stats, mixed_stats, ordinal_stats
 from .results import SEMResult
@@ -214,6 +215,12 @@ class DWLSObjective(Objective):
         Ordinal variables (default: all observed variables).
     weights : {"diagonal"}
         ``1 / diag(Gamma)`` (lavaan's DWLS); only this is implemented.
+    exogenous : tuple of int
+        Positions of exogenous observed covariates (continuous data: their
+        covariances stay free in the baseline model, as lavaan's).
+    sample : analysis.sem.samplestats.SampleStats, optional
+        The rows the statistics came from, kept as ``.stats`` (default:
+        ``stats``).
 
     Notes
     -----
@@ -231,7 +238,7 @@ class DWLSObjective(Objective):
         """The same statistics for another model (the extended model of :func:`analysis.sem.modindices.modindices`)."""
         return DWLSObjective(model, self.ostats)
 
-    def __init__(self, model, stats, ordered=None, weights: str = "diagonal"):
+    def __init__(self, model, stats, ordered=None, weights: str = "diagonal", *, exogenous=(), sample=None):
         if weights != "diagonal":
             raise ValueError("Only diagonal weights (DWLS/WLSMV) are implemented.")
         self.model = model
@@ -242,7 +249,8 @@ class DWLSObjective(Objective):
         else:
             self.ostats = _ordinal_stats_from_samplestats(stats, model.ov_names, ordered,
                                                           model.meanstructure)
-        self.stats = stats
+        self.stats = stats if sample is None else sample
+        self.exogenous_idx = tuple(exogenous)
         self.nobs = [s.nobs for s in self.ostats]
         n = np.asarray(self.nobs, dtype=float)
         self._w = n / n.sum()
@@ -1040,123 +1048,155 @@ def sem_wls(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered
     In R: ``cfa(model, data, estimator = "WLSMV")`` (continuous),
     ``cfa(model, data, ordered = c("x1", "x2"), estimator = "WLSMV")`` (mixed).
     """
-    from types import SimpleNamespace
-
-    from .model import SEMModel
-    from .optimize import minimize
-    from .partable import build_partable
-    from .samplestats import sample_stats
-    from .start import start_values
+    from .options import Options
+    from .syntax import parse_syntax
 
     est = WLS_ESTIMATORS.get(str(estimator).upper())
     if est is None:
         raise ValueError(f"estimator must be 'WLSMV' or 'DWLS', not {estimator!r}.")
-    if missing not in ("listwise", "pairwise"):
-        raise ValueError("DWLS/WLSMV fits use listwise deletion or "
-                         f"missing='pairwise'; missing={missing!r} is not available.")
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
-    if group is not None and group not in data.columns:
-        raise ValueError(f"The group column {group!r} is not in the data.")
-    ngroups = 1 if group is None else int(data[group].dropna().nunique())
-    pt, vs = build_partable(model, ngroups=ngroups, std_lv=std_lv, meanstructure=False,
-                            group_equal=tuple(group_equal), fixed_x=True)
-    ov = list(vs.ov)
-    if ordered is True:
-        ordered_names = list(ov)
-    elif ordered is None or ordered is False:
-        ordered_names = []
-    else:
-        ordered = [ordered] if isinstance(ordered, str) else list(ordered)
-        absent = [v for v in ordered if v not in data.columns]
-        if absent:
-            raise ValueError(f"Ordered variables {absent} are not columns of the data.")
-        ordered_names = [v for v in ov if v in set(ordered)]
-    kind = ("ordinal" if len(ordered_names) == len(ov) else
-            "continuous" if not ordered_names else "mixed")
-    if kind != "continuous":
-        unsupported = [t for t in group_equal if t in ("thresholds", "intercepts", "means",
-                                                       "residuals")]
-        if unsupported:
-            raise ValueError(f"group_equal {unsupported} is not implemented for ordinal "
-                             "indicators (it needs free latent means and scale factors).")
-        if vs.ov_x:
-            raise ValueError(f"Exogenous observed covariates {vs.ov_x} are not supported "
-                             "with ordinal indicators.")
-    elif missing == "pairwise":
-        raise NotImplementedError("missing='pairwise' is available for ordinal indicators only; "
-                                  "continuous WLSMV uses listwise deletion.")
-    if kind == "mixed" and missing == "pairwise":
-        raise NotImplementedError("missing='pairwise' is available for ordinal indicators only, "
-                                  "not for a mixture of ordinal and continuous ones.")
-    # "fiml" keeps every row with at least one observed value (pairwise use)
-    stats = sample_stats(data, ov, group=group,
-                         missing="listwise" if missing == "listwise" else "fiml")
-    frames = [pd.DataFrame(x, columns=ov) for x in stats.data]
-    issues = _many_levels(frames, ordered_names)
-    if kind == "continuous":
-        ms = bool(meanstructure) if meanstructure is not None else ngroups > 1
-        ms = ms or bool(any(pt["op"] == "~1"))
-        # lavaan 0.6.14 sets fixed.x = FALSE for DWLS/WLSMV on continuous data: the
-        # moments of exogenous covariates are free parameters, fitted like the others
-        pt, vs = build_partable(model, ngroups=ngroups, std_lv=std_lv, meanstructure=ms,
-                                group_equal=tuple(group_equal), fixed_x=False)
-        ost = [continuous_stats(f, ov, meanstructure=ms, group=lab)
-               for f, lab in zip(frames, stats.group_labels)]
-        means = [f.mean(axis=0).to_numpy() for f in frames]
-        pt2 = pt
-        mod = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=ms)
-        obj = DWLSObjective(mod, ost, [])
-        obj.exogenous_idx = tuple(ov.index(v) for v in _exogenous(pt2, ov))
-        if start is None:
-            st0 = SimpleNamespace(ov_names=ov, ngroups=ngroups, cov=[o.polychoric for o in ost],
-                                  mean=means)
-            theta0 = start_values(pt2, vs, st0, std_lv=std_lv)
+    opts = Options(estimator=est.name, ordered=ordered, missing=missing, group=group,
+                   group_equal=tuple(group_equal), std_lv=std_lv, meanstructure=meanstructure)
+    formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    return assemble(WLS_STAGES, formulas, data, opts, start=start)
+
+
+class WLSStages(Stages):
+    """The stages of a DWLS/WLSMV fit (:func:`sem_wls`; :func:`analysis.sem.sem` with ``estimator="WLSMV"``
+    or ``ordered``).
+
+    *prepare* finds the kind of data (ordinal, mixed or continuous), checks
+    what it allows and computes the statistics the estimator is fitted to
+    (thresholds and polychoric correlations, or moments, with their
+    asymptotic variances); *result* writes the derived residual variances of
+    the latent responses into the result's parameter table (delta
+    parameterization).
+    """
+
+    def prepare(self, formulas, data, opts, **_) -> Prepared:
+        from .partable import build_partable
+        from .samplestats import sample_stats
+
+        est = WLS_ESTIMATORS.get(str(opts.estimator).upper())
+        if est is None:
+            raise ValueError(f"estimator must be 'WLSMV' or 'DWLS', not {opts.estimator!r}.")
+        missing, group, group_equal = opts.missing, opts.group, tuple(opts.group_equal)
+        if missing not in ("listwise", "pairwise"):
+            raise ValueError("DWLS/WLSMV fits use listwise deletion or "
+                             f"missing='pairwise'; missing={missing!r} is not available.")
+        if group is not None and group not in data.columns:
+            raise ValueError(f"The group column {group!r} is not in the data.")
+        ngroups = 1 if group is None else int(data[group].dropna().nunique())
+        pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=opts.std_lv, meanstructure=False,
+                                group_equal=group_equal, fixed_x=True)
+        ov = list(vs.ov)
+        ordered = opts.ordered
+        if ordered is True:
+            ordered_names = list(ov)
+        elif ordered is None or ordered is False:
+            ordered_names = []
         else:
-            theta0 = np.asarray(start, float)
-        res = minimize(obj, theta0)
-        pt3, mod3, obj3 = pt2, mod, obj
-    else:
+            ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+            absent = [v for v in ordered if v not in data.columns]
+            if absent:
+                raise ValueError(f"Ordered variables {absent} are not columns of the data.")
+            ordered_names = [v for v in ov if v in set(ordered)]
+        kind = ("ordinal" if len(ordered_names) == len(ov) else
+                "continuous" if not ordered_names else "mixed")
+        if kind != "continuous":
+            unsupported = [t for t in group_equal if t in ("thresholds", "intercepts", "means",
+                                                           "residuals")]
+            if unsupported:
+                raise ValueError(f"group_equal {unsupported} is not implemented for ordinal "
+                                 "indicators (it needs free latent means and scale factors).")
+            if vs.ov_x:
+                raise ValueError(f"Exogenous observed covariates {vs.ov_x} are not supported "
+                                 "with ordinal indicators.")
+        elif missing == "pairwise":
+            raise NotImplementedError("missing='pairwise' is available for ordinal indicators only; "
+                                      "continuous WLSMV uses listwise deletion.")
+        if kind == "mixed" and missing == "pairwise":
+            raise NotImplementedError("missing='pairwise' is available for ordinal indicators only, "
+                                      "not for a mixture of ordinal and continuous ones.")
+        # "fiml" keeps every row with at least one observed value (pairwise use)
+        sample = sample_stats(data, ov, group=group, missing="listwise" if missing == "listwise" else "fiml")
+        frames = [pd.DataFrame(x, columns=ov) for x in sample.data]
+        extra = dict(kind=kind, ordered=ordered_names, sample=sample, issues=_many_levels(frames, ordered_names))
+        if kind == "continuous":
+            ms = bool(opts.meanstructure) if opts.meanstructure is not None else ngroups > 1
+            ms = ms or bool(any(pt["op"] == "~1"))
+            # lavaan 0.6.14 sets fixed.x = FALSE for DWLS/WLSMV on continuous data: the
+            # moments of exogenous covariates are free parameters, fitted like the others
+            pt, vs = build_partable(formulas, ngroups=ngroups, std_lv=opts.std_lv, meanstructure=ms,
+                                    group_equal=group_equal, fixed_x=False)
+            ost = [continuous_stats(f, ov, meanstructure=ms, group=lab)
+                   for f, lab in zip(frames, sample.group_labels)]
+            extra.update(means=[f.mean(axis=0).to_numpy() for f in frames],
+                         exogenous=tuple(ov.index(v) for v in _exogenous(pt, ov)))
+            return Prepared(pt, vs, ost, est, ngroups, ms, extra)
         levels = None
         if ngroups > 1:
             levels = [np.unique(np.concatenate([f[v].to_numpy() for f in frames])) for v in ov]
         if kind == "ordinal":
             ost = [ordinal_stats(f, ov, group=lab, levels=levels)
-                   for f, lab in zip(frames, stats.group_labels)]
+                   for f, lab in zip(frames, sample.group_labels)]
         else:
             lev = None if levels is None else {v: levels[j] for j, v in enumerate(ov)}
             ost = [mixed_stats(f, ov, ordered_names, group=lab, levels=lev)
-                   for f, lab in zip(frames, stats.group_labels)]
+                   for f, lab in zip(frames, sample.group_labels)]
         nth = [{v: int(np.sum((s.th_var == j) & ~s.is_mean)) for j, v in enumerate(ov)}
                for s in ost]
-        pt2 = ordinal_partable(pt, ov, vs.lv, ordered_names, nth, group_equal=group_equal)
-        ms = kind == "mixed"
-        mod = SEMModel(pt2, ov, vs.lv, ngroups, meanstructure=ms)
-        obj = DWLSObjective(mod, ost, ordered_names)
-        theta0 = _start_values(mod, obj, std_lv) if start is None else np.asarray(start, float)
-        res = minimize(obj, theta0)
-        # the derived residual variances become the fixed values of the result's model
-        pt3 = pt2.copy()
-        ustart = pt3["ustart"].to_numpy(dtype=float).copy()
-        resid = obj.residual_variances(res.theta)
-        pos = {v: i for i, v in enumerate(ov)}
-        ordset = set(ordered_names)
-        for k, r in enumerate(pt3.itertuples(index=False)):
-            if r.op == "~~" and r.lhs == r.rhs and r.lhs in ordset and r.free == 0:
-                ustart[k] = resid[r.group - 1][pos[r.lhs]]
-        pt3["ustart"] = ustart
-        mod3 = SEMModel(pt3, ov, vs.lv, ngroups, meanstructure=ms)
-        obj3 = DWLSObjective(mod3, ost, ordered_names)
-    obj3.stats = stats
-    options = dict(estimator=est.name, missing=missing, group=group,
-                   group_equal=tuple(group_equal), std_lv=std_lv,
-                   meanstructure=True if kind != "continuous" else bool(ms),
-                   se="robust.sem" if est.name == "WLSMV" else "standard",
-                   bootstrap=0, seed=None, ordered=ordered_names, data_kind=kind)
-    if kind != "continuous":
-        options["parameterization"] = "delta"
-    return OrdinalSEMResult(pt3, vs, mod3, obj3, est, res.theta, res.converged, res.n_iter, options,
-                            data_issues=issues)
+        pt = ordinal_partable(pt, ov, vs.lv, ordered_names, nth, group_equal=group_equal)
+        return Prepared(pt, vs, ost, est, ngroups, kind == "mixed", extra)
+
+    def objective(self, model, prepared: Prepared, opts) -> DWLSObjective:
+        return DWLSObjective(model, prepared.stats, prepared.extra["ordered"],
+                             exogenous=prepared.extra.get("exogenous", ()))
+
+    def start(self, model, objective, prepared: Prepared, opts) -> np.ndarray:
+        if prepared.extra["kind"] != "continuous":
+            return _start_values(model, objective, opts.std_lv)
+        from types import SimpleNamespace
+
+        from .start import start_values
+
+        moments = SimpleNamespace(ov_names=list(prepared.variables.ov), ngroups=prepared.ngroups,
+                                  cov=[o.polychoric for o in prepared.stats], mean=prepared.extra["means"])
+        return start_values(prepared.partable, prepared.variables, moments, std_lv=opts.std_lv)
+
+    def result(self, model, objective, optim, prepared: Prepared, opts, **_) -> "OrdinalSEMResult":
+        from .model import SEMModel
+
+        kind, ordered_names, sample = (prepared.extra[k] for k in ("kind", "ordered", "sample"))
+        ov, pt = list(prepared.variables.ov), prepared.partable
+        if kind != "continuous":
+            # the derived residual variances become the fixed values of the result's model
+            pt = pt.copy()
+            ustart = pt["ustart"].to_numpy(dtype=float).copy()
+            resid = objective.residual_variances(optim.theta)
+            pos = {v: i for i, v in enumerate(ov)}
+            ordset = set(ordered_names)
+            for k, r in enumerate(pt.itertuples(index=False)):
+                if r.op == "~~" and r.lhs == r.rhs and r.lhs in ordset and r.free == 0:
+                    ustart[k] = resid[r.group - 1][pos[r.lhs]]
+            pt["ustart"] = ustart
+            model = SEMModel(pt, ov, prepared.variables.lv, prepared.ngroups,
+                             meanstructure=prepared.meanstructure)
+        objective = DWLSObjective(model, prepared.stats, ordered_names,
+                                  exogenous=prepared.extra.get("exogenous", ()), sample=sample)
+        est = prepared.estimator
+        resolved = dict(estimator=est.name, meanstructure=True if kind != "continuous" else prepared.meanstructure,
+                        se="robust.sem" if est.name == "WLSMV" else "standard", ordered=ordered_names,
+                        data_kind=kind)
+        if kind != "continuous":
+            resolved["parameterization"] = "delta"
+        return OrdinalSEMResult(pt, prepared.variables, model, objective, est, optim.theta, optim.converged,
+                                optim.n_iter, opts.record(**resolved), data_issues=prepared.extra["issues"])
+
+
+#: The DWLS/WLSMV stages of the assembly line (:func:`analysis.sem.assembly.assemble`).
+WLS_STAGES = WLSStages()
 
 
 #: Alias kept for the first version of this module.

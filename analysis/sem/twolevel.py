@@ -65,6 +65,7 @@ from . import fit_indices as _fi
 from .fiml import numeric_hessian
 from .model import SEMModel
 from .objective import Objective, _collapse, _safe_inverse
+from .assembly import Prepared, Stages, assemble
 from .optimize import minimize
 from .partable import VariableSets, build_partable_levels, fill_fixed_x
 from .results import SEMResult, estimate_sections
@@ -1272,25 +1273,50 @@ def sem_twolevel(model, data: pd.DataFrame, cluster: str, *, std_lv: bool = Fals
     >>> round(float(fit.fit["loglik"]), 3)   # lavaan: -12513.702
     -12513.702
     """
-    pt, levels = build_partable_levels(model, std_lv=std_lv, fixed_x=fixed_x)
-    ov, within, between = _level_roles(levels)
-    lv = list(dict.fromkeys(levels[0].lv + levels[1].lv))
-    cd = cluster_data(data, ov, cluster, within=within, between=between)
-    h1 = em_saturated(cd)
-    covs, means = _fixed_x_moments(h1, cd.within_idx)
-    pt = _free_within_intercepts(pt, within)
-    pt = fill_fixed_x(pt, ov, covs, means)
-    mod = SEMModel(pt, ov, lv, 2, True)
-    objective = TwoLevelMLObjective(mod, cd, h1)
-    from .estimators import get_estimator
+    from .options import Options
+    from .syntax import parse_syntax
 
-    est = get_estimator("ML")
-    theta0 = (_start(pt, ov, lv, h1, std_lv, cd.within_idx) if start is None
-              else np.asarray(start, float))
-    res = minimize(objective, theta0, max_iter=max_iter)
-    options = dict(estimator="ML", missing="listwise", group=None, group_equal=(),
-                   std_lv=std_lv, meanstructure=True, se=se, bootstrap=0, seed=None,
-                   ordered=None, cluster=cluster, levels=2, information="observed",
-                   fixed_x=fixed_x)
-    return TwoLevelResult(pt, levels, mod, objective, est, res.theta, res.converged,
-                          res.n_iter, options)
+    opts = Options(cluster=cluster, std_lv=std_lv, se=se, max_iter=max_iter, fixed_x=fixed_x, two_level=True)
+    formulas = parse_syntax(model) if isinstance(model, str) else list(model)
+    return assemble(TWO_LEVEL_STAGES, formulas, data, opts, start=start)
+
+
+class TwoLevelStages(Stages):
+    """The stages of a two-level ML fit (:func:`sem_twolevel`).
+
+    *prepare* splits the variables by level, summarises the clusters and
+    estimates the saturated model by EM (its moments fix the fixed-x
+    covariates and give the starting values); the objective is
+    :class:`TwoLevelMLObjective`; the result a :class:`TwoLevelResult`.
+    """
+
+    def prepare(self, formulas, data, opts, **_) -> Prepared:
+        from .estimators import get_estimator
+
+        pt, levels = build_partable_levels(formulas, std_lv=opts.std_lv, fixed_x=opts.fixed_x)
+        ov, within, between = _level_roles(levels)
+        lv = list(dict.fromkeys(levels[0].lv + levels[1].lv))
+        cd = cluster_data(data, ov, opts.cluster, within=within, between=between)
+        h1 = em_saturated(cd)
+        covs, means = _fixed_x_moments(h1, cd.within_idx)
+        pt = _free_within_intercepts(pt, within)
+        pt = fill_fixed_x(pt, ov, covs, means)
+        variables = VariableSets(ov=list(ov), lv=lv, ov_x=[], lv_x=[])
+        return Prepared(pt, variables, cd, get_estimator("ML"), 2, True, dict(levels=levels, h1=h1))
+
+    def objective(self, model, prepared: Prepared, opts) -> "TwoLevelMLObjective":
+        return TwoLevelMLObjective(model, prepared.stats, prepared.extra["h1"])
+
+    def start(self, model, objective, prepared: Prepared, opts) -> np.ndarray:
+        return _start(prepared.partable, prepared.variables.ov, prepared.variables.lv, prepared.extra["h1"],
+                      opts.std_lv, prepared.stats.within_idx)
+
+    def result(self, model, objective, optim, prepared: Prepared, opts, **_) -> "TwoLevelResult":
+        options = opts.record(estimator="ML", meanstructure=True, levels=2, information="observed",
+                              fixed_x=opts.fixed_x)
+        return TwoLevelResult(prepared.partable, prepared.extra["levels"], model, objective, prepared.estimator,
+                              optim.theta, optim.converged, optim.n_iter, options)
+
+
+#: The two-level stages of the assembly line (:func:`analysis.sem.assembly.assemble`).
+TWO_LEVEL_STAGES = TwoLevelStages()
