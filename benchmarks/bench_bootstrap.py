@@ -36,13 +36,29 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
+def marginal_per_draw(syntax, data, draws: int, repeats: int = 3) -> float:
+    """The issue's measure: CPU time of ``sem(..., bootstrap=draws)`` minus that of ``sem(...)``, per draw
+    (one worker; median over ``repeats``)."""
+    from analysis.sem import sem
+
+    out = []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        sem(syntax, data)
+        plain = time.process_time() - c0
+        c0 = time.process_time()
+        sem(syntax, data, bootstrap=draws, seed=3, n_jobs=1)
+        out.append((time.process_time() - c0 - plain) / draws)
+    return float(np.median(out))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=5000)
     ap.add_argument("--n", type=int, default=1200)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--semopy", type=int, default=10, help="draws of the semopy loop")
-    ap.add_argument("--lavaan", type=int, default=20, help="draws of lavaan's bootstrap")
+    ap.add_argument("--lavaan", type=int, default=30, help="draws of lavaan's bootstrap")
     ap.add_argument("--cpu-sample", type=int, default=200,
                     help="draws timed in-process by CPU time (load-independent per-draw cost)")
     args = ap.parse_args(argv)
@@ -70,6 +86,9 @@ def main(argv=None) -> int:
     cpu = (time.process_time() - c0) / args.cpu_sample
     print(f"analysis.sem.bootstrap CPU time: {1000 * cpu:.1f} ms/draw (in-process, {args.cpu_sample} draws) "
           f"-> {args.draws} draws on {args.jobs} idle cores ~{args.draws * cpu / args.jobs:.0f} s")
+    marginal = marginal_per_draw(syntax, data, args.cpu_sample)
+    print(f"marginal CPU time per draw (sem(..., bootstrap={args.cpu_sample}, n_jobs=1) minus sem(...), "
+          f"divided by the draws; median of 3): {1000 * marginal:.2f} ms")
 
     t = time.perf_counter()
     boot = bootstrap(fit, n_boot=args.draws, seed=1, n_jobs=args.jobs, progress=True)
@@ -118,12 +137,17 @@ def main(argv=None) -> int:
             lav.write_text(syntax, encoding="utf-8")
             out = subprocess.run(["Rscript", str(HERE / "bench_lavaan_boot.R"), str(csv), str(lav),
                                   str(args.lavaan)], capture_output=True, text=True)
-            m = re.search(r"user_per_draw ([0-9.]+)", out.stdout)
+            m = re.search(r" user_per_draw ([0-9.]+)", out.stdout)
+            mm = re.search(r"marginal_user_per_draw ([0-9.]+)", out.stdout)
             if m:
                 t_lav = float(m.group(1))
                 print(out.stdout.strip())
                 print(f"lavaan bootstrap: {t_lav:.2f} s CPU/draw -> 5,000 draws ~{5000 * t_lav / 60:.0f} CPU-min; "
                       f"ratio to analysis.sem.bootstrap (CPU per draw) {t_lav / cpu:.0f}x")
+            if mm:
+                t_marg = float(mm.group(1))
+                print(f"marginal time per draw, ours / lavaan's (goal <= 0.05): {1000 * marginal:.2f} ms / "
+                      f"{1000 * t_marg:.1f} ms = {marginal / t_marg:.3f}")
             else:
                 print("lavaan run failed:", out.stderr[-500:])
     print(f"load average at end: {os.getloadavg()}")

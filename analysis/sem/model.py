@@ -126,6 +126,7 @@ class SEMModel:
             self._maps.append(_GroupMaps(arr(ar), arr(ac), arr(ak), arr(sr), arr(sc), arr(sk),
                                          arr(mr), arr(mk), a0, s0, m0))
         self._eye = np.eye(self.n)
+        self._sources = [self._effect_sources(mp) for mp in self._maps]
         self._core_cache = {}
         self._build_jacobian_maps()
 
@@ -148,7 +149,7 @@ class SEMModel:
                                 np.zeros(len(mp.m_k))])
             self._jmaps.append(dict(ks=ks, agg=agg, w=w, unique=len(set(ks.tolist())) == len(ks),
                                     na=len(mp.a_k), ns=len(mp.s_k),
-                                    nm=len(mp.m_k)))
+                                    nm=len(mp.m_k), u_cols=np.concatenate([mp.a_r, mp.s_r]).astype(int)))
 
     def jacobian_factors(self, theta):
         """Low-rank form of the Jacobian, per group (the fast path).
@@ -174,9 +175,12 @@ class SEMModel:
             a, s, m, b, c = self._core(theta, g)
             fb = b[:p]
             cp = c[:, :p]
-            zeros = np.zeros((p, jm["nm"]))
-            u = np.concatenate([fb[:, mp.a_r], fb[:, mp.s_r], zeros], axis=1)
-            v = np.concatenate([cp[mp.a_c].T, fb[:, mp.s_c], zeros], axis=1)
+            u = fb.take(jm["u_cols"], axis=1)
+            v = np.concatenate([cp[mp.a_c].T, fb.take(mp.s_c, axis=1)], axis=1)
+            if jm["nm"]:  # mean positions: no covariance part
+                zeros = np.zeros((p, jm["nm"]))
+                u = np.concatenate([u, zeros], axis=1)
+                v = np.concatenate([v, zeros], axis=1)
             dmu = None
             mu = None
             if self.meanstructure:
@@ -246,10 +250,58 @@ class SEMModel:
         self._core_cache[key] = out
         return out
 
+    def _effect_sources(self, mp: _GroupMaps):
+        """Where :meth:`_total_effects` reads and writes: the flat positions of the blocks ``(K, K)`` and
+        ``(R, K)`` of an ``n x n`` matrix, K the variables with an effect on others (a column of ``A``
+        that may be non-zero), R the others; None when K is most of the variables."""
+        src = np.zeros(self.n, dtype=bool)
+        src[mp.a_c] = True
+        src |= (mp.a0 != 0).any(axis=0)
+        k, r = np.flatnonzero(src), np.flatnonzero(~src)
+        if 2 * len(k) > self.n:
+            return None
+        return (len(k), len(r), (k[:, None] * self.n + k).ravel(), (r[:, None] * self.n + k).ravel(),
+                np.eye(len(k)), k)
+
+    def _total_effects(self, a, g):
+        """``B = (I - A)^-1``.
+
+        Only the columns of the variables with effects (latent variables and
+        observed predictors, K) differ from the identity's, and a path into K
+        runs through K only, so ``B[K, K] = (I - A[K, K])^-1`` and
+        ``B[R, K] = A[R, K] B[K, K]`` for the others (R): an inverse of the
+        size of K instead of all variables.
+        """
+        parts = self._sources[g]
+        if parts is None:
+            return np.linalg.inv(self._eye - a)
+        nk, nr, kk, rk, eye_k, _ = parts
+        b_kk = np.linalg.inv(eye_k - a.take(kk).reshape(nk, nk))
+        b = self._eye.copy()
+        b.put(kk, b_kk)
+        b.put(rk, a.take(rk).reshape(nr, nk) @ b_kk)
+        return b
+
+    def _implied_all(self, b, s, g):
+        """``C = B S B'``, the implied covariance matrix of all variables.
+
+        With ``B = I + E`` and E non-zero in the columns K only (:meth:`_total_effects`),
+        ``C = S + E_K S_K. + (E_K S_K.)' + E_K S_KK E_K'``: products with the few columns of K.
+        """
+        parts = self._sources[g]
+        if parts is None:
+            return b @ s @ b.T
+        nk, _, _, _, eye_k, k = parts
+        e_k = b.take(k, axis=1)
+        e_k[k] -= eye_k
+        s_k = s.take(k, axis=0)
+        t = e_k @ s_k
+        return s + t + t.T + (e_k @ s_k.take(k, axis=1)) @ e_k.T
+
     def _core_compute(self, theta, g):
         a, s, m = self.matrices(theta, g)
-        b = np.linalg.inv(self._eye - a)
-        c = b @ s @ b.T
+        b = self._total_effects(a, g)
+        c = self._implied_all(b, s, g)
         return a, s, m, b, c
 
     def total_moments(self, theta, g: int = 0):

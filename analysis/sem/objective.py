@@ -291,25 +291,36 @@ class MLObjective(Objective):
         fval = 0.0
         for g, fac in enumerate(self.model.jacobian_factors(theta)):
             sigma, mu = fac["sigma"], fac["mu"]
-            chol = _cholesky(sigma)
-            if chol is None:
+            inverse = self._inverse_logdet(sigma)
+            if inverse is None:
                 return float("inf"), None
-            w_inv = _chol_inverse(chol)
-            logdet = 2.0 * np.sum(np.log(np.diag(chol)))
+            w_inv, logdet = inverse
             s = self.stats.cov[g]
-            d = self._resid_mean(g, mu)
-            wd = w_inv @ d
-            p = s.shape[0]
-            f = logdet + np.sum(s * w_inv) - self._logdet_s[g] - p + d @ wd
+            ws = w_inv @ s
+            f = logdet + np.trace(ws) - self._logdet_s[g] - s.shape[0]
+            # M = W (Sigma - S - dd') W = W - W S W - (W d)(W d)'
+            m = w_inv - ws @ w_inv
+            if mu is not None:
+                d = self.stats.mean[g] - mu
+                wd = w_inv @ d
+                f += d @ wd
+                m -= np.outer(wd, wd)
             fval += 0.5 * self._w[g] * f
-            # M = W (Sigma - S - dd') W = W - W (S + dd') W
-            m = w_inv - w_inv @ (s + np.outer(d, d)) @ w_inv
             u, v, w = fac["u"], fac["v"], fac["w"]
             gpos = 2.0 * w * np.einsum("ij,ij->j", u, m @ v)
             if fac["dmu"] is not None:
                 gpos = gpos - 2.0 * (fac["dmu"].T @ wd)
             grad += 0.5 * self._w[g] * (fac["agg"].T @ gpos)
         return float(fval), grad
+
+    @staticmethod
+    def _inverse_logdet(sigma):
+        """``(Sigma^-1, log|Sigma|)`` through the Cholesky factor, or None when ``Sigma`` is not positive
+        definite."""
+        chol = _cholesky(sigma)
+        if chol is None:
+            return None
+        return _chol_inverse(chol), 2.0 * np.sum(np.log(np.diag(chol)))
 
     def _value_and_gradient_dense(self, theta):
         terms = self._group_terms(theta)

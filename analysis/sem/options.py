@@ -157,8 +157,6 @@ class Options:
 
 def _bootstrap_draws(bootstrap, se, ci_type, exclude_improper) -> int:
     """The number of draws, after checking the options that go with it."""
-    from .bootstrap import INTERVAL_COLUMNS
-
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a number of draws >= 0, not {bootstrap!r}.")
     n_boot = int(bootstrap)
@@ -168,6 +166,8 @@ def _bootstrap_draws(bootstrap, se, ci_type, exclude_improper) -> int:
         raise ValueError("se='none' asks for no standard errors, but bootstrap draws were requested; "
                          "drop one of them.")
     if ci_type is not None:
+        from .bootstrap import INTERVAL_COLUMNS  # here: a fit without draws does not load the bootstrap
+
         if ci_type not in INTERVAL_COLUMNS:
             raise ValueError(f"ci_type must be one of {list(INTERVAL_COLUMNS)}, not {ci_type!r}.")
         if n_boot == 0:

@@ -24,6 +24,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import blas as _blas, lapack as _lapack
 
 from .objective import MLObjective
 
@@ -75,6 +76,20 @@ class MLMoments(MLObjective):
             sign, ld = np.linalg.slogdet(c)
             self._logdet_s.append(ld if sign > 0 else np.nan)
 
+    @staticmethod
+    def _inverse_logdet(sigma):
+        """``(Sigma^-1, log|Sigma|)`` by LAPACK's Cholesky factor and inverse (``dpotrf``, ``dpotri``): the
+        same quantities as the full fit's, in half the time of a general inverse (the refit's hot path)."""
+        chol, info = _lapack.dpotrf(sigma, lower=1)
+        if info != 0:
+            return None
+        inv, info = _lapack.dpotri(chol, lower=1)
+        if info != 0:
+            return None
+        w = inv + inv.T  # dpotri fills the lower triangle; the upper one is dpotrf's cleaned zeros
+        w.flat[::w.shape[0] + 1] *= 0.5
+        return w, 2.0 * np.sum(np.log(chol.diagonal()))
+
     @property
     def logdet_s(self) -> list:
         """``log|S_g|`` per group (NaN: the resampled covariance matrix is singular)."""
@@ -106,14 +121,15 @@ def warm_refit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
     f, g = obj.value_and_gradient(theta)
     if g is None or not np.isfinite(f):
         return theta, False, 0
-    h = np.array(info_inv, float)
+    # the inverse Hessian is updated in place in its upper triangle (BLAS dsyr2/dsyr, read by dsymv)
+    h = np.array(info_inv, float, order="F")
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) < gtol:
             return theta, True, it - 1
-        step = h @ g
+        step = _blas.dsymv(1.0, h, g)
         if step @ g <= 0:  # not a descent direction: restart from the information
-            h = np.array(info_inv, float)
-            step = h @ g
+            h = np.array(info_inv, float, order="F")
+            step = _blas.dsymv(1.0, h, g)
         t = 1.0
         while t > 1e-10:
             cand = theta - t * step
@@ -127,11 +143,11 @@ def warm_refit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
         y_vec = gc - g
         sy = s_vec @ y_vec
         theta, f, g = cand, fc, gc
-        if sy > 1e-12:
+        if sy > 1e-12:  # BFGS: H - rho (s Hy' + Hy s') + (rho^2 y'Hy + rho) s s'
             rho = 1.0 / sy
-            hy = h @ y_vec
-            h = (h - rho * (np.outer(s_vec, hy) + np.outer(hy, s_vec))
-                 + (rho * rho * (y_vec @ hy) + rho) * np.outer(s_vec, s_vec))
+            hy = _blas.dsymv(1.0, h, y_vec)
+            h = _blas.dsyr2(-rho, s_vec, hy, a=h, overwrite_a=1)
+            h = _blas.dsyr(rho * rho * (y_vec @ hy) + rho, s_vec, a=h, overwrite_a=1)
         if np.max(np.abs(s_vec)) < 1e-10:
             return theta, bool(np.max(np.abs(g)) < 100 * gtol), it
     return theta, bool(np.max(np.abs(g)) < gtol), max_iter
