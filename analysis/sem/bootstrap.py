@@ -616,10 +616,12 @@ def _run(job, indices, n_jobs, backend, chunk_size, progress, desc):
 
 
 def _defined_values(d, theta):
-    out = np.full((theta.shape[0], len(d.names)), np.nan)
-    for b in range(theta.shape[0]):
-        if np.all(np.isfinite(theta[b])):
-            out[b] = d.values(theta[b])
+    """The ``:=`` values of every draw, evaluated on whole columns (NaN for failed draws and wherever an
+    expression has no finite value, as :meth:`~analysis.sem.defined.DefinedParameters.values` gives)."""
+    from .montecarlo import defined_matrix
+
+    out = defined_matrix(d, theta)
+    out[~np.isfinite(out) | ~np.isfinite(theta).all(axis=1)[:, None]] = np.nan
     return out
 
 

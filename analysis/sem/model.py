@@ -125,6 +125,7 @@ class SEMModel:
             arr = lambda x: np.asarray(x, dtype=int)  # noqa: E731
             self._maps.append(_GroupMaps(arr(ar), arr(ac), arr(ak), arr(sr), arr(sc), arr(sk),
                                          arr(mr), arr(mk), a0, s0, m0))
+        self._has_fixed_x = bool((partable["exo"] == 1).any())
         self._eye = np.eye(self.n)
         self._sources = [self._effect_sources(mp) for mp in self._maps]
         self._core_cache = {}
@@ -224,7 +225,7 @@ class SEMModel:
     @property
     def has_fixed_x(self) -> bool:
         """True when some rows are fixed at sample values (fixed.x)."""
-        return bool((self.partable["exo"] == 1).any())
+        return self._has_fixed_x
 
     def matrices(self, theta, g: int = 0):
         """RAM matrices ``(A, S, m)`` of group ``g`` at ``theta``."""
