@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .._parallel import chunk_spans, chunked_map
+from .distributions import norm_cdf, norm_ppf, two_sided_p
 from .refit import MLMoments, Refitter, complete_moments
 from .saturated import _e_step, _em_sums, _missing_batches
 from .studentized import cluster_starts, sandwich_se, score_sums, studentized_ci
@@ -374,10 +375,8 @@ def bca_ci(draws, est, accel, level=0.95):
     draws = np.asarray(draws, float)
     est = np.asarray(est, float)
     accel = np.asarray(accel, float)
-    from scipy.special import ndtr, ndtri  # lazy: scipy is slow to import (norm.cdf, norm.ppf)
-
     a = (1 - level) / 2
-    zl, zu = ndtri([a, 1 - a])
+    zl, zu = norm_ppf(a), norm_ppf(1 - a)
     lo = np.full(draws.shape[1], np.nan)
     hi = np.full(draws.shape[1], np.nan)
     for j in range(draws.shape[1]):
@@ -389,9 +388,9 @@ def bca_ci(draws, est, accel, level=0.95):
         if prop <= 0 or prop >= 1 or np.ptp(x) == 0:
             lo[j] = hi[j] = np.nan if np.ptp(x) > 0 else x[0]
             continue
-        z0 = ndtri(prop)
-        p1 = ndtr(z0 + (z0 + zl) / (1 - accel[j] * (z0 + zl)))
-        p2 = ndtr(z0 + (z0 + zu) / (1 - accel[j] * (z0 + zu)))
+        z0 = norm_ppf(prop)
+        p1 = norm_cdf(z0 + (z0 + zl) / (1 - accel[j] * (z0 + zl)))
+        p2 = norm_cdf(z0 + (z0 + zu) / (1 - accel[j] * (z0 + zu)))
         lo[j], hi[j] = np.quantile(x, [p1, p2])
     return lo, hi
 
@@ -922,7 +921,5 @@ def bootstrap_estimates(result, boot: BootstrapResult | None = None, level: floa
         z = est["est"] / est["se"]
     z = z.where(np.isfinite(z) & sel)
     est["z"] = z
-    from scipy.special import ndtr
-
-    est["pvalue"] = 2 * ndtr(-np.abs(z.to_numpy(float)))  # scipy.stats.norm.sf(|z|)
+    est["pvalue"] = two_sided_p(z.to_numpy(float))
     return est

@@ -61,6 +61,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .distributions import pchisq as _pchisq
 from .optimize import brentq
 
 __all__ = [
@@ -222,23 +223,11 @@ def rmsea(chisq, df, ntotal, ngroups=1, c_hat=1.0) -> float:
 def pchisq(q, df, ncp=0.0, lower_tail=True) -> float:
     """Distribution function of the (noncentral) chi-square, R's ``pchisq(q, df, ncp, lower.tail)``.
 
-    The values of ``scipy.stats.chi2`` / ``ncx2`` ``.cdf`` and ``.sf``
-    (``lower_tail=False``), computed by the ``scipy.special`` functions
-    those call, so that ``scipy.stats`` (about half a second to import) is
-    not needed.  NaN when ``q`` is NaN, ``df <= 0`` or ``ncp < 0``;
-    ``q <= 0`` gives 0 (upper tail 1), ``q = inf`` gives 1 (upper tail 0).
+    Computed without SciPy by :func:`analysis.sem.distributions.pchisq` (see
+    there).  NaN when ``q`` is NaN, ``df <= 0`` or ``ncp < 0``; ``q <= 0``
+    gives 0 (upper tail 1), ``q = inf`` gives 1 (upper tail 0).
     """
-    from scipy.special import chdtr, chdtrc, chndtr
-    from scipy.special._ufuncs import _ncx2_sf  # what scipy.stats.ncx2.sf evaluates
-
-    q, df, ncp = float(q), float(df), float(ncp)
-    if math.isnan(q) or not df > 0 or not ncp >= 0:
-        return _NAN
-    if q <= 0 or math.isinf(q):
-        return float((q > 0) == lower_tail)
-    if ncp > 0:
-        return float(chndtr(q, df, ncp) if lower_tail else _ncx2_sf(q, df, ncp))
-    return float(chdtr(df, q) if lower_tail else chdtrc(df, q))
+    return _pchisq(q, df, ncp, lower_tail)
 
 
 def rmsea_ci(chisq, df, ntotal, ngroups=1, c_hat=1.0, level=0.90) -> tuple[float, float]:

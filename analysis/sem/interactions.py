@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .distributions import critical_value, two_sided_p
 from .syntax import PRODUCT
 
 __all__ = ["product_names", "add_products", "simple_slopes", "johnson_neyman", "JohnsonNeyman"]
@@ -161,17 +162,15 @@ def simple_slopes(fit, y: str, x: str, w: str, at, *, level: float = 0.95,
     >>> bool(s.slope.iloc[2] > s.slope.iloc[0])
     True
     """
-    from scipy.special import ndtr, ndtri
-
     b1, b3, v11, v33, v13 = _slope_moments(fit, y, x, w, group, product)
     at = np.atleast_1d(np.asarray(at, dtype=float))
     slope = b1 + b3 * at
     se = np.sqrt(np.clip(v11 + 2 * at * v13 + at ** 2 * v33, 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = slope / se
-    crit = float(ndtri(0.5 + level / 2))
+    crit = critical_value(level)
     return pd.DataFrame({"w": at, "slope": slope, "se": se, "z": z,
-                         "pvalue": 2 * ndtr(-np.abs(z)),
+                         "pvalue": two_sided_p(z),
                          "ci_lower": slope - crit * se, "ci_upper": slope + crit * se})
 
 
@@ -230,10 +229,8 @@ def johnson_neyman(fit, y: str, x: str, w: str, *, level: float = 0.95, group: i
     (Preacher, Curran & Bauer, 2006); the effect is significant where the
     quadratic is positive.
     """
-    from scipy.special import ndtri
-
     b1, b3, v11, v33, v13 = _slope_moments(fit, y, x, w, group, product)
-    z2 = float(ndtri(0.5 + level / 2)) ** 2
+    z2 = critical_value(level) ** 2
     qa, qb, qc = b3 ** 2 - z2 * v33, 2 * (b1 * b3 - z2 * v13), b1 ** 2 - z2 * v11
     disc = qb * qb - 4 * qa * qc
     if qa == 0 or disc < 0:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import fit_indices as _fi
 from .defined import DefinedParameters
+from .distributions import critical_value, two_sided_p
 from .standardized import standardize as _standardize
 
 __all__ = ["SEMResult", "ESTIMATE_COLUMNS", "FIT_KEYS"]
@@ -271,10 +272,8 @@ class SEMResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where((free > 0) | is_def, est / se, np.nan)
         z = np.where(np.isfinite(z), z, np.nan)
-        from scipy.special import ndtr, ndtri  # lazy: scipy is slow to import
-
-        p = 2 * ndtr(-np.abs(z))  # scipy.stats.norm.sf(|z|)
-        z975 = float(ndtri(0.975))
+        p = two_sided_p(z)
+        z975 = critical_value(0.95)
         df = pd.DataFrame({
             "lhs": pt["lhs"].astype(str).to_numpy(),
             "op": pt["op"].astype(str).to_numpy(),

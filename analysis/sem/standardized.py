@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .distributions import critical_value, two_sided_p
+
 __all__ = ["STD_TYPES", "standardize", "std_all", "std_lv", "std_nox", "standardized_solution"]
 
 #: The standardizations of lavaan, in its order.
@@ -266,14 +268,12 @@ def standardized_solution(result, type: str = "std.all", *, level: float = 0.95,
         se = np.full(len(base), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, base / se, np.nan)
-    from scipy.special import ndtr, ndtri  # lazy: scipy is slow to import
-
-    crit = float(ndtri(0.5 + level / 2))  # scipy.stats.norm.ppf
+    crit = critical_value(level)
     label = pt["label"].astype(str).to_numpy() if "label" in pt.columns else np.full(len(pt), "")
     return pd.DataFrame({
         "lhs": pt["lhs"].astype(str).to_numpy(), "op": pt["op"].astype(str).to_numpy(),
         "rhs": pt["rhs"].astype(str).to_numpy(), "group": pt["group"].to_numpy(dtype=int),
         "label": label, "est_std": base, "se": se, "z": z,
-        "pvalue": 2 * ndtr(-np.abs(z)),
+        "pvalue": two_sided_p(z),
         "ci_lower": base - crit * se, "ci_upper": base + crit * se,
     })
