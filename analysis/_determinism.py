@@ -43,7 +43,7 @@ import platform
 import sys
 
 __all__ = ["THREAD_VARIABLES", "OPENBLAS_CORETYPE", "NUMPY_DISABLED", "cpu_flags", "pinned_environment",
-           "pin_environment"]
+           "pin_environment", "blas_pinned"]
 
 #: Thread-count variables of OpenBLAS, OpenMP and MKL, each set to 1.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -143,4 +143,16 @@ def pin_environment(environ=None) -> dict:
         if name not in environ:
             environ[name] = value
             done[name] = value
+    if environ is os.environ and not late and all(environ.get(v) == "1" for v in THREAD_VARIABLES):
+        global _BLAS_PINNED
+        _BLAS_PINNED = True
     return done
+
+
+_BLAS_PINNED = False
+
+
+def blas_pinned() -> bool:
+    """True when :func:`pin_environment` set one BLAS thread before numpy loaded in this process (then the
+    libraries read it themselves and no run-time limit is needed)."""
+    return _BLAS_PINNED

@@ -137,14 +137,19 @@ def _cmd_fit(args) -> int:
         ordered = True if args.ordered == "all" else [s.strip() for s in args.ordered.split(",") if s.strip()]
     group_equal = tuple(s.strip() for s in (args.group_equal or "").split(",") if s.strip())
     group_partial = tuple(s.strip() for s in (args.group_partial or "").split(",") if s.strip())
+    import contextlib
+
     from . import _parallel
+    from ._determinism import blas_pinned
 
     par = _parallel.resolve(None, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
     # One BLAS thread, as the environment set at the top of this module gives the `resilience` script, so the
-    # command gives the same bits however it is called (in-process, numpy may have loaded a threaded BLAS).
+    # command gives the same bits however it is called (in-process, numpy may have loaded a threaded BLAS;
+    # where the environment was set before numpy loaded, the run-time limit is not needed).
+    threads = contextlib.nullcontext() if blas_pinned() else _parallel.blas_threads(1)
     # The bootstrap's draws run in the session's workers: local processes, or a Dask cluster (a LocalCluster
     # started here and closed on the way out, or the scheduler at --scheduler); the results are the same.
-    with _parallel.blas_threads(1), _parallel.session(**par):
+    with threads, _parallel.session(**par):
         result = sem(
             model_path.read_text(encoding="utf-8"),
             data,
@@ -164,22 +169,13 @@ def _cmd_fit(args) -> int:
             progress=args.progress if args.progress is not None else sys.stderr.isatty(),
             n_jobs=par["jobs"],
         )
-        payload = result.to_dict()
-        payload["options"] = {k: result.options.get(k) for k in (
-            "estimator", "missing", "se", "cluster", "group", "bootstrap", "seed", "ci_type", "exclude_improper",
-            "sampling_weights")}
+        probe = None
         if args.probe:
-            payload["probe"] = _probe(result, data, args.probe, args.probe_at, quiet=args.quiet,
-                                      figure=args.probe_figure)
-        boot = getattr(result, "bootstrap", None)
-        if boot is not None:  # the draws behind the estimates' se and ci_lower/ci_upper (as the study's bootstrap.csv)
-            payload["bootstrap"] = {**boot.counts(), "method": boot.method, "unit": boot.unit,
-                                    "interval": result.options.get("ci_type"), "seed": boot.seed,
-                                    "exclude_improper": boot.exclude_improper}
+            probe = _probe(result, data, args.probe, args.probe_at, quiet=args.quiet, figure=args.probe_figure)
         if args.json:
             from .io import write_json
 
-            write_json(args.json, payload)
+            write_json(args.json, _fit_payload(result, probe))
             print(f"wrote {args.json}")
         if not args.quiet:
             print(result.summary())
@@ -188,6 +184,22 @@ def _cmd_fit(args) -> int:
                 print(f"warning: {issue}", file=sys.stderr)
             return EXIT_FIT
         return 0
+
+
+def _fit_payload(result, probe=None) -> dict:
+    """What ``resilience fit --json`` writes: the result, its options, the probing and the bootstrap counts."""
+    payload = result.to_dict()
+    payload["options"] = {k: result.options.get(k) for k in (
+        "estimator", "missing", "se", "cluster", "group", "bootstrap", "seed", "ci_type", "exclude_improper",
+        "sampling_weights")}
+    if probe is not None:
+        payload["probe"] = probe
+    boot = getattr(result, "bootstrap", None)
+    if boot is not None:  # the draws behind the estimates' se and ci_lower/ci_upper (as the study's bootstrap.csv)
+        payload["bootstrap"] = {**boot.counts(), "method": boot.method, "unit": boot.unit,
+                                "interval": result.options.get("ci_type"), "seed": boot.seed,
+                                "exclude_improper": boot.exclude_improper}
+    return payload
 
 
 def _probe(result, data, spec: str, at: str | None, *, quiet: bool, figure: str | None = None) -> dict:
