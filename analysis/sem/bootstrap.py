@@ -561,12 +561,12 @@ def _prepare(result, rows=None):
         rows = getattr(result, "incomplete_rows", None)
     if rows is not None:
         rows = rows if isinstance(rows, (list, tuple)) else [rows]
-        data = [np.asarray(x, float) for x in rows]
+        data = [np.ascontiguousarray(x, float) for x in rows]  # rows in memory order: each draw gathers rows
         if len(data) != model.n_groups or any(x.shape[1] != model.p for x in data):
             raise ValueError("rows must hold one (n_g, p) array per group in the model's variable order.")
         em = em or any(np.isnan(x).any() for x in data)
     else:
-        data = [np.asarray(x, float) for x in st.data]
+        data = [np.ascontiguousarray(x, float) for x in st.data]
     if not data or any(len(x) == 0 for x in data):
         raise ValueError("The fit holds no raw rows to resample (was it fitted from moments?).")
     if not em and any(np.isnan(x).any() for x in data):

@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,26 +120,28 @@ def warm_refit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
     """
     theta = np.array(start, float)
     f, g = obj.value_and_gradient(theta)
-    if g is None or not np.isfinite(f):
+    if g is None or not math.isfinite(f):
         return theta, False, 0
     # the inverse Hessian is updated in place in its upper triangle (BLAS dsyr2/dsyr, read by dsymv)
     h = np.array(info_inv, float, order="F")
     for it in range(1, max_iter + 1):
-        if np.max(np.abs(g)) < gtol:
+        if abs(g).max() < gtol:
             return theta, True, it - 1
         step = _blas.dsymv(1.0, h, g)
-        if step @ g <= 0:  # not a descent direction: restart from the information
+        slope = step @ g
+        if slope <= 0:  # not a descent direction: restart from the information
             h = np.array(info_inv, float, order="F")
             step = _blas.dsymv(1.0, h, g)
+            slope = step @ g
         t = 1.0
         while t > 1e-10:
             cand = theta - t * step
             fc, gc = obj.value_and_gradient(cand)
-            if gc is not None and np.isfinite(fc) and fc <= f - 1e-4 * t * (step @ g) + 1e-15:
+            if gc is not None and math.isfinite(fc) and fc <= f - 1e-4 * t * slope + 1e-15:
                 break
             t *= 0.5
         else:
-            return theta, bool(np.max(np.abs(g)) < 100 * gtol), it
+            return theta, bool(abs(g).max() < 100 * gtol), it
         s_vec = cand - theta
         y_vec = gc - g
         sy = s_vec @ y_vec
@@ -148,9 +151,9 @@ def warm_refit(obj: MLMoments, start, info_inv, *, gtol=1e-7, max_iter=200):
             hy = _blas.dsymv(1.0, h, y_vec)
             h = _blas.dsyr2(-rho, s_vec, hy, a=h, overwrite_a=1)
             h = _blas.dsyr(rho * rho * (y_vec @ hy) + rho, s_vec, a=h, overwrite_a=1)
-        if np.max(np.abs(s_vec)) < 1e-10:
-            return theta, bool(np.max(np.abs(g)) < 100 * gtol), it
-    return theta, bool(np.max(np.abs(g)) < gtol), max_iter
+        if abs(s_vec).max() < 1e-10:
+            return theta, bool(abs(g).max() < 100 * gtol), it
+    return theta, bool(abs(g).max() < gtol), max_iter
 
 
 def complete_moments(x):
