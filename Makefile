@@ -42,7 +42,7 @@ verify: $(STAMP) sysdeps-reproduce
 setup: $(STAMP) sysdeps-test
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_bootstrap.py --draws 5000 --semopy 3 --lavaan 10
+	$(BIN)/python benchmarks/bench_bootstrap.py --draws 5000 --semopy 3 --lavaan 30
 	$(BIN)/python benchmarks/bench_power.py --full
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_parallel.py

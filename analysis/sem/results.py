@@ -12,6 +12,7 @@ References
 from __future__ import annotations
 
 import html
+import math
 from functools import cached_property
 from types import MappingProxyType
 
@@ -53,20 +54,22 @@ def estimate_sections(est: pd.DataFrame) -> list:
         covariances, intercepts, defined parameters), each a header, a
         column line and one line per parameter; fixed parameters show no SE.
     """
-    fmt = lambda v: f"{v:>10.3f}" if np.isfinite(v) else f"{'':>10}"  # noqa: E731
+    fmt = lambda v: f"{v:>10.3f}" if math.isfinite(v) else f"{'':>10}"  # noqa: E731
+    rows = list(zip(*(est[c].tolist() for c in ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
+                                                 "std_all"))))  # plain values: no pandas per row
     lines = []
     for op, title in _SECTION_TITLES.items():
-        sub = est[est["op"] == op]
-        if sub.empty:
+        sub = [r for r in rows if r[1] == op]
+        if not sub:
             continue
         lines.append(f"{title}:")
         lines.append(f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}{'P(>|z|)':>10}{'Std.all':>10}")
-        for r in sub.itertuples(index=False):
-            name = f"{r.lhs} {r.op} {r.rhs}".strip()
-            if r.label:
-                name += f" ({r.label})"
-            se = r.se if (r.se > 0 or r.op == ":=") else np.nan
-            lines.append(f"  {name:<24}{fmt(r.est)}{fmt(se)}{fmt(r.z)}{fmt(r.pvalue)}{fmt(r.std_all)}")
+        for lhs, _, rhs, label, value, se, z, pvalue, std_all in sub:
+            name = f"{lhs} {op} {rhs}".strip()
+            if label:
+                name += f" ({label})"
+            se = se if (se > 0 or op == ":=") else math.nan
+            lines.append(f"  {name:<24}{fmt(value)}{fmt(se)}{fmt(z)}{fmt(pvalue)}{fmt(std_all)}")
         lines.append("")
     return lines
 
