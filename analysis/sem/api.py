@@ -164,7 +164,9 @@ def sem(model: str, data: pd.DataFrame, *, estimator: str = "ML", ordered=None,
     Returns
     -------
     SEMResult
-        :class:`~analysis.sem.twolevel.TwoLevelResult` for a two-level model.
+        One type for every fit; a two-level fit has a ``levels`` section
+        (:class:`~analysis.sem.twolevel.Levels`), a DWLS/WLSMV fit a
+        ``thresholds`` section (:class:`~analysis.sem.dwls.Thresholds`).
         ``.options`` records the resolved ``missing``, ``se``, ``cluster``,
         ``bootstrap``, ``seed``, ``ci_type`` and ``exclude_improper``.
 

@@ -49,7 +49,7 @@ References
 from __future__ import annotations
 
 import math
-from functools import cached_property
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ import pandas as pd
 from .assembly import Prepared, Stages, assemble
 from .objective import Estimator, Objective, _safe_inverse
 from .ordinal import MANY_LEVELS, OrdinalStats, continuous_stats, mixed_stats, ordinal_stats
-from .results import SEMResult
+from .results import Section, SEMResult
 
 __all__ = [
     "ordinal_partable",
@@ -66,6 +66,7 @@ __all__ = [
     "scaled_test",
     "fit_indices",
     "OrdinalSEMResult",
+    "Thresholds",
     "sem_ordinal",
     "sem_wls",
     "WLS_ESTIMATORS",
@@ -815,66 +816,50 @@ def _lavaan_order(pt: pd.DataFrame) -> pd.DataFrame:
     return pt.iloc[order].reset_index(drop=True)
 
 
-class OrdinalSEMResult(SEMResult):
-    """A :class:`~analysis.sem.results.SEMResult` for DWLS/WLSMV fits.
+@dataclass(frozen=True)
+class Thresholds(Section):
+    """The section of a DWLS/WLSMV result (``result.thresholds``).
 
-    Same attributes; ``estimates`` add threshold rows (op ``|``), scale rows
+    Attributes
+    ----------
+    ordered : tuple of str
+        The ordinal indicators (empty for continuous data, which has no
+        thresholds).
+    data_issues : tuple of str
+        Warnings about the data (an ordered variable with many levels).
+
+    The estimate table carries the thresholds (op ``|``), the scales
     (``~*~``, fixed at 1 under the delta parameterization) and the derived
     residual variances of the latent responses (fixed rows, ``se`` 0, as
-    lavaan prints them); ``fit`` holds the measures of :func:`fit_indices`.
+    lavaan prints them); the fit measures are those of :func:`fit_indices`.
     """
 
-    def __init__(self, *args, data_issues=(), **kwargs):
-        self.data_issues = tuple(data_issues)  # warnings about the data (an ordered variable with many levels)
-        super().__init__(*args, **kwargs)
+    ordered: tuple = ()
+    data_issues: tuple = ()
 
-    @cached_property
-    def issues(self) -> list:
-        """The core's problems with the solution, then warnings about the data."""
-        return list(super().issues) + list(self.data_issues)
-
-    @cached_property
-    def estimates(self) -> pd.DataFrame:
-        df = super().estimates.copy()
-        th = (df["op"] == "|").to_numpy()
-        if th.any():
-            # thresholds of latent responses with unit variance: std = est
-            df.loc[th, "std_all"] = df.loc[th, "est"]
-        sc = (df["op"] == "~*~").to_numpy()
-        df.loc[sc, "std_all"] = df.loc[sc, "est"]
-        return df
-
-    def summary(self) -> str:
-        """The core's summary plus the robust test and the thresholds."""
-        text = super().summary()
-        f = self.fit
-        extra = []
-        if "chisq_scaled" in f.index:
-            extra += ["Scaled-shifted test (WLSMV):",
-                      f"  Test statistic {f['chisq_scaled']:.3f}, df {int(f['df'])}, "
-                      f"p {f['pvalue_scaled']:.3f}; scaling factor {f['scaling_factor']:.3f}, "
-                      f"shift {f['shift_parameter']:.3f}",
-                      f"  CFI {f['cfi_scaled']:.3f}  TLI {f['tli_scaled']:.3f}  "
-                      f"RMSEA {f['rmsea_scaled']:.3f} [{f['rmsea_ci_lower_scaled']:.3f}, "
-                      f"{f['rmsea_ci_upper_scaled']:.3f}]", ""]
-        est = self.estimates
-        th = est[est["op"] == "|"]
-        if len(th):
-            extra.append("Thresholds:")
-            for r in th.itertuples(index=False):
-                grp = f" [group {r.group}]" if self.model.n_groups > 1 else ""
-                extra.append(f"  {r.lhs + '|' + r.rhs + grp:<24}{r.est:>10.3f}{r.se:>10.3f}"
-                             f"{r.z:>10.3f}")
-            extra.append("")
-        return text + "\n" + "\n".join(extra)
-
-    @cached_property
-    def fit(self) -> pd.Series:
-        out = fit_indices(self.objective, self.theta,
-                          robust=self.estimator.scaled_test is not None)
+    def fit(self, result) -> pd.Series:
+        out = fit_indices(result.objective, result.theta, robust=result.estimator.scaled_test is not None)
         extra = pd.Series({"unrestricted_loglik": np.nan, "bic2": np.nan,
-                           "ntotal": float(self.objective.ntotal)}, dtype=float)
+                           "ntotal": float(result.objective.ntotal)}, dtype=float)
         return pd.concat([out, extra[~extra.index.isin(out.index)]])
+
+    def estimates(self, result, est: pd.DataFrame) -> pd.DataFrame:
+        # thresholds and scales of latent responses with unit variance: std = est
+        unit = est["op"].isin(["|", "~*~"]).to_numpy()
+        if not unit.any():
+            return est
+        est = est.copy()
+        est.loc[unit, "std_all"] = est.loc[unit, "est"]
+        return est
+
+    def issues(self, result) -> list:
+        return list(self.data_issues)
+
+
+#: The name of the result of :func:`sem_ordinal` and :func:`sem_wls`: one
+#: :class:`~analysis.sem.results.SEMResult` type serves every fit, and a WLS
+#: fit is one with a :class:`Thresholds` section.
+OrdinalSEMResult = SEMResult
 
 
 def sem_ordinal(model: str, data: pd.DataFrame, *, estimator: str = "WLSMV", ordered=True,
@@ -1191,8 +1176,9 @@ class WLSStages(Stages):
                         data_kind=kind)
         if kind != "continuous":
             resolved["parameterization"] = "delta"
-        return OrdinalSEMResult(pt, prepared.variables, model, objective, est, optim.theta, optim.converged,
-                                optim.n_iter, opts.record(**resolved), data_issues=prepared.extra["issues"])
+        section = Thresholds(ordered=tuple(ordered_names), data_issues=tuple(prepared.extra["issues"]))
+        return SEMResult(pt, prepared.variables, model, objective, est, optim.theta, optim.converged,
+                         optim.n_iter, opts.record(**resolved), thresholds=section)
 
 
 #: The DWLS/WLSMV stages of the assembly line (:func:`analysis.sem.assembly.assemble`).
@@ -1207,11 +1193,18 @@ def _build(model, stats, missing="listwise", ordered=None) -> DWLSObjective:
     return DWLSObjective(model, stats, ordered, weights="diagonal")
 
 
+def _plain_vcov(objective: DWLSObjective, theta) -> np.ndarray:
+    return objective.vcov(theta)
+
+
+def _scaled_shifted(objective: DWLSObjective, theta) -> dict:
+    return scaled_test(objective, theta, kind="scaled.shifted")
+
+
 #: The DWLS and WLSMV plug-ins (:class:`~analysis.sem.objective.Estimator`), registered in
 #: :data:`analysis.sem.estimators.ESTIMATORS`: DWLS with the plain (inverse information) SEs,
-#: WLSMV with robust SEs and the scaled-shifted test.
+#: WLSMV with robust SEs and the scaled-shifted test (module-level functions: a result pickles).
 WLS_ESTIMATORS = {
-    "DWLS": Estimator("DWLS", _build, lambda objective, theta: objective.vcov(theta)),
-    "WLSMV": Estimator("WLSMV", _build, robust_vcov,
-                       lambda objective, theta: scaled_test(objective, theta, kind="scaled.shifted")),
+    "DWLS": Estimator("DWLS", _build, _plain_vcov),
+    "WLSMV": Estimator("WLSMV", _build, robust_vcov, _scaled_shifted),
 }

@@ -24,7 +24,7 @@ from .defined import DefinedParameters
 from .distributions import critical_value, two_sided_p
 from .standardized import standardize as _standardize
 
-__all__ = ["SEMResult", "ESTIMATE_COLUMNS", "FIT_KEYS"]
+__all__ = ["SEMResult", "Section", "ESTIMATE_COLUMNS", "FIT_KEYS"]
 
 #: Columns of :attr:`SEMResult.estimates`.
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
@@ -36,7 +36,7 @@ FIT_KEYS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
 
 
 _SECTION_TITLES = {"=~": "Latent Variables", "~": "Regressions", "~~": "Covariances / Variances",
-                   "~1": "Intercepts", ":=": "Defined Parameters"}
+                   "~1": "Intercepts", "|": "Thresholds", ":=": "Defined Parameters"}
 
 
 def estimate_sections(est: pd.DataFrame) -> list:
@@ -65,13 +65,45 @@ def estimate_sections(est: pd.DataFrame) -> list:
         lines.append(f"{title}:")
         lines.append(f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}{'P(>|z|)':>10}{'Std.all':>10}")
         for lhs, _, rhs, label, value, se, z, pvalue, std_all in sub:
-            name = f"{lhs} {op} {rhs}".strip()
+            name = f"{lhs}|{rhs}" if op == "|" else f"{lhs} {op} {rhs}".strip()
             if label:
                 name += f" ({label})"
             se = se if (se > 0 or op == ":=") else math.nan
             lines.append(f"  {name:<24}{fmt(value)}{fmt(se)}{fmt(z)}{fmt(pvalue)}{fmt(std_all)}")
         lines.append("")
     return lines
+
+
+class Section:
+    """An optional part of a result: what one kind of data adds to the common statistics.
+
+    A :class:`SEMResult` holds at most one section of each kind next to its
+    bootstrap section: ``thresholds`` (ordinal indicators,
+    :class:`analysis.sem.dwls.Thresholds`) and ``levels`` (a two-level model,
+    :class:`analysis.sem.twolevel.Levels`).  A section holds read-only facts
+    of the fit; its methods are given the result and return values, never
+    change it.  The defaults add nothing.
+    """
+
+    def fit(self, result) -> pd.Series | None:
+        """The fit measures, when this section's data define them (None: the single-level ones)."""
+        return None
+
+    def estimates(self, result, est: pd.DataFrame) -> pd.DataFrame:
+        """The estimate table with this section's rows or columns adjusted."""
+        return est
+
+    def block_names(self, result) -> dict | None:
+        """Names of the blocks of the estimate table (None: groups)."""
+        return None
+
+    def issues(self, result) -> list:
+        """Problems this section adds (after the core's)."""
+        return []
+
+    def notes(self, result) -> list:
+        """Facts about the data used (never problems)."""
+        return []
 
 
 class SEMResult:
@@ -95,15 +127,24 @@ class SEMResult:
     bootstrap : BootstrapResult, optional
         The bootstrap section (:func:`analysis.sem.bootstrap.bootstrap`);
         usually attached by :meth:`with_bootstrap`.
+    thresholds : Section, optional
+        The ordinal section of a DWLS/WLSMV fit
+        (:class:`analysis.sem.dwls.Thresholds`): threshold and scale rows,
+        the scaled-shifted test, warnings about the data.
+    levels : Section, optional
+        The section of a two-level model
+        (:class:`analysis.sem.twolevel.Levels`): the variables of each level,
+        the saturated EM model, SRMR per level, facts about the clusters.
     incomplete_rows : tuple of ndarray, optional
         Two-stage ML: the raw rows (per group) whose EM moments were fitted,
         which the bootstrap resamples.
     cluster_labels : list of ndarray, optional
         With ``cluster=``: the cluster of each row used, per group.
 
-    A result is immutable: its attributes cannot be reassigned, and the
-    methods ``with_bootstrap()`` and ``with_theta()`` return new results.
-    Statistics are computed once, on first access.
+    One result type serves every kind of fit; what a kind adds is a
+    section.  A result is immutable: its attributes cannot be reassigned,
+    and the methods ``with_bootstrap()`` and ``with_theta()`` return new
+    results.  Statistics are computed once, on first access.
 
     Attributes
     ----------
@@ -125,16 +166,24 @@ class SEMResult:
         ``std_*`` columns are lavaan's ``std.all``, ``std.lv``, ``std.nox``
         of ``parameterEstimates(standardized = TRUE)``, ``:=`` rows
         included; their standard errors: :meth:`standardized_solution`).
+        A two-level fit adds ``block`` and ``level`` (1 within, 2 between,
+        0 for ``:=`` rows) and has ``group`` 1; a DWLS/WLSMV fit adds the
+        thresholds (op ``|``) and scales (``~*~``).
     converged : bool
     issues : list of str
         Non-convergence, negative variances, non-positive-definite
-        covariance matrices of the latent variables or residuals.
+        covariance matrices of the latent variables or residuals (per group
+        or level), then the sections' warnings.
+    notes : list of str
+        Facts about the data used (a two-level fit: rows and clusters),
+        never problems.
     vcov : ndarray (q, q)
         Covariance matrix of the free parameters.
     """
 
     def __init__(self, partable, variables, model, objective, estimator, theta,
-                 converged, n_iter, options, *, bootstrap=None, incomplete_rows=None, cluster_labels=None):
+                 converged, n_iter, options, *, bootstrap=None, thresholds=None, levels=None,
+                 incomplete_rows=None, cluster_labels=None):
         self.partable = partable
         self.variables = variables
         self.model = model
@@ -147,6 +196,8 @@ class SEMResult:
         self.n_iter = int(n_iter)
         self.options = MappingProxyType(dict(options))
         self.bootstrap = bootstrap
+        self.thresholds = thresholds
+        self.levels = levels
         self.incomplete_rows = None if incomplete_rows is None else tuple(incomplete_rows)
         self.cluster_labels = cluster_labels
         self.__dict__["_sealed"] = True
@@ -214,6 +265,10 @@ class SEMResult:
         theta[~self.bootstrap.used] = np.nan
         return theta
 
+    @property
+    def _sections(self) -> tuple:
+        return tuple(s for s in (self.thresholds, self.levels) if s is not None)
+
     # ---------------------------------------------------------------
     @property
     def stats(self):
@@ -246,8 +301,13 @@ class SEMResult:
 
     @cached_property
     def implied(self):
-        """Implied ``(sigma, mu)`` per group."""
+        """Implied ``(sigma, mu)`` per group (per level of a two-level model)."""
         return self.model.implied(self.theta)
+
+    @property
+    def h1(self):
+        """The saturated model the test compares with, when estimated (FIML: per group; two-level: EM)."""
+        return getattr(self.objective, "h1", None)
 
     # ---------------------------------------------------------------
     def _est_column(self) -> np.ndarray:
@@ -300,6 +360,8 @@ class SEMResult:
             from .bootstrap import bootstrap_estimates  # percentile SEs/intervals, as lavaan's se="bootstrap"
 
             df = bootstrap_estimates(self, estimates=df)
+        for section in self._sections:
+            df = section.estimates(self, df)
         return df
 
     # ---------------------------------------------------------------
@@ -316,6 +378,10 @@ class SEMResult:
     @cached_property
     def fit(self) -> pd.Series:
         """Fit measures (see the class docstring)."""
+        for section in self._sections:
+            out = section.fit(self)
+            if out is not None:
+                return out
         obj = self.objective
         st = self.stats
         q = self.model.n_free
@@ -357,38 +423,56 @@ class SEMResult:
             out = pd.concat([out, extra[~extra.index.isin(out.index)]])
         return out
 
+    def _blocks(self) -> tuple:
+        """The estimate table's block column and the blocks' names ({block: name})."""
+        for section in self._sections:
+            names = section.block_names(self)
+            if names:
+                return "level", names
+        return "group", {g + 1: f"group {g + 1}" for g in range(self.model.n_groups)}
+
     @cached_property
     def issues(self) -> list:
-        """Problems with the solution, in words."""
+        """Problems with the solution, in words (per group or level), then the sections' warnings."""
         msgs = []
         if not self.converged:
             msgs.append(f"The optimizer did not converge after {self.n_iter} iterations.")
+        _, names = self._blocks()
+        where = {b: (f" in {n}" if len(names) > 1 else "") for b, n in names.items()}
         pt = self.partable
         est = self._est_column()
         for k, r in enumerate(pt.itertuples(index=False)):
             if r.op == "~~" and r.lhs == r.rhs and est[k] < 0:
-                grp = f" (group {r.group})" if self.model.n_groups > 1 else ""
-                msgs.append(f"Negative variance estimate: {r.lhs} ~~ {r.rhs} = {est[k]:.4f}{grp}.")
-        lv_idx = [self.model.names.index(v) for v in self.model.lv_names]
+                msgs.append(f"Negative variance estimate{where[r.group]}: {r.lhs} ~~ {r.rhs} = {est[k]:.4f}.")
         p = self.model.p
-        for g in range(self.model.n_groups):
-            grp = f" in group {g + 1}" if self.model.n_groups > 1 else ""
-            c, _ = self.model.total_moments(self.theta, g)
+        used = pt[pt["op"] != ":="]
+        for b in names:
+            rows = used[used["group"] == b]
+            present = set(rows["lhs"]) | set(rows["rhs"])
+            lv_idx = [self.model.names.index(v) for v in self.model.lv_names if v in present]
+            c, _ = self.model.total_moments(self.theta, b - 1)
             if lv_idx:
                 ev = np.linalg.eigvalsh(c[np.ix_(lv_idx, lv_idx)])
                 if ev.min() <= 0:
                     msgs.append("The covariance matrix of the latent variables is not positive "
-                                f"definite{grp} (smallest eigenvalue {ev.min():.3g}).")
-            _, s, _ = self.model.matrices(self.theta, g)
+                                f"definite{where[b]} (smallest eigenvalue {ev.min():.3g}).")
+            _, s, _ = self.model.matrices(self.theta, b - 1)
             ev = np.linalg.eigvalsh(s[:p, :p])
             if ev.min() < 0:
                 msgs.append("The covariance matrix of the residuals is not positive "
-                            f"definite{grp} (smallest eigenvalue {ev.min():.3g}).")
+                            f"definite{where[b]} (smallest eigenvalue {ev.min():.3g}).")
         if self.converged:
             ev = np.linalg.eigvalsh(self.objective.information(self.theta))
             if ev.min() <= 1e-10 * max(1.0, ev.max()):
                 msgs.append("The information matrix is singular: the model may not be identified.")
+        for section in self._sections:
+            msgs += section.issues(self)
         return msgs
+
+    @cached_property
+    def notes(self) -> list:
+        """Facts about the data used (never problems)."""
+        return [n for section in self._sections for n in section.notes(self)]
 
     # ---------------------------------------------------------------
     def refit(self, sample_cov_list, sample_mean_list, n_list, start=None, info=None):
@@ -421,6 +505,8 @@ class SEMResult:
         from .objective import MLObjective
         from .refit import Refitter
 
+        if self.levels is not None:
+            raise NotImplementedError("Fast refits (bootstrap) are not available for two-level models.")
         if type(self.objective) is not MLObjective:
             raise NotImplementedError(
                 f"Fast refits are available for ML with complete data, not {self.estimator.name}."
@@ -441,11 +527,14 @@ class SEMResult:
         """Modification indices (see :func:`analysis.sem.modindices.modindices`)."""
         from .modindices import modindices
 
+        if self.levels is not None:
+            raise NotImplementedError("Modification indices are not available for two-level models.")
+
         return modindices(self, sort=sort, minimum_value=minimum_value)
 
     # ---------------------------------------------------------------
     def to_dict(self) -> dict:
-        """JSON-ready dict with keys ``fit``, ``estimates``, ``converged``, ``issues``."""
+        """JSON-ready dict with keys ``fit``, ``estimates``, ``converged``, ``issues`` (and ``notes`` when there are any)."""
         def clean(v):
             if isinstance(v, (float, np.floating)):
                 return None if not np.isfinite(v) else float(v)
@@ -457,44 +546,71 @@ class SEMResult:
         fit = {k: clean(v) for k, v in self.fit.items()}
         if self.bootstrap is not None:
             fit.update({k: clean(v) for k, v in self.bootstrap.counts().items()})
-        return {"fit": fit,
-                "estimates": est, "converged": self.converged, "issues": list(self.issues)}
+        out = {"fit": fit, "estimates": est, "converged": self.converged, "issues": list(self.issues)}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
     def summary(self) -> str:
         """A text summary in the manner of lavaan's ``summary()``."""
         f = self.fit
         st = self.stats
-        lines = [f"SEM core (lavaan-compatible) {'ended normally' if self.converged else 'did NOT converge'} "
+        num = lambda v, spec=".3f": f"{v:>10{spec}}" if math.isfinite(v) else f"{'':>10}"  # noqa: E731
+        kind = "two-level model " if self.levels is not None else ""
+        lines = [f"SEM core (lavaan-compatible) {kind}{'ended normally' if self.converged else 'did NOT converge'} "
                  f"after {self.n_iter} iterations", ""]
         lines.append(f"  Estimator                                  {self.estimator.name:>10}")
         lines.append(f"  Number of model parameters                 {int(f['npar']):>10}")
-        if st.ngroups > 1:
+        if self.levels is None and st.ngroups > 1:
             lines.append(f"  Number of groups                           {st.ngroups:>10}")
         lines.append(f"  Number of observations                     {st.ntotal:>10}")
+        if "nclusters" in f.index:
+            lines.append(f"  Number of clusters [{self.options.get('cluster')}]".ljust(45)
+                         + f"{int(f['nclusters']):>10}")
         if st.n_dropped:
             lines.append(f"  Rows dropped (missing)                     {st.n_dropped:>10}")
+        srmr = (f"SRMR within {f['srmr_within']:.3f} between {f['srmr_between']:.3f}"
+                if "srmr_within" in f.index else f"SRMR {f['srmr']:.3f}")
         lines += ["", "Model Test User Model:", "",
-                  f"  Test statistic                             {f['chisq']:>10.3f}",
+                  f"  Test statistic                             {num(f['chisq'])}",
                   f"  Degrees of freedom                         {int(f['df']):>10}",
-                  f"  P-value (Chi-square)                       {f['pvalue']:>10.3f}", "",
-                  f"  CFI {f['cfi']:.3f}  TLI {f['tli']:.3f}  RMSEA {f['rmsea']:.3f} "
-                  f"[{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}]  SRMR {f['srmr']:.3f}",
-                  f"  Loglikelihood {f['loglik']:.3f}  AIC {f['aic']:.3f}  BIC {f['bic']:.3f}", ""]
+                  f"  P-value (Chi-square)                       {num(f['pvalue'])}", ""]
+        if "chisq_scaled" in f.index:
+            shift = (f", shift {f['shift_parameter']:.3f}" if math.isfinite(f.get("shift_parameter", math.nan))
+                     else "")
+            lines += [f"  Scaled test ({self.estimator.name}): {f['chisq_scaled']:.3f}, df "
+                      f"{f['df_scaled']:.4g}, p {f['pvalue_scaled']:.3f}; scaling factor "
+                      f"{f['scaling_factor']:.3f}{shift}",
+                      f"  Scaled: CFI {f['cfi_scaled']:.3f}  TLI {f['tli_scaled']:.3f}  RMSEA "
+                      f"{f['rmsea_scaled']:.3f} [{f['rmsea_ci_lower_scaled']:.3f}, "
+                      f"{f['rmsea_ci_upper_scaled']:.3f}]", ""]
+        lines += [f"  CFI {f['cfi']:.3f}  TLI {f['tli']:.3f}  RMSEA {f['rmsea']:.3f} "
+                  f"[{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}]  {srmr}"]
+        if math.isfinite(f["loglik"]):  # not defined for least squares
+            lines.append(f"  Loglikelihood {f['loglik']:.3f}  AIC {f['aic']:.3f}  BIC {f['bic']:.3f}")
+        lines.append("")
         if self.issues:
             lines += ["Warnings:"] + [f"  - {m}" for m in self.issues] + [""]
+        if self.notes:
+            lines += ["Notes:"] + [f"  - {m}" for m in self.notes] + [""]
         est = self.estimates
-        groups = sorted(est["group"].unique(), key=lambda v: (v == 0, v))  # ':=' (group 0) last
-        for g in groups:
-            if len(groups) > 1:
-                lines += ([f"Group {g} [{st.group_labels[g - 1]}]:", ""] if g > 0
-                          else ["Across groups:", ""])
-            lines += estimate_sections(est[est["group"] == g])
+        column, names = self._blocks()
+        if column == "group":
+            names = {g: f"Group {g} [{lab}]" for g, lab in zip(names, st.group_labels)}
+        else:
+            names = {b: n[0].upper() + n[1:] for b, n in names.items()}
+        blocks = sorted(est[column].unique(), key=lambda v: (v == 0, v))  # ':=' (block 0) last
+        for b in blocks:
+            if len(blocks) > 1 and (b > 0 or column == "group"):
+                lines += [f"{names[b]}:" if b > 0 else "Across groups:", ""]
+            lines += estimate_sections(est[est[column] == b])
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         f = self.fit
+        clusters = f", clusters={int(f['nclusters'])}" if "nclusters" in f.index else ""
         return (f"<SEMResult {self.estimator.name}: chisq={f['chisq']:.3f}, df={int(f['df'])}, "
-                f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, converged={self.converged}>")
+                f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}{clusters}, converged={self.converged}>")
 
     def _repr_html_(self) -> str:
         fit = self.fit[FIT_KEYS].to_frame("value").to_html(float_format=lambda v: f"{v:.3f}")

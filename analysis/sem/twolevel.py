@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 from types import SimpleNamespace
 
 import numpy as np
@@ -68,11 +67,11 @@ from .objective import Objective, _collapse, _safe_inverse
 from .assembly import Prepared, Stages, assemble
 from .optimize import minimize
 from .partable import VariableSets, build_partable_levels, fill_fixed_x
-from .results import SEMResult, estimate_sections
+from .results import Section, SEMResult
 from .start import start_values
 
 __all__ = ["ClusterData", "cluster_data", "loglik_twolevel", "SaturatedTwoLevel",
-           "em_saturated", "TwoLevelMLObjective", "TwoLevelResult", "sem_twolevel",
+           "em_saturated", "TwoLevelMLObjective", "Levels", "TwoLevelResult", "sem_twolevel",
            "TWOLEVEL_ESTIMATE_COLUMNS"]
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -978,90 +977,74 @@ def srmr_twolevel(h1: SaturatedTwoLevel, sigma_w, sigma_b) -> tuple[float, float
 # --------------------------------------------------------------------------
 # the result
 # --------------------------------------------------------------------------
-class TwoLevelResult(SEMResult):
-    """A fitted two-level model (see :func:`sem_twolevel`).
-
-    The attributes of :class:`~analysis.sem.results.SEMResult`, with:
+@dataclass(frozen=True)
+class Levels(Section):
+    """The section of a two-level result (``result.levels``; see :func:`sem_twolevel`).
 
     Attributes
     ----------
-    estimates : pandas.DataFrame
-        ``lhs, op, rhs, block, level, group, label, est, se, z, pvalue,
-        ci_lower, ci_upper, std_all``: ``block``/``level`` 1 (within) or 2
-        (between), 0 for ``:=`` rows (as lavaan's ``parameterEstimates()``);
-        ``group`` 1.  Standard errors from the observed information; ``:=``
-        rows by the delta method; ``std_all`` standardizes each level by its
-        own implied variances (lavaan's ``standardizedSolution()``).
-    fit : pandas.Series
-        ``npar, fmin, chisq, df, pvalue, baseline_chisq, baseline_df,
-        baseline_pvalue, cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper,
-        rmsea_pvalue, srmr, srmr_within, srmr_between, loglik,
-        unrestricted_loglik, aic, bic, bic2, nobs, nclusters, n_dropped``.
-    notes : list of str
-        Facts about the data used (rows dropped, clusters), never problems.
-    issues : list of str
-        Non-convergence, negative variances, non-positive-definite matrices.
-    h1 : SaturatedTwoLevel
-        The saturated model of the chi-square test.
+    variables : tuple of VariableSets
+        The variables of level 1 (within) and level 2 (between).
+    cluster : str
+        The cluster column.
+
+    With this section the result's ``estimates`` are lavaan's
+    ``parameterEstimates()`` of a two-level fit (``lhs, op, rhs, block,
+    level, group, label, est, se, z, pvalue, ci_lower, ci_upper, std_all``:
+    ``block``/``level`` 1 within, 2 between, 0 for ``:=`` rows; ``group``
+    1; standard errors from the observed information; ``std_all``
+    standardizes each level by its own implied variances); its ``fit``:
+    ``npar, fmin, chisq, df, pvalue, baseline_chisq, baseline_df,
+    baseline_pvalue, cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper,
+    rmsea_pvalue, srmr, srmr_within, srmr_between, loglik,
+    unrestricted_loglik, aic, bic, bic2, nobs, nclusters, n_dropped``; its
+    ``h1`` the saturated model of the test (lavaan's EM estimate,
+    :class:`SaturatedTwoLevel`); its ``notes`` facts about the rows and
+    clusters used.
     """
 
-    def __init__(self, partable, levels, model, objective, estimator, theta, converged,
-                 n_iter, options):
-        variables = VariableSets(ov=list(model.names[:model.p]), lv=list(model.lv_names),
-                                 ov_x=[], lv_x=[])
-        self.levels = levels
-        super().__init__(partable, variables, model, objective, estimator, theta, converged,
-                         n_iter, options)
+    variables: tuple
+    cluster: str
 
-    @property
-    def h1(self) -> SaturatedTwoLevel:
-        """The saturated model (lavaan's EM estimate)."""
-        return self.objective.h1
+    def block_names(self, result) -> dict:
+        return {1: "level 1 [within]", 2: f"level 2 [{self.cluster}]"}
 
-    @cached_property
-    def estimates(self) -> pd.DataFrame:
-        """Parameter estimates as lavaan's ``parameterEstimates()`` of a two-level fit."""
-        df = super().estimates.copy()
-        block = df["group"].to_numpy(dtype=int)
-        df.insert(3, "block", block)
-        df.insert(4, "level", block)
-        df["group"] = 1
-        return df[TWOLEVEL_ESTIMATE_COLUMNS].reset_index(drop=True)
+    def estimates(self, result, est: pd.DataFrame) -> pd.DataFrame:
+        est = est.copy()
+        block = est["group"].to_numpy(dtype=int)
+        est.insert(3, "block", block)
+        est.insert(4, "level", block)
+        est["group"] = 1
+        return est[TWOLEVEL_ESTIMATE_COLUMNS].reset_index(drop=True)
 
-    @cached_property
-    def baseline(self) -> dict:
-        """The independence model: ``loglik``, ``npar``, ``converged``."""
-        ll, npar, conv = _fit_baseline(self.stats, self.levels, self.h1, self.partable)
-        return dict(loglik=ll, npar=npar, converged=conv)
-
-    @cached_property
-    def fit(self) -> pd.Series:
+    def fit(self, result) -> pd.Series:
         """Fit measures (see the class docstring)."""
-        obj = self.objective
-        cd = self.stats
-        q = self.model.n_free
-        ndat = _ndat(self.levels)
+        obj = result.objective
+        cd = result.stats
+        q = result.model.n_free
+        ndat = _ndat(self.variables)
         df = ndat - q
-        chisq = obj.test_statistic(self.theta)
-        base = self.baseline
-        chisq_b = max(0.0, 2.0 * (obj.loglik_h1() - base["loglik"]))
-        df_b = ndat - base["npar"]
-        (sw, _), (sb, _) = self.implied
+        chisq = obj.test_statistic(result.theta)
+        h1 = obj.h1
+        ll_b, npar_b, _ = _fit_baseline(cd, self.variables, h1, result.partable)
+        chisq_b = max(0.0, 2.0 * (obj.loglik_h1() - ll_b))
+        df_b = ndat - npar_b
+        (sw, _), (sb, _) = result.implied
         i1, i2 = cd.level_idx  # SRMR of each level over its own variables
-        h1_lev = SimpleNamespace(sigma_w=self.h1.sigma_w[np.ix_(i1, i1)],
-                                 sigma_b=self.h1.sigma_b[np.ix_(i2, i2)])
+        h1_lev = SimpleNamespace(sigma_w=h1.sigma_w[np.ix_(i1, i1)],
+                                 sigma_b=h1.sigma_b[np.ix_(i2, i2)])
         srmr_w, srmr_b = srmr_twolevel(h1_lev, sw[np.ix_(i1, i1)], sb[np.ix_(i2, i2)])
-        ll_x = self._loglik_x()
+        ll_x = self.loglik_x(cd)
         out = _fi.fit_measures(
             chisq=chisq, df=df, npar=q, ntotal=cd.ntotal, ngroups=1,
-            loglik=obj.loglik(self.theta) - ll_x, loglik_h1=obj.loglik_h1() - ll_x,
-            chisq_b=chisq_b, df_b=df_b, srmr_value=srmr_w + srmr_b, fmin=obj.value(self.theta))
+            loglik=obj.loglik(result.theta) - ll_x, loglik_h1=obj.loglik_h1() - ll_x,
+            chisq_b=chisq_b, df_b=df_b, srmr_value=srmr_w + srmr_b, fmin=obj.value(result.theta))
         extra = pd.Series({"srmr_within": srmr_w, "srmr_between": srmr_b,
                            "nclusters": float(cd.nclusters), "n_dropped": float(cd.n_dropped)},
                           dtype=float)
         return pd.concat([out, extra])
 
-    def _loglik_x(self) -> float:
+    def loglik_x(self, cd) -> float:
         """Log-likelihood of the fixed-x covariates observed at one level only.
 
         lavaan 0.6.14 reports ``logl`` (and ``unrestricted.logl``) conditional
@@ -1071,13 +1054,12 @@ class TwoLevelResult(SEMResult):
         covariates present at both levels are not conditioned on
         (``YLp$loglik.x`` of ``lav_samplestats_cluster_patterns``).
         """
-        cd = self.stats
         pos = {v: i for i, v in enumerate(cd.ov_names)}
         within = {cd.ov_names[i] for i in cd.within_idx}
         between = {cd.ov_names[i] for i in cd.between_idx}
         total = 0.0
-        for vals, names in ((cd.data[0], [v for v in self.levels[0].ov_x if v in within]),
-                            (cd.cluster_mean, [v for v in self.levels[1].ov_x if v in between])):
+        for vals, names in ((cd.data[0], [v for v in self.variables[0].ov_x if v in within]),
+                            (cd.cluster_mean, [v for v in self.variables[1].ov_x if v in between])):
             if not names:
                 continue
             x = vals[:, [pos[v] for v in names]]
@@ -1086,10 +1068,9 @@ class TwoLevelResult(SEMResult):
             total += -0.5 * n * (px * _LOG2PI + np.linalg.slogdet(s)[1] + px)
         return float(total)
 
-    @cached_property
-    def notes(self) -> list:
+    def notes(self, result) -> list:
         """Facts about the data used (rows dropped listwise, clusters)."""
-        cd = self.stats
+        cd = result.stats
         msgs = [f"{cd.ntotal} rows in {cd.nclusters} clusters (sizes "
                 f"{int(cd.cluster_size.min())}-{int(cd.cluster_size.max())}) were used."]
         if cd.n_dropped:
@@ -1107,95 +1088,18 @@ class TwoLevelResult(SEMResult):
                         f"{names}.")
         return msgs
 
-    @cached_property
-    def issues(self) -> list:
-        """Problems with the solution, in words (per level)."""
-        msgs = []
-        if not self.converged:
-            msgs.append(f"The optimizer did not converge after {self.n_iter} iterations.")
-        if not self.h1.converged:
-            msgs.append("The EM estimate of the saturated two-level model did not converge "
-                        f"in {self.h1.n_iter} iterations (chi-square and SRMR are approximate).")
-        pt = self.partable
-        est = self._est_column()
-        names = {1: "level 1 (within)", 2: "level 2 (between)"}
-        for k, r in enumerate(pt.itertuples(index=False)):
-            if r.op == "~~" and r.lhs == r.rhs and est[k] < 0:
-                msgs.append(f"Negative variance estimate at {names[r.group]}: "
-                            f"{r.lhs} ~~ {r.rhs} = {est[k]:.4f}.")
-        p = self.model.p
-        for g in (1, 2):
-            sub = pt[pt["group"] == g]
-            lvs = [v for v in self.model.lv_names if ((sub["lhs"] == v) | (sub["rhs"] == v)).any()]
-            c, _ = self.model.total_moments(self.theta, g - 1)
-            if lvs:
-                idx = [self.model.names.index(v) for v in lvs]
-                ev = np.linalg.eigvalsh(c[np.ix_(idx, idx)])
-                if ev.min() <= 0:
-                    msgs.append("The covariance matrix of the latent variables is not positive "
-                                f"definite at {names[g]} (smallest eigenvalue {ev.min():.3g}).")
-            _, s, _ = self.model.matrices(self.theta, g - 1)
-            ev = np.linalg.eigvalsh(s[:p, :p])
-            if ev.min() < 0:
-                msgs.append("The covariance matrix of the residuals is not positive definite "
-                            f"at {names[g]} (smallest eigenvalue {ev.min():.3g}).")
-        if self.converged:
-            ev = np.linalg.eigvalsh(self.objective.information(self.theta))
-            if ev.min() <= 1e-10 * max(1.0, ev.max()):
-                msgs.append("The information matrix is singular: the model may not be identified.")
-        return msgs
+    def issues(self, result) -> list:
+        h1 = result.objective.h1
+        if h1.converged:
+            return []
+        return ["The EM estimate of the saturated two-level model did not converge "
+                f"in {h1.n_iter} iterations (chi-square and SRMR are approximate)."]
 
-    def refit(self, *args, **kwargs):
-        raise NotImplementedError("Fast refits (bootstrap) are not available for two-level models.")
 
-    def modindices(self, *, sort: bool = True, minimum_value: float = 0.0):
-        raise NotImplementedError("Modification indices are not available for two-level models.")
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict with keys ``fit``, ``estimates``, ``converged``, ``issues``, ``notes``."""
-        out = super().to_dict()
-        out["notes"] = list(self.notes)
-        return out
-
-    def summary(self) -> str:
-        """A text summary in the manner of lavaan's ``summary()`` of a two-level fit."""
-        f = self.fit
-        cd = self.stats
-        lines = [f"SEM core (lavaan-compatible) two-level ML "
-                 f"{'ended normally' if self.converged else 'did NOT converge'} "
-                 f"after {self.n_iter} iterations", "",
-                 f"  Number of model parameters                 {int(f['npar']):>10}",
-                 f"  Number of observations                     {cd.ntotal:>10}",
-                 f"  Number of clusters [{self.options.get('cluster')}]"
-                 .ljust(45) + f"{cd.nclusters:>10}"]
-        if cd.n_dropped:
-            lines.append(f"  Rows dropped (missing)                     {cd.n_dropped:>10}")
-        pv = f"{f['pvalue']:>10.3f}" if np.isfinite(f["pvalue"]) else f"{'':>10}"
-        lines += ["", "Model Test User Model:", "",
-                  f"  Test statistic                             {f['chisq']:>10.3f}",
-                  f"  Degrees of freedom                         {int(f['df']):>10}",
-                  f"  P-value (Chi-square)                       {pv}", "",
-                  f"  CFI {f['cfi']:.3f}  TLI {f['tli']:.3f}  RMSEA {f['rmsea']:.3f}  "
-                  f"SRMR within {f['srmr_within']:.3f} between {f['srmr_between']:.3f}",
-                  f"  Loglikelihood {f['loglik']:.3f}  AIC {f['aic']:.3f}  BIC {f['bic']:.3f}", ""]
-        if self.issues:
-            lines += ["Warnings:"] + [f"  - {m}" for m in self.issues] + [""]
-        est = self.estimates
-        for lev, head in ((1, "Level 1 [within]:"), (2, f"Level 2 [{self.options.get('cluster')}]:"),
-                          (0, "")):
-            sub_l = est[est["level"] == lev]
-            if sub_l.empty:
-                continue
-            if lev:
-                lines += [head, ""]
-            lines += estimate_sections(sub_l)
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        f = self.fit
-        return (f"<TwoLevelResult ML: chisq={f['chisq']:.3f}, df={int(f['df'])}, "
-                f"cfi={f['cfi']:.3f}, rmsea={f['rmsea']:.3f}, clusters={int(f['nclusters'])}, "
-                f"converged={self.converged}>")
+#: The name of the result of :func:`sem_twolevel`: one
+#: :class:`~analysis.sem.results.SEMResult` type serves every fit, and a
+#: two-level fit is one with a :class:`Levels` section.
+TwoLevelResult = SEMResult
 
 
 # --------------------------------------------------------------------------
@@ -1314,8 +1218,9 @@ class TwoLevelStages(Stages):
     def result(self, model, objective, optim, prepared: Prepared, opts, **_) -> "TwoLevelResult":
         options = opts.record(estimator="ML", meanstructure=True, levels=2, information="observed",
                               fixed_x=opts.fixed_x)
-        return TwoLevelResult(prepared.partable, prepared.extra["levels"], model, objective, prepared.estimator,
-                              optim.theta, optim.converged, optim.n_iter, options)
+        section = Levels(variables=tuple(prepared.extra["levels"]), cluster=opts.cluster)
+        return SEMResult(prepared.partable, prepared.variables, model, objective, prepared.estimator,
+                         optim.theta, optim.converged, optim.n_iter, options, levels=section)
 
 
 #: The two-level stages of the assembly line (:func:`analysis.sem.assembly.assemble`).

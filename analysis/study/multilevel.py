@@ -123,7 +123,7 @@ def fit_twolevel(data: pd.DataFrame, instrument, cluster: str = "community", bet
 
     Returns
     -------
-    analysis.sem.twolevel.TwoLevelResult
+    analysis.sem.results.SEMResult
         Rows with a missing scale score are dropped listwise and counted in
         ``.fit["n_dropped"]``.
     """
@@ -144,7 +144,7 @@ def twolevel_table(fit) -> tuple[pd.DataFrame, dict]:
 
     Parameters
     ----------
-    fit : analysis.sem.twolevel.TwoLevelResult
+    fit : analysis.sem.results.SEMResult
 
     Returns
     -------

@@ -169,7 +169,7 @@ def test_likelihood_and_standard_errors_at_lavaans_estimates(fits, case):
 def test_estimates_match_lavaan(fits, case):
     fit = fits[case]
     ref, rfit = _ref(case)
-    assert isinstance(fit, TwoLevelResult) and fit.converged and not fit.issues
+    assert isinstance(fit, TwoLevelResult) and fit.levels is not None and fit.converged and not fit.issues
     assert fit.objective.value(fit.theta) <= rfit["fmin"] + 1e-12  # at least as good as lavaan's
     est = fit.estimates
     assert list(est.columns) == ["lhs", "op", "rhs", "block", "level", "group", "label", "est",

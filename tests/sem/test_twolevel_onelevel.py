@@ -120,7 +120,7 @@ def test_likelihood_and_standard_errors_at_lavaans_estimates(fits, case):
     obj = fit.objective
     assert obj.value(theta) == pytest.approx(rfit["fmin"], rel=0, abs=1e-12)
     # lavaan's logl is conditional on the one-level fixed-x covariates
-    assert obj.loglik(theta) - fit._loglik_x() == pytest.approx(rfit["logl"], rel=0, abs=1e-8)
+    assert obj.loglik(theta) - fit.levels.loglik_x(fit.stats) == pytest.approx(rfit["logl"], rel=0, abs=1e-8)
     se = np.sqrt(np.diag(obj.vcov(theta)))
     free = m["free"].to_numpy()
     np.testing.assert_allclose(se[free[free > 0] - 1], m.loc[free > 0, "se"], rtol=1e-7, atol=0)
@@ -130,7 +130,7 @@ def test_likelihood_and_standard_errors_at_lavaans_estimates(fits, case):
 def test_estimates_match_lavaan(fits, case):
     fit = fits[case]
     ref, rfit = _ref(case)
-    assert isinstance(fit, TwoLevelResult) and fit.converged and not fit.issues
+    assert isinstance(fit, TwoLevelResult) and fit.levels is not None and fit.converged and not fit.issues
     assert fit.objective.value(fit.theta) <= rfit["fmin"] + 1e-12
     m = _matched(fit.estimates, ref)
     assert (m["block"] == m["block_ref"]).all() and (m["label"] == m["label_ref"]).all()
@@ -169,7 +169,7 @@ def test_fixed_x_values_are_lavaans_em_moments(fits, demo):
     fit = fits["tl_demo"]
     h1 = fit.h1
     ref, rfit = _ref("tl_demo")
-    assert h1.converged and h1.loglik - fit._loglik_x() == pytest.approx(
+    assert h1.converged and h1.loglik - fit.levels.loglik_x(fit.stats) == pytest.approx(
         rfit["unrestricted.logl"], rel=0, abs=1e-7)
     r = ref.set_index(["lhs", "op", "rhs", "level"])["est"]
     pos = {v: i for i, v in enumerate(fit.stats.ov_names)}
