@@ -33,8 +33,12 @@ from __future__ import annotations
 
 import os
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# one BLAS thread per process and pinned kernels, set before numpy loads (the one place that
+# sets them: analysis/_determinism.py): multithreaded OpenBLAS on this 2-core machine makes
+# the small matrix operations of a refit far slower
+from analysis._determinism import pin_environment  # noqa: E402
+
+pin_environment()
 
 import argparse
 import json

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 
-# one BLAS thread per process (set before numpy loads): multithreaded OpenBLAS
-# on this 2-core machine makes the small matrix operations of a refit far slower
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# one BLAS thread per process and pinned kernels, set before numpy loads (the one place that
+# sets them: analysis/_determinism.py): multithreaded OpenBLAS on this 2-core machine makes
+# the small matrix operations of a refit far slower
+from analysis._determinism import pin_environment  # noqa: E402
+
+pin_environment()
 
 import argparse
 import sys
@@ -61,13 +63,13 @@ def main(argv=None) -> int:
         import semopy
         from _semopy import semopy_syntax
 
-        from analysis.study.power import CONTROLS, _controls, n_communities
+        from analysis.study.power import CONTROLS, with_controls, n_communities
         from analysis.study.simulate import simulate_responses
 
         desc = semopy_syntax(ctx.instrument.model_syntax("structural", controls=CONTROLS))
         c0 = time.process_time()
         for r in range(args.semopy):
-            d = _controls(simulate_responses(1200, n_communities({"n": 1200}), seed=2000 + r,
+            d = with_controls(simulate_responses(1200, n_communities({"n": 1200}), seed=2000 + r,
                                              population=ctx.population, instrument=ctx.instrument))
             m = semopy.Model(desc)
             m.fit(d)

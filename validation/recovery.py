@@ -48,12 +48,12 @@ same on any of them.
 """
 from __future__ import annotations
 
-import os
+# one BLAS thread per process and pinned kernels, set before numpy loads (the one place
+# that sets them: analysis/_determinism.py): multithreaded OpenBLAS on this 2-core
+# machine makes the small matrix operations of a refit far slower
+from analysis._determinism import pin_environment
 
-# one BLAS thread per process (set before numpy loads): multithreaded OpenBLAS
-# on this 2-core machine makes the small matrix operations of a refit far slower
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+pin_environment()
 
 import argparse
 import functools
@@ -99,7 +99,7 @@ METHODS = (*INTERVAL_COLUMNS, "expanded")
 def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
     """One replication of analysis.study.power.replicate plus a row and a cluster bootstrap."""
     from analysis.sem.bootstrap import BootstrapJob, resample_indices, run_job
-    from analysis.study.power import PATHS, _controls, _fit_moments, n_communities, replicate
+    from analysis.study.power import PATHS, fit_moments, with_controls, n_communities, replicate
     from analysis.study.simulate import simulate_responses
 
     rows = replicate(condition, rep, seed, ctx)
@@ -112,10 +112,10 @@ def _replicate_boot(condition, rep, seed, ctx, n_boot, row_boot=True):
         return rows
     n = int(condition["n"])
     # the same sample as replicate() draws (same seed and community count)
-    d = _controls(simulate_responses(n, n_communities(condition), seed=seed,
+    d = with_controls(simulate_responses(n, n_communities(condition), seed=seed,
                                      population=ctx.population, instrument=ctx.instrument))
     x = d[ctx.ov_names].to_numpy(float)
-    obj, th, _ = _fit_moments(ctx, x)
+    obj, th, _ = fit_moments(ctx, x)
     info_inv = np.linalg.inv(obj.information(th))
     names = [f"p{k}" for k in range(len(th))]
     plan = [("boot", None, 1), ("cboot", d["community"].to_numpy(), 2)]

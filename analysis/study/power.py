@@ -60,7 +60,8 @@ CONTROLS = ("party_member_yes", "years10")
 RESPONDENTS_PER_COMMUNITY = 20
 
 
-def _controls(d: pd.DataFrame) -> pd.DataFrame:
+def with_controls(d: pd.DataFrame) -> pd.DataFrame:
+    """A copy of simulated responses with the model's control columns (:data:`CONTROLS`) added."""
     d = d.copy()
     d["party_member_yes"] = (d["party_member"] == 1).astype(float)
     d["years10"] = d["years"] / 10.0
@@ -134,7 +135,7 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
     population = population or load_population()
     instrument = instrument or load_instrument()
     syntax = instrument.model_syntax("structural", direct=direct, controls=CONTROLS)
-    d = _controls(simulate_responses(n_template, n_communities({"n": n_template}),
+    d = with_controls(simulate_responses(n_template, n_communities({"n": n_template}),
                                      seed=seed, population=population, instrument=instrument))
     fit = sem(syntax, d)
     pt = fit.partable
@@ -151,7 +152,8 @@ def build_context(population=None, instrument=None, *, seed: int = 0, n_template
                         var_idx=np.unique(var["free"].to_numpy(int) - 1), mc_draws=mc_draws, alpha=alpha)
 
 
-def _fit_moments(ctx: PowerContext, x: np.ndarray):
+def fit_moments(ctx: PowerContext, x: np.ndarray):
+    """Refit the context's model to the complete-data moments of rows ``x``: ``(objective, theta, converged)``."""
     from ..sem.refit import complete_moments
 
     m, c = complete_moments(x)
@@ -191,10 +193,10 @@ def replicate(condition: dict, rep: int, seed: int, ctx: PowerContext) -> list:
 
     n = int(condition["n"])
     k = n_communities(condition)
-    d = _controls(simulate_responses(n, k, seed=seed, population=ctx.population, instrument=ctx.instrument))
+    d = with_controls(simulate_responses(n, k, seed=seed, population=ctx.population, instrument=ctx.instrument))
     x = d[ctx.ov_names].to_numpy(float)
     try:
-        obj, th, conv = _fit_moments(ctx, x)
+        obj, th, conv = fit_moments(ctx, x)
     except (np.linalg.LinAlgError, ValueError):
         th, conv, obj = np.full(len(ctx.refitter.theta), np.nan), False, None
     improper = bool(conv and np.any(th[ctx.var_idx] < 0))
@@ -249,9 +251,9 @@ def pseudo_truth(ctx: PowerContext, *, n: int = 100_000, seed: int = 1) -> dict:
     """
     from .simulate import simulate_responses
 
-    d = _controls(simulate_responses(n, n_communities({"n": n}), seed=seed,
+    d = with_controls(simulate_responses(n, n_communities({"n": n}), seed=seed,
                                      population=ctx.population, instrument=ctx.instrument))
-    _, th, conv = _fit_moments(ctx, d[ctx.ov_names].to_numpy(float))
+    _, th, conv = fit_moments(ctx, d[ctx.ov_names].to_numpy(float))
     if not conv:
         raise RuntimeError("the pseudo-population fit did not converge")
     dv = ctx.defined.values(th)
