@@ -294,27 +294,73 @@ def _moment_score_blocks(objective, g, mp, mu, sigma, meanstructure: bool, post=
         yield rows, (block if post is None else block @ post)
 
 
+def _cluster_codes(cl) -> np.ndarray:
+    """The cluster of every row as codes ``0 .. G-1`` (in sorted label order)."""
+    _, inv = np.unique(cl, return_inverse=True)
+    return np.asarray(inv).reshape(-1)
+
+
+def _gram(a: np.ndarray, acc: np.ndarray | None = None) -> np.ndarray:
+    """``a' a`` (plus ``acc``) by BLAS ``dsyrk``: half the work of ``a.T @ a``; upper triangle only
+    (:func:`_symmetric` completes it)."""
+    from scipy.linalg.blas import dsyrk
+
+    a = np.ascontiguousarray(a, dtype=float)
+    if acc is None:
+        return dsyrk(1.0, a.T, trans=0)                     # a.T is Fortran-ordered: no copy
+    return dsyrk(1.0, a.T, beta=1.0, c=acc, trans=0, overwrite_c=1)
+
+
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
 def _score_crossprod(blocks, cl) -> np.ndarray:
     """``crossprod(SC)`` of scores given in blocks of rows ``(rows, block)``, with cluster sums and the
     G/(G-1) factor when ``cl`` (the cluster of every row) is given; memory bounded by the blocks."""
     inv = n_cl = None
     if cl is not None:
-        _, inv = np.unique(cl, return_inverse=True)
-        inv = np.asarray(inv).reshape(-1)
+        inv = _cluster_codes(cl)
         n_cl = int(inv.max()) + 1
         if n_cl < 2:
             raise ValueError("Cluster-robust standard errors need at least two clusters.")
     acc = summed = None
     for rows, block in blocks:
         if inv is None:
-            acc = block.T @ block if acc is None else acc + block.T @ block
+            acc = _gram(block, acc)
         else:
             if summed is None:
                 summed = np.zeros((n_cl, block.shape[1]))
             np.add.at(summed, inv[rows], block)
     if inv is not None:
-        return summed.T @ summed * (n_cl / (n_cl - 1.0))
-    return acc
+        return _symmetric(_gram(summed)) * (n_cl / (n_cl - 1.0))
+    return _symmetric(acc)
+
+
+def _once(objective, name: str, parts: tuple, compute):
+    """``compute()`` once per FIML objective and key: the robust SEs, the scaled test and the
+    FIML-corrected indices share their information matrices (a FIML objective's data never change;
+    other objectives are refitted to new data, so nothing is kept for them)."""
+    if not _is_fiml(objective):
+        return compute()
+    import hashlib
+
+    key = (name,) + tuple(hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest()
+                          if x is not None else None for x in parts)
+    cache = objective.__dict__.setdefault("_robust_once", {})
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
+
+
+def _h1_first_order(objective, g, m, s, ms: bool, cl) -> np.ndarray:
+    """Sum of the outer products of the H1 moment scores of group ``g`` (cluster sums with ``cl``)."""
+    mp = _patterns(objective)[g]
+    codes = None if cl is None else _cluster_codes(cl)
+    return _once(objective, "h1_first_order", (np.int64(g), np.int8(ms), codes),
+                 lambda: _score_crossprod(_moment_score_blocks(objective, g, mp, m, s, ms), cl))
 
 
 def _complete_patterns(mean, cov, n) -> MissingPatterns:
@@ -426,13 +472,18 @@ def first_order_information(objective, theta, cluster=None) -> np.ndarray:
     .. [1] Williams, R. L. (2000). A note on robust variance estimation for
        cluster-correlated data. *Biometrics*, 56(2), 645-646.
     """
-    scores = casewise_scores(objective, theta)
     cls = _clusters(objective, cluster)
-    q = scores[0].shape[1]
-    b = np.zeros((q, q))
-    for g, sc in enumerate(scores):
-        b += _crossprod_scores(sc, None if cls is None else cls[g])
-    return b / _nobs(objective).sum()
+    theta = np.asarray(theta, dtype=float)
+
+    def compute():
+        scores = casewise_scores(objective, theta)
+        b = np.zeros((scores[0].shape[1],) * 2)
+        for g, sc in enumerate(scores):
+            b += _crossprod_scores(sc, None if cls is None else cls[g])
+        return b / _nobs(objective).sum()
+
+    codes = () if cls is None else tuple(_cluster_codes(c) for c in cls)
+    return _once(objective, "first_order", (theta,) + codes, compute).copy()
 
 
 @single_threaded
@@ -484,7 +535,7 @@ def _h1_matrices(objective, g, cl):
             a1 = a1[mp.nvar:, mp.nvar:]
     else:
         a1 = -hessian_moments(_complete_patterns(m, s, mp.nobs), m, s, meanstructure=ms) / mp.nobs
-    b1 = _score_crossprod(_moment_score_blocks(objective, g, mp, m, s, ms), cl) / _nobs(objective)[g]
+    b1 = _h1_first_order(objective, g, m, s, ms, cl) / _nobs(objective)[g]
     keep = _keep_moments(mp.nvar, _x_idx(objective)[g], ms)
     return a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
 
@@ -949,8 +1000,7 @@ def fiml_corrected(objective, theta, version: str = "V3", cluster=None, df=None)
         wc_b.append(fg[g] * wc)
         wmi_b.append(wmi / fg[g])
         if version == "V3":
-            scores = _moment_score_blocks(objective, g, mp, m, s, ms)
-            jm = _score_crossprod(scores, None if cls is None else cls[g]) / mp.total
+            jm = _h1_first_order(objective, g, m, s, ms, None if cls is None else cls[g]) / mp.total
             gam_b.append(wmi @ jm @ wmi / fg[g])
         d_sigma, d_mu = jac[g]
         deltas.append(delta_matrix(d_sigma, d_mu, meanstructure=ms))
