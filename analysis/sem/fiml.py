@@ -386,33 +386,63 @@ def _row_patterns(patterns: MissingPatterns) -> np.ndarray:
     return pat
 
 
-def casewise_score_blocks(patterns: MissingPatterns, mu, sigma):
-    """Casewise scores of ``(mu, vech Sigma)`` in blocks of rows: yields ``(rows, scores)``.
+def casewise_score_blocks(patterns: MissingPatterns, mu, sigma, columns=None):
+    r"""Casewise scores of ``(mu, vech Sigma)`` in blocks of rows: yields ``(rows, scores)``.
 
     ``rows`` is a slice of ``patterns.data``; the blocks hold at most
     ``_CHUNK`` rows, so that no caller needs all ``n x (p + p*)`` scores at once
-    (:func:`casewise_scores` gathers them).
+    (:func:`casewise_scores` gathers them).  ``columns`` (positions in
+    ``(mu, vech Sigma)``) computes only those scores, in that order.
+
+    Notes
+    -----
+    Row :math:`i` of pattern :math:`k` has the scores :math:`z_i = W_k(x_i -
+    \mu)` (0 at its missing variables) and :math:`\tfrac12\operatorname{vech}_w
+    (z_i z_i' - W_k)` with :math:`W_k = \Omega - \Omega_{\cdot m}K_k\Omega_{m\cdot}`
+    (off-diagonal entries counted twice); :math:`W_k` is formed once per
+    pattern of a block, not per row.
     """
     st = _Precision(patterns, mu, sigma)
     x = patterns.data
     p = x.shape[1]
-    r, c = vech_indices(p)
-    wv = _vech_weights(p)
+    r, c = vech_indices(p)                         # column by column: column j is rows j..p-1
+    wv = 0.5 * _vech_weights(p)
+    if columns is None:
+        seg = np.concatenate([[0], np.cumsum(np.arange(p, 0, -1))])
+        mean_cols, vech_cols = np.arange(p), np.arange(len(r))
+        mean_at, vech_at = np.arange(p), p + np.arange(len(r))
+    else:
+        columns = np.asarray(columns, dtype=int)
+        mean_at, vech_at = np.flatnonzero(columns < p), np.flatnonzero(columns >= p)
+        mean_cols, vech_cols = columns[mean_at], columns[vech_at] - p
+    rv, cv, wvv = r[vech_cols], c[vech_cols], wv[vech_cols]
+    w_full = st.omega[rv, cv] * wvv
     pat = _row_patterns(patterns)
     lay = st.layout
+    width = p + len(r) if columns is None else len(columns)
     for start in range(0, x.shape[0], _CHUNK):
         rows = slice(start, start + _CHUNK)
         k = pat[rows]
         z, _ = st.apply(np.nan_to_num(x[rows] - st.mu, nan=0.0), k)
-        w = np.broadcast_to(st.omega[r, c], (len(k), len(r))).copy()   # W_k[r, c] = Omega - Omega_.m K Omega_m.
-        for b, sel, pos, cols in lay.by_batch(k):
-            a = st.omega[cols]                                         # (n, j, p): rows m of Omega
+        block = np.empty((len(k), width))
+        if columns is None:
+            block[:, :p] = z
+            second = block[:, p:]
+            for j in range(p):                     # vech(z z') from contiguous slices (no gathers)
+                np.multiply(z[:, j:], z[:, j:j + 1], out=second[:, seg[j]:seg[j + 1]])
+            second[:, seg[:-1]] *= 0.5             # the diagonal: weight 1/2 (off-diagonal 1)
+        else:
+            block[:, mean_at] = z[:, mean_cols]
+            second = z[:, rv] * z[:, cv] * wvv
+        uniq, inv = np.unique(k, return_inverse=True)
+        wtab = np.broadcast_to(w_full, (len(uniq), len(rv))).copy()
+        for b, sel, pos, cols in lay.by_batch(uniq):
+            a = st.omega[cols]                                         # (u, j, p): rows m of Omega
             ka = np.einsum("nij,njp->nip", st.kinv[b][pos], a)
-            for s in range(cols.shape[1]):
-                w[sel] -= a[:, s, r] * ka[:, s, c]
-        block = np.empty((len(k), p + len(r)))
-        block[:, :p] = z
-        block[:, p:] = 0.5 * (z[:, r] * z[:, c] - w) * wv
+            wtab[sel] -= np.einsum("nsp,nsq->npq", a, ka)[:, rv, cv] * wvv
+        second -= np.take(wtab, inv, axis=0)
+        if columns is not None:
+            block[:, vech_at] = second
         yield rows, block
 
 

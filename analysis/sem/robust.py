@@ -286,9 +286,12 @@ def _moment_score_blocks(objective, g, mp, mu, sigma, meanstructure: bool, post=
     """
     w = _weights(objective, g)
     p = mp.nvar
-    for rows, block in casewise_score_blocks(mp, mu, sigma):
-        if not meanstructure:
-            block = block[:, p:]
+    columns = None if meanstructure else np.arange(p, p + p * (p + 1) // 2)
+    if post is not None and np.all((post == 0) | (post == 1)) and np.all(post.sum(axis=0) == 1):
+        # a selection (the independence model's means and variances): compute only those scores
+        rows_of = np.argmax(post, axis=0)
+        columns, post = (rows_of if columns is None else columns[rows_of]), None
+    for rows, block in casewise_score_blocks(mp, mu, sigma, columns=columns):
         if w is not None:
             block = block * w[rows, None]
         yield rows, (block if post is None else block @ post)
