@@ -182,10 +182,11 @@ def _noncentral(x: float, a: float, mu: float, lower_tail: bool) -> float:
                    and (terms[-1] > tol or (not lower_tail and terms[-1] >= terms[-2] and terms[-1] > 0)))
         if not (grow_lo or grow_hi):
             return min(max(total, 0.0), 1.0)
+        step = max(int(spread), hi - lo)     # the window doubles: a far tail is reached in a few steps
         if grow_lo:
-            lo = max(0, lo - int(spread))
+            lo = max(0, lo - step)
         if grow_hi:
-            hi += int(spread)
+            hi += step
 
 
 def pchisq(q, df, ncp=0.0, lower_tail=True) -> float:
