@@ -529,7 +529,6 @@ class SEMResult:
 
         if self.levels is not None:
             raise NotImplementedError("Modification indices are not available for two-level models.")
-
         return modindices(self, sort=sort, minimum_value=minimum_value)
 
     # ---------------------------------------------------------------
@@ -555,7 +554,7 @@ class SEMResult:
         """A text summary in the manner of lavaan's ``summary()``."""
         f = self.fit
         st = self.stats
-        num = lambda v, spec=".3f": f"{v:>10{spec}}" if math.isfinite(v) else f"{'':>10}"  # noqa: E731
+        num = lambda v: f"{v:>10.3f}" if math.isfinite(v) else f"{'':>10}"  # noqa: E731
         kind = "two-level model " if self.levels is not None else ""
         lines = [f"SEM core (lavaan-compatible) {kind}{'ended normally' if self.converged else 'did NOT converge'} "
                  f"after {self.n_iter} iterations", ""]
