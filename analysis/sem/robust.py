@@ -340,29 +340,32 @@ def _score_crossprod(blocks, cl) -> np.ndarray:
     return _symmetric(acc)
 
 
-def _once(objective, name: str, parts: tuple, compute):
-    """``compute()`` once per FIML objective and key: the robust SEs, the scaled test and the
-    FIML-corrected indices share their information matrices (a FIML objective's data never change;
-    other objectives are refitted to new data, so nothing is kept for them)."""
+def _once(objective, name: str, parts, compute):
+    """``compute()`` once per FIML objective and key ``parts()`` (arrays): the robust SEs, the scaled
+    test and the FIML-corrected indices share their information matrices (a FIML objective's data never
+    change; other objectives are refitted to new data, so nothing is kept for them, and their key is
+    never formed: a bootstrap draw's sandwich SE pays nothing for this)."""
     if not _is_fiml(objective):
         return compute()
     import hashlib
 
     key = (name,) + tuple(hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest()
-                          if x is not None else None for x in parts)
+                          if x is not None else None for x in parts())
     cache = objective.__dict__.setdefault("_robust_once", {})
     if key not in cache:
         if len(cache) > 16:
             cache.clear()
-        cache[key] = compute()
+        value = compute()
+        value.flags.writeable = False                # shared: read-only
+        cache[key] = value
     return cache[key]
 
 
 def _h1_first_order(objective, g, m, s, ms: bool, cl) -> np.ndarray:
     """Sum of the outer products of the H1 moment scores of group ``g`` (cluster sums with ``cl``)."""
     mp = _patterns(objective)[g]
-    codes = None if cl is None else _cluster_codes(cl)
-    return _once(objective, "h1_first_order", (np.int64(g), np.int8(ms), codes),
+    return _once(objective, "h1_first_order",
+                 lambda: (np.int64(g), np.int8(ms), None if cl is None else _cluster_codes(cl)),
                  lambda: _score_crossprod(_moment_score_blocks(objective, g, mp, m, s, ms), cl))
 
 
@@ -485,8 +488,10 @@ def first_order_information(objective, theta, cluster=None) -> np.ndarray:
             b += _crossprod_scores(sc, None if cls is None else cls[g])
         return b / _nobs(objective).sum()
 
-    codes = () if cls is None else tuple(_cluster_codes(c) for c in cls)
-    return _once(objective, "first_order", (theta,) + codes, compute).copy()
+    def key():
+        return (theta,) + (() if cls is None else tuple(_cluster_codes(c) for c in cls))
+
+    return _once(objective, "first_order", key, compute)
 
 
 @single_threaded
