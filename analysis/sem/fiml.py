@@ -408,9 +408,8 @@ def casewise_score_blocks(patterns: MissingPatterns, mu, sigma, columns=None):
     r, c = vech_indices(p)                         # column by column: column j is rows j..p-1
     wv = 0.5 * _vech_weights(p)
     if columns is None:
-        seg = np.concatenate([[0], np.cumsum(np.arange(p, 0, -1))])
-        mean_cols, vech_cols = np.arange(p), np.arange(len(r))
-        mean_at, vech_at = np.arange(p), p + np.arange(len(r))
+        seg = np.concatenate([[0], np.cumsum(np.arange(p, 0, -1))])   # where each column of vech starts
+        vech_cols = slice(None)
     else:
         columns = np.asarray(columns, dtype=int)
         mean_at, vech_at = np.flatnonzero(columns < p), np.flatnonzero(columns >= p)

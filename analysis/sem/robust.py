@@ -465,6 +465,8 @@ def first_order_information(objective, theta, cluster=None) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (q, q)
+        Read-only for a FIML fit, whose value is computed once and shared
+        (by the sandwich SEs and the scaled test).
 
     Notes
     -----
